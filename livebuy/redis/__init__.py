@@ -1,0 +1,1 @@
+"""Everything livebuy keeps in Redis: key names, the connection, Lua scripts, embedded server."""

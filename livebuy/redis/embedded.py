@@ -1,0 +1,112 @@
+"""A private ``redis-server`` child process for the demo and the test suite."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+INSTALL_HINT = "redis-server is not installed: run `sudo apt-get install redis-server` (Debian/Ubuntu)"
+
+
+class RedisServerMissingError(RuntimeError):
+    """``redis-server`` is not on PATH."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class EmbeddedRedis:
+    """Runs ``redis-server`` on a free loopback port with AOF persistence under ``data_dir``.
+
+    Use as a context manager; leaving it stops the server gracefully so the AOF is flushed.
+    """
+
+    def __init__(self, data_dir: Path, *, appendfsync: str = "everysec") -> None:
+        self.data_dir = data_dir
+        self.appendfsync = appendfsync
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://`` URL of the running server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Start the server and wait until it answers ``PING``.
+
+        Raises:
+            RedisServerMissingError: redis-server is not installed.
+            RuntimeError: it did not come up in time.
+        """
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RedisServerMissingError(INSTALL_HINT)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self._process = subprocess.Popen(
+            [
+                binary,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--dir", str(self.data_dir.resolve()),
+                "--appendonly", "yes",
+                "--appendfsync", self.appendfsync,
+                "--save", "",
+                "--daemonize", "no",
+                "--logfile", "redis.log",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout_s
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        try:
+            while True:
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited with {self._process.returncode}")
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("redis-server did not answer PING in time") from None
+                    time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Shut the server down cleanly (flushing the AOF), killing it if it does not exit."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        # SIGTERM is redis-server's graceful shutdown: it fsyncs the AOF before exiting.
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
