@@ -1,13 +1,13 @@
 """The livebuy error tree. Services raise these; the edges map them to HTTP or websocket.
 
-    LivebuyError                      code            HTTP  websocket
-    ├── NotFoundError                 not_found       404   error frame
-    │   ├── ProductNotFoundError      unknown_product 404
-    │   └── ShowNotFoundError         unknown_show    404   close 4404
-    ├── InvalidInputError             invalid_input   422   error frame
-    │   └── RunSheetError             invalid_run_sheet 422
-    ├── UnauthorizedError             unauthorized    401   close 4401
-    └── ForbiddenError                forbidden       403   close 1008
+LivebuyError                      code            HTTP  websocket
+├── NotFoundError                 not_found       404   error frame
+│   ├── ProductNotFoundError      unknown_product 404
+│   └── ShowNotFoundError         unknown_show    404   close 4404
+├── InvalidInputError             invalid_input   422   error frame
+│   └── RunSheetError             invalid_run_sheet 422
+├── UnauthorizedError             unauthorized    401   close 4401
+└── ForbiddenError                forbidden       403   close 1008
 """
 
 from __future__ import annotations

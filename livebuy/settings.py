@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis to use; unset means start an embedded redis-server (demo only)"
     )
-    data_dir: Path = Field(Path(".livebuy"), description="embedded Redis data and other local state")
+    data_dir: Path = Field(
+        Path(".livebuy"), description="embedded Redis data and other local state"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     producer_token: SecretStr = Field(
@@ -31,18 +33,26 @@ class Settings(BaseSettings):
     )
     shows_dir: Path | None = Field(None, description="extra run-sheet files (*.yaml, *.json)")
     load_demo: bool = Field(True, description="load the demo catalog and demo show at start-up")
-    play_shows: bool = Field(True, description="run the show player (lease-elected) in this process")
+    play_shows: bool = Field(
+        True, description="run the show player (lease-elected) in this process"
+    )
     speed: float = Field(1.0, gt=0, le=1000, description="rehearsal speed of the program clock")
     loop_demo: bool = Field(True, description="restart the demo show when its run sheet ends")
-    demo_start_delay_ms: int = Field(3000, ge=0, description="demo show starts this long after boot")
+    demo_start_delay_ms: int = Field(
+        3000, ge=0, description="demo show starts this long after boot"
+    )
     stream_maxlen: int = Field(10_000, ge=100, description="events kept per show for resume")
     send_queue_frames: int = Field(1024, ge=1, description="frames queued per viewer before 4429")
     send_queue_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="bytes queued per viewer")
-    max_client_frame_bytes: int = Field(4096, ge=128, description="bigger client frames: close 1009")
+    max_client_frame_bytes: int = Field(
+        4096, ge=128, description="bigger client frames: close 1009"
+    )
     ws_ping_interval_s: float = 20.0
     ws_ping_timeout_s: float = 20.0
     ws_close_timeout_s: float = 10.0
-    player_tick_ms: int = Field(50, ge=5, description="how often the show player looks at the clock")
+    player_tick_ms: int = Field(
+        50, ge=5, description="how often the show player looks at the clock"
+    )
     player_lease_ms: int = Field(5000, ge=500, description="lease held by the elected show player")
     player_catch_up_ms: int = Field(
         60_000, ge=0, description="cues missed by less than this are still played after a failover"
@@ -53,7 +63,9 @@ class Settings(BaseSettings):
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":
             if self.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
-                raise ValueError("set LIVEBUY_PRODUCER_TOKEN: the placeholder is refused in production")
+                raise ValueError(
+                    "set LIVEBUY_PRODUCER_TOKEN: the placeholder is refused in production"
+                )
             if self.redis_url is None:
                 raise ValueError("set LIVEBUY_REDIS_URL: production does not embed redis-server")
         return self

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
-
-# Every wait for an event in the suite is scaled by this one constant (slow CI machines raise it).
-TIMEOUT_S = 10.0
+from tests.servers import InProcessServer, LiveServer, ProcessServer, settings_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +30,30 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def make_server(
+    redis_server: EmbeddedRedis, redis: Redis
+) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
+    """Factory: ``await make_server(processes=False, **settings)`` starts a real server on a free port.
+
+    In-process servers share the test's event loop; ``process=True`` starts ``python -m livebuy
+    serve`` as a separate OS process. All are stopped at the end of the test.
+    """
+    started: list[InProcessServer | ProcessServer] = []
+
+    async def start(*, process: bool = False, **overrides: Any) -> LiveServer:
+        settings = settings_for_tests(**overrides)
+        server: InProcessServer | ProcessServer
+        if process:
+            server = ProcessServer(settings, redis_server.url)
+        else:
+            server = InProcessServer(settings, redis_server.url)
+        started.append(server)
+        await server.start()
+        return server
+
+    yield start
+    for server in reversed(started):
+        await server.stop()

@@ -6,5 +6,8 @@ from redis.asyncio import Redis
 
 
 def connect(url: str) -> Redis:
-    """Client for ``url`` that returns ``str`` values; connections are opened lazily by the pool."""
-    return Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    """Client for ``url`` that returns ``str`` values; connections are opened lazily by the pool.
+
+    RESP2 is pinned: livebuy parses stream replies in their RESP2 shape (lists, not maps).
+    """
+    return Redis.from_url(url, decode_responses=True, health_check_interval=30, protocol=2)

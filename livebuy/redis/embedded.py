@@ -11,7 +11,9 @@ from types import TracebackType
 
 import redis
 
-INSTALL_HINT = "redis-server is not installed: run `sudo apt-get install redis-server` (Debian/Ubuntu)"
+INSTALL_HINT = (
+    "redis-server is not installed: run `sudo apt-get install redis-server` (Debian/Ubuntu)"
+)
 
 
 class RedisServerMissingError(RuntimeError):
@@ -58,14 +60,22 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(
             [
                 binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir.resolve()),
-                "--appendonly", "yes",
-                "--appendfsync", self.appendfsync,
-                "--save", "",
-                "--daemonize", "no",
-                "--logfile", "redis.log",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir.resolve()),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                self.appendfsync,
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--logfile",
+                "redis.log",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

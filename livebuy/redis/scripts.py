@@ -1,4 +1,4 @@
-"""Loads the ``.lua`` files that sit next to this module, once per Redis client."""
+"""Loads Lua scripts kept as ``.lua`` files next to the module that uses them."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from redis.commands.core import AsyncScript
 
 
 @cache
-def lua_source(name: str) -> str:
-    """Source of ``livebuy/redis/<name>.lua``."""
-    return resources.files("livebuy.redis").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+def lua_source(package: str, name: str) -> str:
+    """Source of ``<name>.lua`` inside ``package`` (shipped as package data)."""
+    return resources.files(package).joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-def register(redis: Redis, name: str) -> AsyncScript:
+def register(redis: Redis, package: str, name: str) -> AsyncScript:
     """A callable script; redis-py sends EVALSHA and reloads the source after ``NOSCRIPT``."""
-    return redis.register_script(lua_source(name))
+    return redis.register_script(lua_source(package, name))

@@ -1,0 +1,5 @@
+"""``python -m livebuy``: the same as the ``livebuy`` command."""
+
+from livebuy.cli import main
+
+main()

@@ -1,0 +1,34 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
+
+from livebuy.api.deps import RedisDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (liveness)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(redis: RedisDep, response: Response) -> dict[str, str]:
+    """The process can serve: Redis answers (readiness); 503 otherwise."""
+    try:
+        await redis.ping()
+    except RedisError:
+        response.status_code = 503
+        return {"status": "redis unavailable"}
+    return {"status": "ready"}
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    """Prometheus text exposition of this process."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

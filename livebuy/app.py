@@ -1,0 +1,106 @@
+"""The FastAPI application factory and its lifespan (Redis, content, hubs, show players)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from catalog.demo import demo_images_dir
+from catalog.store import CatalogStore
+from livebuy.api import catalog as catalog_api
+from livebuy.api import health, shows
+from livebuy.content import load_content
+from livebuy.errors import LivebuyError
+from livebuy.gateway import endpoint
+from livebuy.gateway.hub import HubRegistry
+from livebuy.redis.connection import connect
+from livebuy.settings import Settings
+from livebuy.shows.player import RunSheetPlayer
+from livebuy.shows.runner import PlayerRunner
+from livebuy.shows.service import ShowService
+from livebuy.shows.stream import ShowStream
+
+
+def _error(status: int, code: str, message: str, **details: object) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **details}}, status_code=status
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as ``{"error": {"code", "message", ...}}`` with a 4xx/5xx status."""
+
+    @app.exception_handler(LivebuyError)
+    async def livebuy_error(_: Request, error: LivebuyError) -> JSONResponse:
+        return JSONResponse({"error": error.to_json()}, status_code=error.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
+            for e in error.errors()
+        ]
+        first = problems[0] if problems else {"field": "", "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}"
+        return _error(422, "invalid_input", message, problems=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return _error(error.status_code, code, str(error.detail))
+
+
+def create_app(settings: Settings, redis_url: str) -> FastAPI:
+    """Build the app; Redis connections, content loading and show players start in the lifespan."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = connect(redis_url)
+        catalog = CatalogStore(redis)
+        stream = ShowStream(redis, settings.stream_maxlen)
+        show_service = ShowService(redis, stream, catalog, settings.speed)
+        hubs = HubRegistry(redis)
+        app.state.redis = redis
+        app.state.catalog = catalog
+        app.state.stream = stream
+        app.state.shows = show_service
+        app.state.hubs = hubs
+        loaded = await load_content(redis, catalog, show_service, settings)
+        players: list[asyncio.Task[None]] = []
+        if settings.play_shows:
+            for show in loaded:
+                runner = PlayerRunner(
+                    redis,
+                    show_service,
+                    RunSheetPlayer(
+                        show, speed=settings.speed, catch_up_ms=settings.player_catch_up_ms
+                    ),
+                    tick_ms=settings.player_tick_ms,
+                    lease_ms=settings.player_lease_ms,
+                )
+                players.append(asyncio.create_task(runner.run(), name=f"player:{show.id}"))
+        try:
+            yield
+        finally:
+            for task in players:
+                task.cancel()
+            await asyncio.gather(*players, return_exceptions=True)
+            await hubs.close()
+            await redis.aclose()
+
+    app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    _install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(catalog_api.router)
+    app.include_router(shows.router)
+    app.include_router(endpoint.router)
+    app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
+    return app

@@ -1,0 +1,88 @@
+"""The ``livebuy`` command: ``demo`` (everything on one machine) and ``serve`` (production)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import typer
+import uvicorn
+from pydantic import SecretStr
+
+from livebuy.app import create_app
+from livebuy.logs import configure_logging
+from livebuy.redis.embedded import EmbeddedRedis, RedisServerMissingError
+from livebuy.server import uvicorn_config
+from livebuy.settings import PLACEHOLDER_TOKEN, Settings
+
+cli = typer.Typer(help="livebuy: live-commerce show backend", no_args_is_help=True)
+
+
+@cli.command()
+def demo(
+    speed: float = typer.Option(1.0, help="rehearsal speed of the program clock"),
+    port: int = typer.Option(8000, help="HTTP and websocket port on 127.0.0.1"),
+) -> None:
+    """Run the demo event: embedded Redis (unless LIVEBUY_REDIS_URL is set), catalog, looping show."""
+    settings = Settings(speed=speed, port=port, host="127.0.0.1")
+    if settings.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
+        settings = settings.model_copy(
+            update={"producer_token": SecretStr(secrets.token_urlsafe(16))}
+        )
+    settings = settings.model_copy(
+        update={"allowed_origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]}
+    )
+    configure_logging(settings.log_json)
+    embedded: EmbeddedRedis | None = None
+    redis_url = settings.redis_url
+    if redis_url is None:
+        embedded = EmbeddedRedis(Path(settings.data_dir) / "redis")
+        try:
+            embedded.start()
+        except RedisServerMissingError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(2) from error
+        redis_url = embedded.url
+    try:
+        base = f"http://127.0.0.1:{port}"
+        typer.echo(
+            f"livebuy demo\n"
+            f"  viewer page    {base}/\n"
+            f"  producer       {base}/console   token: "
+            f"{settings.producer_token.get_secret_value()}\n"
+            f"  websocket      ws://127.0.0.1:{port}/ws/shows/spring-runway\n"
+            f"  API            {base}/docs\n"
+            f"  redis          {redis_url}{' (embedded)' if embedded else ''}\n"
+            f"  speed          x{speed}\n"
+            "Ctrl-C stops the demo."
+        )
+        uvicorn.Server(uvicorn_config(create_app(settings, redis_url), settings)).run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option(None, help="bind address (default LIVEBUY_HOST)"),
+    port: int = typer.Option(None, help="port (default LIVEBUY_PORT)"),
+) -> None:
+    """Run one gateway process against an external Redis (LIVEBUY_REDIS_URL, required)."""
+    settings = Settings()
+    if host is not None:
+        settings = settings.model_copy(update={"host": host})
+    if port is not None:
+        settings = settings.model_copy(update={"port": port})
+    if settings.redis_url is None:
+        typer.echo(
+            "LIVEBUY_REDIS_URL is required for serve (use `livebuy demo` to embed Redis)", err=True
+        )
+        raise typer.Exit(2)
+    configure_logging(settings.log_json)
+    uvicorn.Server(uvicorn_config(create_app(settings, settings.redis_url), settings)).run()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli())

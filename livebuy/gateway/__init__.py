@@ -1,0 +1,1 @@
+"""The push gateway: websocket endpoint, per-show hubs and per-viewer connections."""

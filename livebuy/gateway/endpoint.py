@@ -1,0 +1,153 @@
+"""``/ws/shows/{show_id}``: join (snapshot) or resume (``since``), then live frames."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import APIRouter, WebSocket
+from pydantic import TypeAdapter, ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from livebuy import metrics
+from livebuy.clock import now_ms
+from livebuy.errors import ShowNotFoundError
+from livebuy.gateway.connection import ViewerConnection
+from livebuy.gateway.hub import HubRegistry
+from livebuy.gateway.protocol import (
+    ClientFrame,
+    CloseCode,
+    PingFrame,
+    encode_data,
+    encode_frame,
+)
+from livebuy.settings import Settings
+from livebuy.shows.service import ShowService
+from livebuy.shows.stream import ShowStream
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+_client_frame: TypeAdapter[PingFrame] = TypeAdapter(ClientFrame)
+
+
+def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    # CORS middleware does not cover websockets; browsers always send Origin, other clients may not.
+    origin = websocket.headers.get("origin")
+    return origin is None or origin in settings.allowed_origins
+
+
+def _control_frame(connection: ViewerConnection, frame_type: str, data: object) -> str:
+    now = now_ms()
+    return encode_frame(frame_type, connection.last_seq, now, now, encode_data(data))
+
+
+def _error_frame(connection: ViewerConnection, code: str, message: str) -> str:
+    metrics.CLIENT_ERRORS.labels(code).inc()
+    return _control_frame(connection, "error", {"code": code, "message": message})
+
+
+@router.websocket("/ws/shows/{show_id}")
+async def show_socket(websocket: WebSocket, show_id: str) -> None:
+    """Push a show to one viewer. Query: ``since`` (last seq seen) and ``epoch`` to resume."""
+    app = websocket.app
+    settings: Settings = app.state.settings
+    if not _origin_allowed(websocket, settings):
+        await websocket.close(CloseCode.POLICY, "origin not allowed")
+        return
+    await websocket.accept()
+    shows: ShowService = app.state.shows
+    stream: ShowStream = app.state.stream
+    hubs: HubRegistry = app.state.hubs
+    since_raw = websocket.query_params.get("since")
+    epoch = websocket.query_params.get("epoch")
+    if since_raw is not None and not (since_raw.isdigit() and len(since_raw) < 19):
+        await websocket.close(CloseCode.POLICY, "since must be a non-negative integer")
+        return
+    try:
+        await shows.get(show_id)
+    except ShowNotFoundError:
+        await websocket.close(CloseCode.UNKNOWN_SHOW, f"unknown show '{show_id}'")
+        return
+
+    hub = await hubs.hub(show_id)
+    connection = ViewerConnection(
+        websocket, max_frames=settings.send_queue_frames, max_bytes=settings.send_queue_bytes
+    )
+    # Join the hub before reading Redis: every live frame after that read is then queued, and the
+    # writer drops queued frames the snapshot or history already covered (seq <= last_seq).
+    hub.add(connection)
+    writer: asyncio.Task[None] | None = None
+    try:
+        await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
+        writer = asyncio.create_task(connection.run_writer(settings.ws_close_timeout_s))
+        await _receive(connection, writer)
+        if connection.too_slow:
+            metrics.SLOW_CLOSES.inc()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.remove(connection)
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await writer
+
+
+async def _send_initial(
+    connection: ViewerConnection,
+    shows: ShowService,
+    stream: ShowStream,
+    show_id: str,
+    since_raw: str | None,
+    epoch: str | None,
+) -> None:
+    """Snapshot for a new viewer; the missed frames for a resuming one, or a snapshot if lost."""
+    if since_raw is not None:
+        history = await stream.history(show_id, int(since_raw), epoch)
+        if history.complete:
+            for _, frame in history.frames:
+                await connection.websocket.send_text(frame)
+            connection.last_seq = history.position.seq
+            return
+    position, data = await shows.snapshot(show_id)
+    if since_raw is not None:
+        data["recovered"] = False
+    now = now_ms()
+    await connection.websocket.send_text(
+        encode_frame("snapshot", position.seq, now, now, encode_data(data))
+    )
+    connection.last_seq = position.seq
+
+
+async def _receive(connection: ViewerConnection, writer: asyncio.Task[None]) -> None:
+    """Read client frames until the viewer leaves or the writer ends the connection."""
+    websocket = connection.websocket
+    receiving = asyncio.ensure_future(websocket.receive())
+    try:
+        while True:
+            done, _ = await asyncio.wait({receiving, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if writer in done:
+                return
+            message = receiving.result()
+            if message["type"] == "websocket.disconnect":
+                return
+            _handle_client_frame(connection, message.get("text"))
+            receiving = asyncio.ensure_future(websocket.receive())
+    finally:
+        receiving.cancel()
+
+
+def _handle_client_frame(connection: ViewerConnection, text: str | None) -> None:
+    if text is None:
+        connection.offer(None, _error_frame(connection, "binary_frame", "send JSON text frames"))
+        return
+    try:
+        frame = _client_frame.validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "frame"
+        message = f"malformed frame: {where}: {first['msg']}"
+        connection.offer(None, _error_frame(connection, "malformed_frame", message))
+        return
+    connection.offer(None, _control_frame(connection, "pong", frame.data))

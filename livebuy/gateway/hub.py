@@ -1,0 +1,111 @@
+"""Per-show hub: reads the show's Redis Stream once per process and fans frames out locally."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from livebuy import metrics
+from livebuy.clock import now_ms
+from livebuy.gateway.connection import ViewerConnection
+from livebuy.redis import keys
+from livebuy.shows.stream import decode_entries
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 1000
+READ_COUNT = 500
+
+
+class ShowHub:
+    """Every viewer of one show in this process; each frame is encoded once and shared."""
+
+    def __init__(self, redis: Redis, show_id: str) -> None:
+        self.show_id = show_id
+        self.connections: set[ViewerConnection] = set()
+        self._redis = redis
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start reading after the latest event; viewers joining later get older ones by snapshot."""
+        last_seq = int(await self._redis.get(keys.show_seq(self.show_id)) or 0)
+        self._task = asyncio.create_task(self._read(last_seq), name=f"hub:{self.show_id}")
+
+    async def stop(self) -> None:
+        """Stop reading (at shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def add(self, connection: ViewerConnection) -> None:
+        """Deliver live frames to ``connection`` from now on."""
+        self.connections.add(connection)
+        metrics.VIEWERS.labels(self.show_id).inc()
+
+    def remove(self, connection: ViewerConnection) -> None:
+        """Stop delivering to ``connection``."""
+        if connection in self.connections:
+            self.connections.discard(connection)
+            metrics.VIEWERS.labels(self.show_id).dec()
+
+    def broadcast(self, seq: int, frame: str) -> None:
+        """Hand one encoded frame to every viewer's queue."""
+        for connection in self.connections:
+            connection.offer(seq, frame)
+        metrics.DELIVERIES.inc(len(self.connections))
+
+    async def _read(self, last_seq: int) -> None:
+        stream = keys.show_events(self.show_id)
+        last_id = f"0-{last_seq}"
+        while True:
+            try:
+                reply = await self._redis.xread(
+                    {stream: last_id}, count=READ_COUNT, block=READ_BLOCK_MS
+                )
+            except RedisError:
+                log.exception("show stream read failed; retrying", extra={"show_id": self.show_id})
+                await asyncio.sleep(1)
+                continue
+            if not reply:
+                continue
+            # RESP2 reply: [[stream, [(id, fields), ...]]] (the stubs describe the RESP3 map).
+            entries = cast(list[tuple[str, dict[str, str]]], reply[0][1])  # type: ignore[index]
+            for seq, frame in decode_entries(entries, now_ms()):
+                self.broadcast(seq, frame)
+            last_id = entries[-1][0]
+
+
+class HubRegistry:
+    """The hubs of this process, started on a show's first viewer and kept until shutdown."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._hubs: dict[str, ShowHub] = {}
+        self._lock = asyncio.Lock()
+
+    async def hub(self, show_id: str) -> ShowHub:
+        """The running hub of ``show_id``, started if needed."""
+        hub = self._hubs.get(show_id)
+        if hub is not None:
+            return hub
+        async with self._lock:
+            hub = self._hubs.get(show_id)
+            if hub is None:
+                hub = ShowHub(self._redis, show_id)
+                await hub.start()
+                self._hubs[show_id] = hub
+            return hub
+
+    def viewer_count(self) -> int:
+        """Viewers connected to this process, all shows."""
+        return sum(len(hub.connections) for hub in self._hubs.values())
+
+    async def close(self) -> None:
+        """Stop every hub."""
+        for hub in self._hubs.values():
+            await hub.stop()
+        self._hubs.clear()

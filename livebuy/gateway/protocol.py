@@ -1,0 +1,50 @@
+"""The websocket protocol: frame encoding, client frame models and the close-code table.
+
+Server frames are ``{"type", "seq", "at", "ts", "data"}``. ``seq`` advances only on show events;
+control frames (``error``, ``pong``) repeat the last seq the viewer was sent.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CloseCode(IntEnum):
+    """Every close code the gateway sends, in one place."""
+
+    NORMAL = 1000
+    POLICY = 1008
+    TOO_BIG = 1009
+    SERVER_ERROR = 1011
+    RESTARTING = 1012
+    UNAUTHORIZED = 4401
+    UNKNOWN_SHOW = 4404
+    TOO_SLOW = 4429
+
+
+def encode_frame(frame_type: str, seq: int, at: int, ts: int, data_json: str) -> str:
+    """One frame as JSON text; ``data_json`` is already encoded, so this is string assembly only."""
+    return f'{{"type":"{frame_type}","seq":{seq},"at":{at},"ts":{ts},"data":{data_json}}}'
+
+
+def encode_data(data: Any) -> str:
+    """JSON text of a frame's ``data``."""
+    return orjson.dumps(data).decode()
+
+
+class _ClientFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PingFrame(_ClientFrame):
+    """Application-level ping; answered with ``pong`` (browsers cannot send protocol pings)."""
+
+    type: Literal["ping"]
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+ClientFrame = Annotated[PingFrame, Field(discriminator="type")]

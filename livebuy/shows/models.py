@@ -1,0 +1,158 @@
+"""Pydantic models of shows, their run sheets and the cues a run sheet or a producer sends."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from catalog.models import Money
+
+_OFFSET = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.(\d{1,3}))?$")
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+def parse_offset(value: Any) -> Any:
+    """Accept ``"mm:ss"``, ``"h:mm:ss"``, ``"mm:ss.mmm"`` or plain milliseconds."""
+    if isinstance(value, str):
+        match = _OFFSET.match(value.strip())
+        if match is None:
+            raise ValueError("offset must be milliseconds or 'mm:ss' / 'h:mm:ss' / 'mm:ss.mmm'")
+        hours, minutes, seconds, millis = match.groups()
+        return (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)) * 1000 + int(
+            (millis or "0").ljust(3, "0")
+        )
+    return value
+
+
+OffsetMs = Annotated[int, BeforeValidator(parse_offset), Field(ge=0)]
+
+
+class _Cue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PinCue(_Cue):
+    """Show a product on every viewer's screen (the model is wearing it)."""
+
+    kind: Literal["pin"]
+    product_id: str
+
+
+class UnpinCue(_Cue):
+    """Take a product off screen; without ``product_id`` every pinned product goes."""
+
+    kind: Literal["unpin"]
+    product_id: str | None = None
+
+
+class CountdownCue(_Cue):
+    """Start a visible countdown (e.g. to a flash deal)."""
+
+    kind: Literal["countdown"]
+    countdown_id: Identifier
+    label: str = Field(min_length=1, max_length=120)
+    duration_ms: OffsetMs = Field(gt=0)
+
+
+class DealStartCue(_Cue):
+    """Open a flash deal: a deal price for a capped number of units."""
+
+    kind: Literal["deal_start"]
+    deal_id: Identifier
+    product_id: str
+    deal_price: Money
+    units: int = Field(gt=0, le=1_000_000)
+    per_customer_limit: int = Field(1, gt=0, le=100)
+    duration_ms: OffsetMs | None = None
+
+
+class DealEndCue(_Cue):
+    """Close a flash deal."""
+
+    kind: Literal["deal_end"]
+    deal_id: Identifier
+
+
+class AnnounceCue(_Cue):
+    """A banner message from the host."""
+
+    kind: Literal["announce"]
+    text: str = Field(min_length=1, max_length=500)
+
+
+Cue = Annotated[
+    PinCue | UnpinCue | CountdownCue | DealStartCue | DealEndCue | AnnounceCue,
+    Field(discriminator="kind"),
+]
+
+
+class ScheduledCue(BaseModel):
+    """One line of a run sheet: a cue at an offset on the show's program clock."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Identifier
+    offset_ms: OffsetMs
+    cue: Cue
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_flat_lines(cls, value: Any) -> Any:
+        """Run-sheet files write a line flat: ``{id, at, kind, ...cue fields}``."""
+        if isinstance(value, dict) and "cue" not in value and "kind" in value:
+            fields = dict(value)
+            line = {
+                "id": fields.pop("id", None),
+                "offset_ms": fields.pop("at", None),
+                "cue": fields,
+            }
+            if "offset_ms" in fields:
+                line["offset_ms"] = fields.pop("offset_ms")
+            return line
+        return value
+
+
+class ShowDefinition(BaseModel):
+    """A show: what it is, when its stream starts, and its run sheet (sorted by offset)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    starts_at_ms: int = Field(ge=0, description="program time of offset 0, ms since the epoch")
+    length_ms: int = Field(gt=0, description="length of one run of the run sheet")
+    loop: bool = False
+    cues: list[ScheduledCue]
+
+
+class ShowSummary(BaseModel):
+    """A show in the list endpoint."""
+
+    id: str
+    title: str
+    description: str
+    starts_at_ms: int
+    length_ms: int
+    loop: bool
+    cue_count: int
+
+
+class LiveCueRequest(BaseModel):
+    """A cue a producer sends during the show; it plays at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier | None = None
+    cue: Cue
+
+
+class PublishedCue(BaseModel):
+    """Answer to a live cue: where it landed in the show's sequence."""
+
+    cue_id: str
+    seq: int
+    at: int

@@ -1,0 +1,16 @@
+-- Take or renew the lease that elects one show player among all gateway processes.
+-- Returns 1 when the caller holds the lease after this call.
+local lease_key = KEYS[1]
+local owner = ARGV[1]
+local ttl_ms = ARGV[2]
+
+local holder = redis.call('GET', lease_key)
+if holder == owner then
+  redis.call('PEXPIRE', lease_key, ttl_ms)
+  return 1
+end
+if holder == false then
+  redis.call('SET', lease_key, owner, 'PX', ttl_ms)
+  return 1
+end
+return 0

@@ -1,0 +1,149 @@
+"""Shows as a service: their definitions in Redis, publishing cues, and the join snapshot."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, cast
+
+from redis.asyncio import Redis
+
+from catalog.store import CatalogStore
+from livebuy.clock import now_ms
+from livebuy.errors import InvalidInputError, ProductNotFoundError, ShowNotFoundError
+from livebuy.redis import keys
+from livebuy.shows.models import (
+    Cue,
+    DealEndCue,
+    DealStartCue,
+    PinCue,
+    PublishedCue,
+    ShowDefinition,
+    ShowSummary,
+    UnpinCue,
+)
+from livebuy.shows.state import DEAL, state_ops
+from livebuy.shows.stream import Appended, ShowStream, StreamPosition
+
+
+class ShowService:
+    """Stores shows and publishes their cues to the show stream."""
+
+    def __init__(
+        self, redis: Redis, stream: ShowStream, catalog: CatalogStore, speed: float
+    ) -> None:
+        self._redis = redis
+        self._stream = stream
+        self._catalog = catalog
+        self._speed = speed
+
+    async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
+        """Store a show; with ``keep_start`` an already stored start time wins (restarts resume)."""
+        if keep_start:
+            stored = await self._redis.get(keys.show_definition(show.id))
+            if stored is not None:
+                previous = ShowDefinition.model_validate_json(stored)
+                show = show.model_copy(update={"starts_at_ms": previous.starts_at_ms})
+        async with self._redis.pipeline(transaction=True) as pipe:
+            await pipe.set(keys.show_definition(show.id), show.model_dump_json())
+            await pipe.sadd(keys.shows_index(), show.id)
+            await pipe.execute()
+        return show
+
+    async def get(self, show_id: str) -> ShowDefinition:
+        """One show.
+
+        Raises:
+            ShowNotFoundError: no such show.
+        """
+        raw = await self._redis.get(keys.show_definition(show_id))
+        if raw is None:
+            raise ShowNotFoundError(f"unknown show '{show_id}'", show_id=show_id)
+        return ShowDefinition.model_validate_json(raw)
+
+    async def list(self) -> list[ShowSummary]:
+        """Every show, ordered by start time."""
+        ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
+        raws = (
+            await self._redis.mget([keys.show_definition(show_id) for show_id in ids])
+            if ids
+            else []
+        )
+        shows = [ShowDefinition.model_validate_json(raw) for raw in raws if raw is not None]
+        return [
+            ShowSummary(
+                id=show.id,
+                title=show.title,
+                description=show.description,
+                starts_at_ms=show.starts_at_ms,
+                length_ms=show.length_ms,
+                loop=show.loop,
+                cue_count=len(show.cues),
+            )
+            for show in sorted(shows, key=lambda show: show.starts_at_ms)
+        ]
+
+    async def publish(
+        self, show_id: str, cue_id: str, cue: Cue, at_ms: int, *, dedupe_id: str | None = None
+    ) -> Appended:
+        """Append a cue to the show stream with the product card it shows, and apply its state."""
+        data: dict[str, Any] = {"cue_id": cue_id, **cue.model_dump(mode="json")}
+        if isinstance(cue, PinCue | DealStartCue):
+            card = await self._catalog.get_card(cue.product_id)
+            data["product"] = card.model_dump(mode="json")
+        ops = state_ops(cue, cue_id, at_ms, self._speed)
+        return await self._stream.append(show_id, "cue", at_ms, data, ops, dedupe_id=dedupe_id)
+
+    async def publish_live(self, show_id: str, cue: Cue, cue_id: str | None) -> PublishedCue:
+        """A producer's cue: validated against the catalog and the show's state, played now.
+
+        A retried request with the same cue id is published once and answered the same way.
+
+        Raises:
+            ShowNotFoundError: no such show.
+            InvalidInputError: the cue names an unknown product or a deal that is not running.
+        """
+        await self.get(show_id)
+        product_id = cue.product_id if isinstance(cue, PinCue | DealStartCue | UnpinCue) else None
+        if product_id is not None:
+            try:
+                await self._catalog.get_product(product_id)
+            except ProductNotFoundError as error:
+                raise InvalidInputError(error.message, field="cue.product_id") from error
+        if isinstance(cue, DealEndCue) and not await self._redis.hexists(
+            keys.show_state(show_id), DEAL + cue.deal_id
+        ):
+            raise InvalidInputError(f"deal '{cue.deal_id}' is not running", field="cue.deal_id")
+        cue_id = cue_id or f"live-{secrets.token_hex(6)}"
+        at = now_ms()
+        appended = await self.publish(show_id, cue_id, cue, at, dedupe_id=f"live:{cue_id}")
+        return PublishedCue(cue_id=cue_id, seq=appended.seq, at=at)
+
+    async def snapshot(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
+        """What a joining viewer needs at once: the show, pinned product cards, deals, countdowns.
+
+        Raises:
+            ShowNotFoundError: no such show.
+        """
+        show = await self.get(show_id)
+        position, state = await self._stream.state(show_id)
+        cards = await self._catalog.get_cards([pin["product_id"] for pin in state["pins"]])
+        pinned = [
+            {**pin, "product": card.model_dump(mode="json")}
+            for pin, card in zip(state["pins"], cards, strict=True)
+        ]
+        data = {
+            "show": {
+                "id": show.id,
+                "title": show.title,
+                "description": show.description,
+                "starts_at_ms": show.starts_at_ms,
+                "length_ms": show.length_ms,
+            },
+            "epoch": position.epoch,
+            "latest_seq": position.seq,
+            "pinned": pinned,
+            "deals": state["deals"],
+            "countdowns": state["countdowns"],
+            "announcement": state["announcement"],
+        }
+        return position, data

@@ -1,0 +1,151 @@
+"""Real livebuy servers for end-to-end tests: in this event loop, or as separate processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from websockets.asyncio.client import ClientConnection
+
+from livebuy.app import create_app
+from livebuy.redis.embedded import free_port
+from livebuy.server import uvicorn_config
+from livebuy.settings import Settings
+
+PRODUCER_TOKEN = "test-producer-token"
+
+# Every wait for an event in the suite is scaled by this one constant (slow CI machines raise it).
+TIMEOUT_S = 10.0 * float(os.environ.get("LIVEBUY_TEST_TIMEOUT_SCALE", "1"))
+
+
+def settings_for_tests(**overrides: Any) -> Settings:
+    """Settings for a test server: demo content, no player unless asked, JSON logs off."""
+    values: dict[str, Any] = {
+        "producer_token": PRODUCER_TOKEN,
+        "play_shows": False,
+        "log_json": False,
+        "demo_start_delay_ms": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class LiveServer:
+    """A running server and how to reach it."""
+
+    port: int
+    settings: Settings
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, show_id: str, **query: Any) -> str:
+        params = "&".join(f"{key}={value}" for key, value in query.items())
+        return f"ws://127.0.0.1:{self.port}/ws/shows/{show_id}" + (f"?{params}" if params else "")
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=TIMEOUT_S)
+
+    async def post_cue(self, show_id: str, cue: dict[str, Any], cue_id: str | None = None) -> Any:
+        """Publish a live cue as the producer and return the JSON answer."""
+        body: dict[str, Any] = {"cue": cue}
+        if cue_id is not None:
+            body["id"] = cue_id
+        async with self.http() as client:
+            response = await client.post(
+                f"/api/shows/{show_id}/cues",
+                json=body,
+                headers={"Authorization": f"Bearer {PRODUCER_TOKEN}"},
+            )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+class InProcessServer(LiveServer):
+    """uvicorn serving ``create_app`` in the test's own event loop."""
+
+    def __init__(self, settings: Settings, redis_url: str) -> None:
+        super().__init__(port=free_port(), settings=settings)
+        self.app = create_app(settings, redis_url)
+        self._server = uvicorn.Server(uvicorn_config(self.app, settings, port=self.port))
+        self._server.install_signal_handlers = False  # type: ignore[attr-defined]
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve())
+        async with asyncio.timeout(TIMEOUT_S):
+            while not self._server.started:
+                if self._task.done():
+                    self._task.result()
+                await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+
+class ProcessServer(LiveServer):
+    """``python -m livebuy serve`` as its own process, configured by environment variables."""
+
+    def __init__(self, settings: Settings, redis_url: str) -> None:
+        super().__init__(port=free_port(), settings=settings)
+        env = {**os.environ, "LIVEBUY_REDIS_URL": redis_url, "LIVEBUY_PORT": str(self.port)}
+        for name, value in settings.model_dump(mode="json", exclude={"redis_url", "port"}).items():
+            if value is not None:
+                env[f"LIVEBUY_{name.upper()}"] = (
+                    json.dumps(value) if isinstance(value, list) else str(value)
+                )
+        env["LIVEBUY_PRODUCER_TOKEN"] = settings.producer_token.get_secret_value()
+        # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
+        self._log = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "livebuy", "serve"], env=env, stderr=self._log
+        )
+
+    async def start(self) -> None:
+        async with asyncio.timeout(TIMEOUT_S * 3), self.http() as client:
+            while True:
+                if self._process.poll() is not None:
+                    self._log.seek(0)
+                    raise RuntimeError(f"server exited: {self._log.read().decode()[-2000:]}")
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        self._process.terminate()
+        try:
+            await asyncio.to_thread(self._process.wait, 10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            await asyncio.to_thread(self._process.wait)
+        self._log.close()
+
+
+async def receive_json(ws: ClientConnection) -> dict[str, Any]:
+    """The next frame as JSON, waiting at most the suite's timeout."""
+    async with asyncio.timeout(TIMEOUT_S):
+        frame: dict[str, Any] = json.loads(await ws.recv())
+        return frame
+
+
+async def receive_until(ws: ClientConnection, frame_type: str) -> dict[str, Any]:
+    """Skip frames until one of ``frame_type`` arrives."""
+    while True:
+        frame = await receive_json(ws)
+        if frame["type"] == frame_type:
+            return frame
