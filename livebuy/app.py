@@ -15,12 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
 from livebuy.api import catalog as catalog_api
-from livebuy.api import health, shows
+from livebuy.api import health, sessions, shows
 from livebuy.content import load_content
 from livebuy.errors import LivebuyError
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.redis.connection import connect
+from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
 from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.runner import PlayerRunner
@@ -72,6 +73,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         app.state.stream = stream
         app.state.shows = show_service
         app.state.hubs = hubs
+        app.state.sessions = SessionService(redis, settings.session_secret.get_secret_value())
         loaded = await load_content(redis, catalog, show_service, settings)
         players: list[asyncio.Task[None]] = []
         if settings.play_shows:
@@ -101,6 +103,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog_api.router)
     app.include_router(shows.router)
+    app.include_router(sessions.router)
     app.include_router(endpoint.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     return app

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     producer_token: SecretStr = Field(
         SecretStr(PLACEHOLDER_TOKEN), description="bearer token for the producer API and console"
     )
+    session_secret: SecretStr = Field(
+        SecretStr(PLACEHOLDER_TOKEN), description="HMAC key that signs viewer session tokens"
+    )
     allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
         description="websocket Origin allow-list; clients that send no Origin (non-browsers) pass",
@@ -65,6 +68,10 @@ class Settings(BaseSettings):
             if self.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
                 raise ValueError(
                     "set LIVEBUY_PRODUCER_TOKEN: the placeholder is refused in production"
+                )
+            if self.session_secret.get_secret_value() == PLACEHOLDER_TOKEN:
+                raise ValueError(
+                    "set LIVEBUY_SESSION_SECRET: the placeholder is refused in production"
                 )
             if self.redis_url is None:
                 raise ValueError("set LIVEBUY_REDIS_URL: production does not embed redis-server")

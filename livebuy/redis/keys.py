@@ -65,3 +65,8 @@ def show_published(show_id: str, run_cue_id: str) -> str:
 def show_player_lease(show_id: str) -> str:
     """Lease naming the process that plays the show's run sheet."""
     return f"{_show(show_id)}:player"
+
+
+def session(session_id: str) -> str:
+    """JSON of a guest viewer session."""
+    return f"{PREFIX}:session:{session_id}"

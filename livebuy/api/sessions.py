@@ -1,0 +1,39 @@
+"""``POST /api/sessions`` and the dependency that resolves a viewer's bearer session token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from livebuy.errors import UnauthorizedError
+from livebuy.sessions.models import IssuedSession, Session, SessionRequest
+from livebuy.sessions.service import SessionService
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+
+def _sessions(request: Request) -> SessionService:
+    service: SessionService = request.app.state.sessions
+    return service
+
+
+@router.post("", status_code=201)
+async def create_session(request: Request, body: SessionRequest | None = None) -> IssuedSession:
+    """A guest session: signed token and display name (chosen or generated)."""
+    return await _sessions(request).create(body.display_name if body else None)
+
+
+async def current_session(request: Request) -> Session:
+    """The session named by ``Authorization: Bearer <session token>``.
+
+    Raises:
+        UnauthorizedError: no token, a bad one, or an expired session (401).
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise UnauthorizedError("session token required: POST /api/sessions first")
+    return await _sessions(request).authenticate(token)
+
+
+SessionDep = Annotated[Session, Depends(current_session)]

@@ -1,0 +1,1 @@
+"""Guest viewer sessions: a signed token and a display name, no password."""
