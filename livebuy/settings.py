@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     demo_start_delay_ms: int = Field(
         3000, ge=0, description="demo show starts this long after boot"
     )
-    stream_maxlen: int = Field(10_000, ge=100, description="events kept per show for resume")
+    stream_maxlen: int = Field(50_000, ge=100, description="events kept per show for resume")
     send_queue_frames: int = Field(1024, ge=1, description="frames queued per viewer before 4429")
     send_queue_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="bytes queued per viewer")
     max_client_frame_bytes: int = Field(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from livebuy import metrics
 from livebuy.clock import Clock, now_ms
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.lease import Lease
 from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.service import ShowService
 
@@ -39,19 +39,8 @@ class PlayerRunner:
         self._shows = shows
         self._player = player
         self._tick_s = tick_ms / 1000
-        self._lease_ms = lease_ms
         self._clock = clock
-        self._owner = secrets.token_hex(8)
-        self._lease_key = keys.show_player_lease(player.show.id)
-        self._acquire = register(redis, "livebuy.shows", "player_lease")
-        self._release = register(redis, "livebuy.shows", "player_release")
-        self._leader = False
-        self._lease_renewed_at = 0
-
-    @property
-    def is_leader(self) -> bool:
-        """Whether this process held the lease at its last tick."""
-        return self._leader
+        self._lease = Lease(redis, keys.show_player_lease(player.show.id), lease_ms)
 
     async def run(self) -> None:
         """Tick until cancelled; Redis outages are logged and retried, never fatal."""
@@ -63,33 +52,23 @@ class PlayerRunner:
                     log.exception(
                         "show player tick failed", extra={"show_id": self._player.show.id}
                     )
-                    self._leader = False
+                    self._lease.held = False
                 await asyncio.sleep(self._tick_s)
         finally:
-            if self._leader:
-                await asyncio.shield(self._give_up())
+            await asyncio.shield(self._lease.release())
 
     async def tick(self) -> None:
-        """Renew the lease (about three times per lease period) and publish what is due."""
+        """Renew the lease and, while holding it, publish what is due."""
         now = self._clock()
-        if not self._leader or now - self._lease_renewed_at >= self._lease_ms // 3:
-            held = bool(
-                await self._acquire(keys=[self._lease_key], args=[self._owner, self._lease_ms])
-            )
-            if held and not self._leader:
-                self._player.reset()
-                log.info("show player elected", extra={"show_id": self._player.show.id})
-            self._leader = held
-            self._lease_renewed_at = now
-        if not self._leader:
+        was_leader = self._lease.held
+        if not await self._lease.refresh(now):
             return
+        if not was_leader:
+            self._player.reset()
+            log.info("show player elected", extra={"show_id": self._player.show.id})
         for due in self._player.step(now):
-            await self._shows.publish(
+            appended = await self._shows.publish(
                 self._player.show.id, due.line.id, due.line.cue, due.at_ms, dedupe_id=due.dedupe_id
             )
-
-    async def _give_up(self) -> None:
-        try:
-            await self._release(keys=[self._lease_key], args=[self._owner])
-        except RedisError:
-            log.warning("could not release the show player lease; it expires by itself")
+            if appended.created:
+                metrics.CUES_PUBLISHED.labels("run_sheet").inc()

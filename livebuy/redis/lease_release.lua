@@ -1,4 +1,4 @@
--- Give the player lease up at shutdown, only if the caller still holds it.
+-- Give a lease up at shutdown, only if the caller still holds it.
 local lease_key = KEYS[1]
 local owner = ARGV[1]
 

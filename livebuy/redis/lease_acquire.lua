@@ -1,4 +1,4 @@
--- Take or renew the lease that elects one show player among all gateway processes.
+-- Take or renew a lease that elects one process among all gateway processes (show player, batchers).
 -- Returns 1 when the caller holds the lease after this call.
 local lease_key = KEYS[1]
 local owner = ARGV[1]

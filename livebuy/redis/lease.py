@@ -1,0 +1,44 @@
+"""A Redis lease that elects one process for a job (playing a show, batching its chat).
+
+The holder renews it about three times per lease period; a process that stalls past the period
+loses it to another, so jobs driven by a lease must be idempotent or deduplicated.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from livebuy.redis.scripts import register
+
+
+class Lease:
+    """One process's claim on ``key``; ``refresh(now)`` says whether it holds the lease."""
+
+    def __init__(self, redis: Redis, key: str, ttl_ms: int) -> None:
+        self.key = key
+        self.ttl_ms = ttl_ms
+        self.owner = secrets.token_hex(8)
+        self.held = False
+        self._renewed_at = 0
+        self._acquire = register(redis, "livebuy.redis", "lease_acquire")
+        self._release = register(redis, "livebuy.redis", "lease_release")
+
+    async def refresh(self, now_ms: int) -> bool:
+        """Take or renew the lease when due; returns whether this process holds it now."""
+        if not self.held or now_ms - self._renewed_at >= self.ttl_ms // 3:
+            self.held = bool(await self._acquire(keys=[self.key], args=[self.owner, self.ttl_ms]))
+            self._renewed_at = now_ms
+        return self.held
+
+    async def release(self) -> None:
+        """Give the lease up (at shutdown) so another process takes over at once."""
+        if not self.held:
+            return
+        self.held = False
+        try:
+            await self._release(keys=[self.key], args=[self.owner])
+        except RedisError:
+            pass  # it expires by itself within ttl_ms
