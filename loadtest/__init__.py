@@ -1,0 +1,1 @@
+"""Load tests of the push path: Locust users and scenarios, and the fan-out benchmark."""
