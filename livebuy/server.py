@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 from fastapi import FastAPI
 
+from livebuy.gateway.fastpath import PushFastPath
 from livebuy.settings import Settings
 
 
@@ -13,9 +14,10 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
 
     ``permessage-deflate`` is off: it costs CPU on every delivery and invites compression bombs.
     Client frames over ``max_client_frame_bytes`` are refused by the protocol with close 1009.
+    ``PushFastPath`` lets the gateway write pre-built frames straight to each viewer's transport.
     """
     return uvicorn.Config(
-        app,
+        PushFastPath(app),
         host=settings.host,
         port=settings.port if port is None else port,
         ws="websockets-sansio",

@@ -1,4 +1,4 @@
-"""One viewer's websocket: a bounded send queue drained by a single writer task."""
+"""One viewer's websocket: bounded buffering, in-order delivery, and 4429 for the slow."""
 
 from __future__ import annotations
 
@@ -7,55 +7,95 @@ from collections import deque
 
 from starlette.websockets import WebSocket
 
+from livebuy.gateway.fastpath import RAW_SOCKET, RawSocket
+from livebuy.gateway.frames import Frame
 from livebuy.gateway.protocol import CloseCode
 
 
 class ViewerConnection:
-    """Frames wait in a queue bounded in count and bytes; overflowing it marks the viewer slow.
+    """Delivers frames to one viewer without ever making the hub wait.
 
-    The hub only ever calls ``offer``, which never awaits, so one viewer that stops reading can
-    never delay the show for the others: its queue fills and the writer closes it with 4429.
+    Until the join/resume frames are out, live frames wait in a queue bounded in count and bytes.
+    After that, with a raw socket (uvicorn websockets-sansio), ``offer`` writes pre-built frame
+    bytes straight to the transport; the transport's unsent buffer is then the queue, bounded by
+    ``max_bytes``. Without one, a writer task drains the queue through ASGI. Either way, a viewer
+    that stops reading overflows its bound and is closed with 4429, to reconnect with ``since``.
     """
 
     def __init__(self, websocket: WebSocket, *, max_frames: int, max_bytes: int) -> None:
         self.websocket = websocket
         self.last_seq = 0
+        self.too_slow = False
+        self._raw: RawSocket | None = websocket.scope.get(RAW_SOCKET)
+        self._direct = False
         self._max_frames = max_frames
         self._max_bytes = max_bytes
-        self._queue: deque[tuple[int | None, str]] = deque()
+        self._queue: deque[tuple[int | None, Frame]] = deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
-        self.too_slow = False
 
-    def offer(self, seq: int | None, frame: str) -> None:
-        """Queue a frame (``seq=None`` for control frames); on overflow mark the viewer too slow."""
+    def offer(self, seq: int | None, frame: Frame) -> None:
+        """Deliver or queue a frame (``seq=None`` for control frames); never awaits."""
         if self.too_slow:
+            return
+        if self._direct:
+            assert self._raw is not None
+            if seq is not None:
+                if seq <= self.last_seq:
+                    return
+                self.last_seq = seq
+            self._raw.write(frame.wire)
+            self._check_backlog()
             return
         if (
             len(self._queue) >= self._max_frames
-            or self._queued_bytes + len(frame) > self._max_bytes
+            or self._queued_bytes + len(frame.text) > self._max_bytes
         ):
-            self.too_slow = True
-            self._queue.clear()
-            self._queued_bytes = 0
-        else:
-            self._queue.append((seq, frame))
-            self._queued_bytes += len(frame)
+            self._mark_slow()
+            return
+        self._queue.append((seq, frame))
+        self._queued_bytes += len(frame.text)
+        self._wakeup.set()
+
+    def offer_batch(
+        self, first_seq: int, last_seq: int, frames: list[Frame], joined: bytes
+    ) -> None:
+        """Deliver consecutive show frames; ``joined`` is all their bytes, built once per hub."""
+        if self._direct and self.last_seq < first_seq and not self.too_slow:
+            assert self._raw is not None
+            self.last_seq = last_seq
+            self._raw.write(joined)
+            self._check_backlog()
+            return
+        for offset, frame in enumerate(frames):
+            self.offer(first_seq + offset, frame)
+
+    def _check_backlog(self) -> None:
+        assert self._raw is not None
+        if self._raw.buffered() > self._max_bytes:
+            self._mark_slow()
+
+    def _mark_slow(self) -> None:
+        self.too_slow = True
+        self._queue.clear()
+        self._queued_bytes = 0
         self._wakeup.set()
 
     async def run_writer(self, close_timeout_s: float) -> None:
-        """Send queued frames in order, skipping show frames the viewer already has (``seq``)."""
+        """Flush what queued during the join, then deliver (or go direct) until too slow."""
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            if self._raw is not None and not self._direct:
+                self._flush_raw()
             while self._queue and not self.too_slow:
                 seq, frame = self._queue.popleft()
-                self._queued_bytes -= len(frame)
+                self._queued_bytes -= len(frame.text)
                 if seq is not None:
                     if seq <= self.last_seq:
                         continue
                     self.last_seq = seq
-                await self.websocket.send_text(frame)
+                await self.websocket.send_text(frame.text)
             if self.too_slow:
                 # The close frame itself may wait behind a full socket buffer: bound that wait.
                 try:
@@ -66,3 +106,23 @@ class ViewerConnection:
                 except TimeoutError:
                     pass
                 return
+
+    def _flush_raw(self) -> None:
+        assert self._raw is not None
+        chunks = []
+        while self._queue:
+            seq, frame = self._queue.popleft()
+            if seq is not None:
+                if seq <= self.last_seq:
+                    continue
+                self.last_seq = seq
+            chunks.append(frame.wire)
+        self._queued_bytes = 0
+        if chunks:
+            self._raw.write(b"".join(chunks))
+        self._direct = True
+        self._check_backlog()
+
+    def start(self) -> None:
+        """The join/resume frames are out: start delivering what queued meanwhile."""
+        self._wakeup.set()

@@ -14,6 +14,7 @@ from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.errors import ShowNotFoundError
 from livebuy.gateway.connection import ViewerConnection
+from livebuy.gateway.frames import Frame
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.protocol import (
     ClientFrame,
@@ -37,12 +38,12 @@ def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     return origin is None or origin in settings.allowed_origins
 
 
-def _control_frame(connection: ViewerConnection, frame_type: str, data: object) -> str:
+def _control_frame(connection: ViewerConnection, frame_type: str, data: object) -> Frame:
     now = now_ms()
-    return encode_frame(frame_type, connection.last_seq, now, now, encode_data(data))
+    return Frame.of(encode_frame(frame_type, connection.last_seq, now, now, encode_data(data)))
 
 
-def _error_frame(connection: ViewerConnection, code: str, message: str) -> str:
+def _error_frame(connection: ViewerConnection, code: str, message: str) -> Frame:
     metrics.CLIENT_ERRORS.labels(code).inc()
     return _control_frame(connection, "error", {"code": code, "message": message})
 
@@ -80,6 +81,7 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
     writer: asyncio.Task[None] | None = None
     try:
         await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
+        connection.start()
         writer = asyncio.create_task(connection.run_writer(settings.ws_close_timeout_s))
         await _receive(connection, writer)
         if connection.too_slow:

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.gateway.connection import ViewerConnection
+from livebuy.gateway.frames import Frame
 from livebuy.redis import keys
 from livebuy.shows.stream import decode_entries
 
@@ -52,11 +53,18 @@ class ShowHub:
             self.connections.discard(connection)
             metrics.VIEWERS.labels(self.show_id).dec()
 
-    def broadcast(self, seq: int, frame: str) -> None:
-        """Hand one encoded frame to every viewer's queue."""
+    def broadcast(self, first_seq: int, texts: list[str]) -> None:
+        """Hand consecutive show frames, starting at ``first_seq``, to every viewer.
+
+        Each frame is encoded once, and the whole batch is joined once, so a viewer that is up to
+        date gets one transport write per batch however many frames it holds.
+        """
+        frames = [Frame.of(text) for text in texts]
+        joined = frames[0].wire if len(frames) == 1 else b"".join(frame.wire for frame in frames)
+        last_seq = first_seq + len(frames) - 1
         for connection in self.connections:
-            connection.offer(seq, frame)
-        metrics.DELIVERIES.inc(len(self.connections))
+            connection.offer_batch(first_seq, last_seq, frames, joined)
+        metrics.DELIVERIES.inc(len(self.connections) * len(frames))
 
     async def _read(self, last_seq: int) -> None:
         stream = keys.show_events(self.show_id)
@@ -74,8 +82,9 @@ class ShowHub:
                 continue
             # RESP2 reply: [[stream, [(id, fields), ...]]] (the stubs describe the RESP3 map).
             entries = cast(list[tuple[str, dict[str, str]]], reply[0][1])  # type: ignore[index]
-            for seq, frame in decode_entries(entries, now_ms()):
-                self.broadcast(seq, frame)
+            decoded = decode_entries(entries, now_ms())
+            # Stream ids are 0-<seq> with no holes, so a batch is consecutive seqs.
+            self.broadcast(decoded[0][0], [text for _, text in decoded])
             last_id = entries[-1][0]
 
 
