@@ -14,8 +14,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
+from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
-from livebuy.api import health, sessions, shows
+from livebuy.api import favorites as favorites_api
+from livebuy.api import health, moderation, sessions, shows
+from livebuy.api import orders as orders_api
+from livebuy.chat.batcher import BatcherRegistry
+from livebuy.chat.moderation import ModerationService
+from livebuy.chat.service import ChatService
+from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
 from livebuy.errors import LivebuyError
 from livebuy.gateway import endpoint
@@ -27,6 +34,9 @@ from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
 from livebuy.shows.stream import ShowStream
+from livebuy.video import routes as video_routes
+from livebuy.video.encoder import LiveVideo
+from livebuy.web import routes as web_routes
 
 
 def _error(status: int, code: str, message: str, **details: object) -> JSONResponse:
@@ -74,6 +84,13 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         app.state.shows = show_service
         app.state.hubs = hubs
         app.state.sessions = SessionService(redis, settings.session_secret.get_secret_value())
+        app.state.chat = ChatService(redis, settings)
+        app.state.moderation = ModerationService(redis, stream)
+        # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
+        chat_batchers = BatcherRegistry(redis, stream, settings)
+        app.state.chat_batchers = chat_batchers
+        commerce = Commerce.build(redis, catalog, stream, settings)
+        app.state.commerce = commerce
         loaded = await load_content(redis, catalog, show_service, settings)
         players: list[asyncio.Task[None]] = []
         if settings.play_shows:
@@ -88,12 +105,21 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                     lease_ms=settings.player_lease_ms,
                 )
                 players.append(asyncio.create_task(runner.run(), name=f"player:{show.id}"))
+        video = LiveVideo(settings.data_dir / "video") if settings.video_enabled else None
+        app.state.video = video
+        if video is not None:
+            await video.start()
+        commerce.start()
         try:
             yield
         finally:
+            if video is not None:
+                await video.stop()
             for task in players:
                 task.cancel()
             await asyncio.gather(*players, return_exceptions=True)
+            await chat_batchers.close()
+            await commerce.stop()
             await hubs.close()
             await redis.aclose()
 
@@ -104,6 +130,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(catalog_api.router)
     app.include_router(shows.router)
     app.include_router(sessions.router)
+    app.include_router(moderation.router)
     app.include_router(endpoint.router)
+    app.include_router(favorites_api.router)
+    app.include_router(cart_api.router)
+    app.include_router(orders_api.router)
+    app.include_router(orders_api.producer_router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
+    app.include_router(video_routes.router)
+    app.include_router(web_routes.router)
+    web_routes.mount_static(app)
     return app

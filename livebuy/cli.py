@@ -23,9 +23,10 @@ cli = typer.Typer(help="livebuy: live-commerce show backend", no_args_is_help=Tr
 def demo(
     speed: float = typer.Option(1.0, help="rehearsal speed of the program clock"),
     port: int = typer.Option(8000, help="HTTP and websocket port on 127.0.0.1"),
+    video: bool = typer.Option(True, help="stream the live HLS test video (needs ffmpeg)"),
 ) -> None:
     """Run the demo event: embedded Redis (unless LIVEBUY_REDIS_URL is set), catalog, looping show."""
-    settings = Settings(speed=speed, port=port, host="127.0.0.1")
+    settings = Settings(speed=speed, port=port, host="127.0.0.1", video_enabled=video)
     if settings.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
         settings = settings.model_copy(
             update={"producer_token": SecretStr(secrets.token_urlsafe(16))}
@@ -37,7 +38,9 @@ def demo(
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
-        embedded = EmbeddedRedis(Path(settings.data_dir) / "redis")
+        embedded = EmbeddedRedis(
+            Path(settings.data_dir) / "redis", appendfsync=settings.redis_appendfsync
+        )
         try:
             embedded.start()
         except RedisServerMissingError as error:
@@ -81,6 +84,18 @@ def serve(
         raise typer.Exit(2)
     configure_logging(settings.log_json)
     uvicorn.Server(uvicorn_config(create_app(settings, settings.redis_url), settings)).run()
+
+
+@cli.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def loadtest(ctx: typer.Context) -> None:
+    """Run a Locust scenario headless: steady, flash or chat-storm (`livebuy loadtest --help`)."""
+    # Imported here: the load test pulls in Locust, which the server never needs.
+    from loadtest.run import main as run_loadtest
+
+    raise typer.Exit(run_loadtest(list(ctx.args)))
 
 
 def main() -> None:

@@ -7,7 +7,28 @@ LivebuyError                      code            HTTP  websocket
 ├── InvalidInputError             invalid_input   422   error frame
 │   └── RunSheetError             invalid_run_sheet 422
 ├── UnauthorizedError             unauthorized    401   close 4401
-└── ForbiddenError                forbidden       403   close 1008
+├── ForbiddenError                forbidden       403   close 1008
+└── CommerceError (commerce: cart, orders, payment)
+    ├── SkuNotFoundError          unknown_sku     404
+    ├── OrderNotFoundError        unknown_order   404
+    ├── IdempotencyKeyMissingError idempotency_key_required 400
+    ├── IdempotencyConflictError  idempotency_conflict 409
+    ├── OrderLineError            (names the line: index, sku)
+    │   ├── OutOfStockError       out_of_stock    409
+    │   ├── DealNotActiveError    deal_not_active 409
+    │   └── LimitExceededError    limit_exceeded  409
+    ├── CouponRejectedError       coupon_rejected 409
+    ├── OrderStateError           invalid_order_state 409
+    ├── PaymentDeclinedError      payment_declined 402
+    └── PaymentTimeoutError       payment_timeout 504
+ChatError (chat and reactions; websocket: error frame, connection stays)
+├── ChatTextError                 invalid_text    422   (empty, too long, control characters)
+├── UnknownReactionError          unknown_reaction 422
+├── RateLimitedError              rate_limited    429   (+ retry_after_ms)
+│   └── SlowModeError             slow_mode       429   (+ retry_after_ms)
+├── MutedError                    muted           403   (+ retry_after_ms)
+│   └── BannedError               banned          403   (+ retry_after_ms)
+└── MessageNotFoundError          unknown_message 404
 """
 
 from __future__ import annotations
@@ -63,3 +84,116 @@ class UnauthorizedError(LivebuyError):
 class ForbiddenError(LivebuyError):
     code = "forbidden"
     http_status = 403
+
+
+# --- commerce (cart, orders, payment) ---
+
+
+class CommerceError(LivebuyError):
+    """Base of the errors of carts, orders and payments."""
+
+    code = "commerce_error"
+    http_status = 409
+
+
+class SkuNotFoundError(CommerceError):
+    code = "unknown_sku"
+    http_status = 404
+
+
+class OrderNotFoundError(CommerceError):
+    code = "unknown_order"
+    http_status = 404
+
+
+class IdempotencyKeyMissingError(CommerceError):
+    code = "idempotency_key_required"
+    http_status = 400
+
+
+class IdempotencyConflictError(CommerceError):
+    """The Idempotency-Key was already used with a different body."""
+
+    code = "idempotency_conflict"
+    http_status = 409
+
+
+class OrderLineError(CommerceError):
+    """An order line was refused; ``details`` name the line (``line``, ``sku``)."""
+
+
+class OutOfStockError(OrderLineError):
+    code = "out_of_stock"
+
+
+class DealNotActiveError(OrderLineError):
+    code = "deal_not_active"
+
+
+class LimitExceededError(OrderLineError):
+    code = "limit_exceeded"
+
+
+class CouponRejectedError(CommerceError):
+    """The coupon is unknown, outside its window, under its minimum spend or used up."""
+
+    code = "coupon_rejected"
+
+
+class OrderStateError(CommerceError):
+    """The order is not in a state that allows this (e.g. paying an expired order)."""
+
+    code = "invalid_order_state"
+
+
+class PaymentDeclinedError(CommerceError):
+    code = "payment_declined"
+    http_status = 402
+
+
+class PaymentTimeoutError(CommerceError):
+    code = "payment_timeout"
+    http_status = 504
+
+
+# --- chat and reactions (issue 6) ---
+
+
+class ChatError(LivebuyError):
+    """A chat or reaction refused; on the websocket an error frame, the connection stays."""
+
+    code = "chat_error"
+    http_status = 400
+
+
+class ChatTextError(ChatError):
+    code = "invalid_text"
+    http_status = 422
+
+
+class UnknownReactionError(ChatError):
+    code = "unknown_reaction"
+    http_status = 422
+
+
+class RateLimitedError(ChatError):
+    code = "rate_limited"
+    http_status = 429
+
+
+class SlowModeError(RateLimitedError):
+    code = "slow_mode"
+
+
+class MutedError(ChatError):
+    code = "muted"
+    http_status = 403
+
+
+class BannedError(MutedError):
+    code = "banned"
+
+
+class MessageNotFoundError(ChatError):
+    code = "unknown_message"
+    http_status = 404

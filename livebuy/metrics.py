@@ -11,3 +11,24 @@ CLIENT_ERRORS = Counter("livebuy_client_frame_errors_total", "Malformed client f
 CUES_PUBLISHED = Counter(
     "livebuy_cues_published_total", "Cues appended to show streams", ["source"]
 )
+
+# --- chat and reactions (issue 6) ---
+CHAT_POSTS = Counter("livebuy_chat_posts_total", "Chat posts by outcome", ["outcome"])
+CHAT_BATCHES = Counter("livebuy_chat_batches_total", "Chat frames appended to show streams")
+CHAT_SAMPLED_OUT = Counter(
+    "livebuy_chat_sampled_out_total", "Chat messages left out of a sampled chat frame"
+)
+REACTIONS = Counter("livebuy_reactions_total", "Reactions by outcome", ["outcome"])
+MODERATION_ACTIONS = Counter(
+    "livebuy_moderation_actions_total", "Producer moderation actions", ["action"]
+)
+
+# --- commerce ---
+ORDER_OUTCOMES = Counter(
+    "livebuy_order_requests_total",
+    "POST /api/orders outcomes (created, replayed, error code)",
+    ["outcome"],
+)
+ORDER_TRANSITIONS = Counter(
+    "livebuy_order_transitions_total", "Order state changes made by this process", ["status"]
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,61 @@ class Settings(BaseSettings):
         60_000, ge=0, description="cues missed by less than this are still played after a failover"
     )
     log_json: bool = True
+    # --- chat and reactions (issue 6) ---
+    chat_batch_interval_ms: int = Field(
+        100, ge=10, description="one chat frame per show per interval, from one elected batcher"
+    )
+    chat_readable_per_s: float = Field(
+        20.0, gt=0, description="chat a person can read; floods beyond it are sampled"
+    )
+    chat_burst: int = Field(3, ge=1, description="per-session token bucket: burst of messages")
+    chat_refill_ms: int = Field(2000, ge=1, description="per-session token bucket: one per this")
+    chat_max_chars: int = Field(300, ge=1, le=2000, description="longest chat message (trimmed)")
+    chat_history_maxlen: int = Field(
+        2000, ge=100, description="chat messages kept per show (history and batcher backlog)"
+    )
+    chat_lease_ms: int = Field(3000, ge=300, description="lease held by a show's chat batcher")
+    chat_blocked_words: list[str] = Field(
+        default_factory=list, description="words masked in every show's chat (JSON list)"
+    )
+    reaction_interval_ms: int = Field(
+        500, ge=10, description="one reactions frame per show per interval"
+    )
+    reaction_kinds: list[str] = Field(
+        default_factory=lambda: ["heart", "fire", "clap", "laugh", "wow"],
+        description="reaction kinds viewers may send (JSON list)",
+    )
+    reactions_per_s: int = Field(10, ge=1, description="reactions one session may send per second")
+    chat_redis_concurrency: int = Field(
+        32, ge=1, description="chat and reaction Redis calls in flight per process"
+    )
+    # --- commerce ---
+    reservation_hold_ms: int = Field(
+        600_000, ge=1000, description="unpaid orders release their units after this long"
+    )
+    sweeper_interval_ms: int = Field(
+        1000, ge=10, description="how often expired reservations are swept"
+    )
+    payment_lock_ms: int = Field(
+        30_000, ge=100, description="an order being charged is not expired for this long"
+    )
+    idempotency_ttl_ms: int = Field(
+        24 * 3600 * 1000, ge=1000, description="how long an Idempotency-Key is remembered"
+    )
+    max_line_quantity: int = Field(10, ge=1, le=1000, description="largest quantity per line")
+    push_stock: bool = Field(True, description="push `stock` frames (lease-elected process)")
+    stock_push_interval_ms: int = Field(
+        250, ge=10, description="at most one `stock` frame per product per this period"
+    )
+    redis_appendfsync: Literal["always", "everysec", "no"] = Field(
+        "everysec",
+        description="AOF fsync of the embedded Redis; 'always' loses no acknowledged order",
+    )
+
+    # --- web pages and demo video (issue 3) ---
+    video_enabled: bool = Field(
+        False, description="run ffmpeg for the demo's live HLS test stream (data_dir/video)"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

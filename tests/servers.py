@@ -106,7 +106,9 @@ class ProcessServer(LiveServer):
                 env[f"LIVEBUY_{name.upper()}"] = (
                     json.dumps(value) if isinstance(value, list) else str(value)
                 )
+        # Secrets dump masked; pass their real values.
         env["LIVEBUY_PRODUCER_TOKEN"] = settings.producer_token.get_secret_value()
+        env["LIVEBUY_SESSION_SECRET"] = settings.session_secret.get_secret_value()
         # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(

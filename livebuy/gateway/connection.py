@@ -44,8 +44,8 @@ class ViewerConnection:
                 if seq <= self.last_seq:
                     return
                 self.last_seq = seq
-            self._raw.write(frame.wire)
-            self._check_backlog()
+            if self._raw.write(frame.wire) > self._max_bytes:
+                self._mark_slow()
             return
         if (
             len(self._queue) >= self._max_frames
@@ -64,16 +64,11 @@ class ViewerConnection:
         if self._direct and self.last_seq < first_seq and not self.too_slow:
             assert self._raw is not None
             self.last_seq = last_seq
-            self._raw.write(joined)
-            self._check_backlog()
+            if self._raw.write(joined) > self._max_bytes:
+                self._mark_slow()
             return
         for offset, frame in enumerate(frames):
             self.offer(first_seq + offset, frame)
-
-    def _check_backlog(self) -> None:
-        assert self._raw is not None
-        if self._raw.buffered() > self._max_bytes:
-            self._mark_slow()
 
     def _mark_slow(self) -> None:
         self.too_slow = True
@@ -118,10 +113,9 @@ class ViewerConnection:
                 self.last_seq = seq
             chunks.append(frame.wire)
         self._queued_bytes = 0
-        if chunks:
-            self._raw.write(b"".join(chunks))
         self._direct = True
-        self._check_backlog()
+        if self._raw.write(b"".join(chunks)) > self._max_bytes:
+            self._mark_slow()
 
     def start(self) -> None:
         """The join/resume frames are out: start delivering what queued meanwhile."""

@@ -8,15 +8,21 @@ import logging
 
 from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from livebuy import metrics
+from livebuy.chat.batcher import BatcherRegistry
+from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
-from livebuy.errors import ShowNotFoundError
+from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.protocol import (
+    AnyClientFrame,
+    AuthFrame,
+    ChatFrame,
     ClientFrame,
     CloseCode,
     PingFrame,
@@ -29,7 +35,7 @@ from livebuy.shows.stream import ShowStream
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-_client_frame: TypeAdapter[PingFrame] = TypeAdapter(ClientFrame)
+_client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 
 
 def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -50,7 +56,8 @@ def _error_frame(connection: ViewerConnection, code: str, message: str) -> Frame
 
 @router.websocket("/ws/shows/{show_id}")
 async def show_socket(websocket: WebSocket, show_id: str) -> None:
-    """Push a show to one viewer. Query: ``since`` (last seq seen) and ``epoch`` to resume."""
+    """Push a show to one viewer. Query: ``since`` (last seq seen) and ``epoch`` to resume;
+    ``token`` (a viewer session) to chat and react (or send an ``auth`` frame later)."""
     app = websocket.app
     settings: Settings = app.state.settings
     if not _origin_allowed(websocket, settings):
@@ -70,6 +77,16 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
     except ShowNotFoundError:
         await websocket.close(CloseCode.UNKNOWN_SHOW, f"unknown show '{show_id}'")
         return
+    channel = ChatChannel(show_id, app.state.chat, app.state.sessions)
+    token = websocket.query_params.get("token")
+    if token is not None:
+        try:
+            await channel.authenticate(token)
+        except UnauthorizedError as error:
+            await websocket.close(CloseCode.UNAUTHORIZED, error.message)
+            return
+    batchers: BatcherRegistry = app.state.chat_batchers
+    batchers.ensure(show_id)
 
     hub = await hubs.hub(show_id)
     connection = ViewerConnection(
@@ -83,7 +100,7 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
         await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
         connection.start()
         writer = asyncio.create_task(connection.run_writer(settings.ws_close_timeout_s))
-        await _receive(connection, writer)
+        await _receive(connection, writer, channel)
         if connection.too_slow:
             metrics.SLOW_CLOSES.inc()
     except WebSocketDisconnect:
@@ -122,7 +139,9 @@ async def _send_initial(
     connection.last_seq = position.seq
 
 
-async def _receive(connection: ViewerConnection, writer: asyncio.Task[None]) -> None:
+async def _receive(
+    connection: ViewerConnection, writer: asyncio.Task[None], channel: ChatChannel
+) -> None:
     """Read client frames until the viewer leaves or the writer ends the connection."""
     websocket = connection.websocket
     receiving = asyncio.ensure_future(websocket.receive())
@@ -134,13 +153,15 @@ async def _receive(connection: ViewerConnection, writer: asyncio.Task[None]) -> 
             message = receiving.result()
             if message["type"] == "websocket.disconnect":
                 return
-            _handle_client_frame(connection, message.get("text"))
+            await _handle_client_frame(connection, channel, message.get("text"))
             receiving = asyncio.ensure_future(websocket.receive())
     finally:
         receiving.cancel()
 
 
-def _handle_client_frame(connection: ViewerConnection, text: str | None) -> None:
+async def _handle_client_frame(
+    connection: ViewerConnection, channel: ChatChannel, text: str | None
+) -> None:
     if text is None:
         connection.offer(None, _error_frame(connection, "binary_frame", "send JSON text frames"))
         return
@@ -152,4 +173,24 @@ def _handle_client_frame(connection: ViewerConnection, text: str | None) -> None
         message = f"malformed frame: {where}: {first['msg']}"
         connection.offer(None, _error_frame(connection, "malformed_frame", message))
         return
-    connection.offer(None, _control_frame(connection, "pong", frame.data))
+    if isinstance(frame, PingFrame):
+        connection.offer(None, _control_frame(connection, "pong", frame.data))
+        return
+    # Chat refusals (bad text, rate limits, no session) are error frames; the connection stays.
+    try:
+        if isinstance(frame, AuthFrame):
+            session = await channel.authenticate(frame.data.token)
+            reply = {"session_id": session.session_id, "display_name": session.display_name}
+            connection.offer(None, _control_frame(connection, "auth_ok", reply))
+        elif isinstance(frame, ChatFrame):
+            stored = await channel.chat(frame.data.text)
+            connection.offer(None, _control_frame(connection, "chat_ack", stored))
+        else:
+            await channel.react(frame.data.kind)
+    except LivebuyError as error:
+        metrics.CLIENT_ERRORS.labels(error.code).inc()
+        connection.offer(None, _control_frame(connection, "error", error.to_json()))
+    except RedisError:
+        log.exception("chat frame failed on Redis")
+        message = "chat is unavailable right now: try again"
+        connection.offer(None, _error_frame(connection, "unavailable", message))

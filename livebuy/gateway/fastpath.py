@@ -13,34 +13,30 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
 
 RAW_SOCKET = "livebuy.raw_socket"
 
 
 class RawSocket:
-    """The transport under one websocket, usable only while the websocket is open."""
+    """The transport under one websocket.
+
+    Captured once per connection: the per-delivery path is one ``is_closing`` check and one
+    ``write``, both C calls on uvloop. Frames stop once either side starts closing the transport;
+    the gateway itself stops offering frames before it sends a close frame of its own.
+    """
+
+    __slots__ = ("transport",)
 
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
-        self._protocol = protocol
+        self.transport: asyncio.Transport = protocol.transport
 
-    @property
-    def transport(self) -> asyncio.Transport:
-        """The connection's asyncio transport."""
-        return self._protocol.transport
-
-    def is_open(self) -> bool:
-        """Whether data frames may still be written (no close frame sent or received)."""
-        return self._protocol.conn.state is State.OPEN and not self.transport.is_closing()
-
-    def write(self, data: bytes) -> None:
-        """Queue ``data`` (whole frames) on the transport; never blocks."""
-        if self.is_open():
-            self.transport.write(data)
-
-    def buffered(self) -> int:
-        """Bytes written but not yet taken by the kernel (what a slow viewer piles up)."""
-        return self.transport.get_write_buffer_size()
+    def write(self, data: bytes) -> int:
+        """Queue ``data`` (whole frames) on the transport; returns the bytes still unsent."""
+        transport = self.transport
+        if transport.is_closing():
+            return 0
+        transport.write(data)
+        return transport.get_write_buffer_size()
 
 
 class PushFastPath:

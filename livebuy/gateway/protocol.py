@@ -10,7 +10,7 @@ from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 
 class CloseCode(IntEnum):
@@ -47,4 +47,44 @@ class PingFrame(_ClientFrame):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-ClientFrame = Annotated[PingFrame, Field(discriminator="type")]
+class AuthData(_ClientFrame):
+    """A viewer session token (from ``POST /api/sessions``)."""
+
+    token: StrictStr = Field(min_length=1, max_length=200)
+
+
+class AuthFrame(_ClientFrame):
+    """Attach a session to the connection (instead of ``?token=``); needed to chat and react."""
+
+    type: Literal["auth"]
+    data: AuthData
+
+
+class ChatData(_ClientFrame):
+    """A chat message; its length and characters are checked by the chat service."""
+
+    text: StrictStr
+
+
+class ChatFrame(_ClientFrame):
+    """Post a chat message; answered with ``chat_ack`` (or ``error``)."""
+
+    type: Literal["chat"]
+    data: ChatData
+
+
+class ReactData(_ClientFrame):
+    """One reaction of a configured kind (``heart``, ...)."""
+
+    kind: StrictStr = Field(max_length=40)
+
+
+class ReactFrame(_ClientFrame):
+    """Send a reaction; counted into the next ``reactions`` frame (``error`` if refused)."""
+
+    type: Literal["react"]
+    data: ReactData
+
+
+AnyClientFrame = PingFrame | AuthFrame | ChatFrame | ReactFrame
+ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]

@@ -70,3 +70,149 @@ def show_player_lease(show_id: str) -> str:
 def session(session_id: str) -> str:
     """JSON of a guest viewer session."""
     return f"{PREFIX}:session:{session_id}"
+
+
+# --- commerce: favorites, carts, orders, deals, coupons ---
+
+
+def favorites(customer_id: str) -> str:
+    """Sorted set of a customer's favorite product ids, scored by when they were added."""
+    return f"{PREFIX}:favorites:{customer_id}"
+
+
+def cart(customer_id: str) -> str:
+    """Hash of a customer's cart: sku -> quantity."""
+    return f"{PREFIX}:cart:{customer_id}"
+
+
+def order(order_id: str) -> str:
+    """Hash of one order (status, totals, lines JSON, payment)."""
+    return f"{PREFIX}:order:{order_id}"
+
+
+def customer_orders(customer_id: str) -> str:
+    """Sorted set of a customer's order ids, scored by creation time."""
+    return f"{PREFIX}:orders:customer:{customer_id}"
+
+
+def order_idempotency(customer_id: str, idempotency_key: str) -> str:
+    """Hash remembering the order an Idempotency-Key created, with the request body's hash."""
+    return f"{PREFIX}:orders:idempotency:{customer_id}:{idempotency_key}"
+
+
+def order_expiries() -> str:
+    """Sorted set of unpaid order ids scored by when their reservation expires."""
+    return f"{PREFIX}:orders:expiries"
+
+
+def orders_stream() -> str:
+    """Stream of every order state change, for downstream consumers."""
+    return f"{PREFIX}:orders:events"
+
+
+def stock_dirty() -> str:
+    """Set of product ids whose stock changed since the last stock push."""
+    return f"{PREFIX}:stock:dirty"
+
+
+def stock_push_lease() -> str:
+    """Lease naming the process that pushes ``stock`` frames."""
+    return f"{PREFIX}:stock:pusher"
+
+
+def deal_counters(show_id: str, deal_id: str, started_at: int) -> str:
+    """Hash of one run of a flash deal: units taken, and units per customer (``c:<id>``)."""
+    return f"{_show(show_id)}:deal:{deal_id}:{started_at}"
+
+
+def coupon(code: str) -> str:
+    """Hash of a coupon's terms and its total use count."""
+    return f"{PREFIX}:coupon:{code}"
+
+
+def coupon_uses(code: str) -> str:
+    """Hash of a coupon's uses per customer."""
+    return f"{PREFIX}:coupon:{code}:uses"
+
+
+# --- chat and reactions (issue 6) ---
+
+
+def chat_messages(show_id: str) -> str:
+    """Stream of posted chat messages (entry id = message id): batcher backlog and history."""
+    return f"{_show(show_id)}:chat:messages"
+
+
+def chat_cursor(show_id: str) -> str:
+    """Id of the last chat message the show's batcher published."""
+    return f"{_show(show_id)}:chat:cursor"
+
+
+def chat_batcher_lease(show_id: str) -> str:
+    """Lease naming the process that batches the show's chat and reactions."""
+    return f"{_show(show_id)}:chat:batcher"
+
+
+def chat_bucket(show_id: str, session_id: str) -> str:
+    """Hash of one session's chat token bucket in a show: tokens, at."""
+    return f"{_show(show_id)}:chat:bucket:{session_id}"
+
+
+def chat_mute(show_id: str, session_id: str) -> str:
+    """Present (with a TTL) while the session is muted in the show."""
+    return f"{_show(show_id)}:chat:mute:{session_id}"
+
+
+def chat_ban(show_id: str, session_id: str) -> str:
+    """Present (with a TTL) while the session is banned from the show's chat and reactions."""
+    return f"{_show(show_id)}:chat:ban:{session_id}"
+
+
+def chat_slow_mode(show_id: str) -> str:
+    """Slow-mode interval in ms (absent: off)."""
+    return f"{_show(show_id)}:chat:slow_mode"
+
+
+def chat_slow_last(show_id: str, session_id: str) -> str:
+    """Present while a session must still wait in slow mode (TTL = the wait)."""
+    return f"{_show(show_id)}:chat:slow:{session_id}"
+
+
+def chat_pinned(show_id: str) -> str:
+    """JSON of the pinned chat message."""
+    return f"{_show(show_id)}:chat:pinned"
+
+
+def chat_blocked_words(show_id: str) -> str:
+    """Set of words masked in the show's chat (besides the configured ones)."""
+    return f"{_show(show_id)}:chat:blocked_words"
+
+
+def moderation_log(show_id: str) -> str:
+    """Stream of moderation actions in the show: action, target, by, at, details."""
+    return f"{_show(show_id)}:moderation"
+
+
+def reactions_pending(show_id: str) -> str:
+    """Hash kind -> reactions received since the last reactions frame."""
+    return f"{_show(show_id)}:reactions:pending"
+
+
+def reactions_totals(show_id: str) -> str:
+    """Hash kind -> reactions received in the show so far."""
+    return f"{_show(show_id)}:reactions:totals"
+
+
+def reaction_rate(show_id: str, session_id: str) -> str:
+    """Reactions a session sent in the current one-second window."""
+    return f"{_show(show_id)}:reactions:rate:{session_id}"
+
+
+def analytics_chat_per_minute(show_id: str) -> str:
+    """Hash minute start (ms) -> chat messages posted in the show (for analytics)."""
+    return f"{_show(show_id)}:analytics:chat_per_minute"
+
+
+def analytics_reactions_per_minute(show_id: str) -> str:
+    """Hash minute start (ms) -> reactions sent in the show (for analytics)."""
+    return f"{_show(show_id)}:analytics:reactions_per_minute"

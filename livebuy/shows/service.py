@@ -8,6 +8,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from catalog.store import CatalogStore
+from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, ProductNotFoundError, ShowNotFoundError
 from livebuy.redis import keys
@@ -145,5 +146,6 @@ class ShowService:
             "deals": state["deals"],
             "countdowns": state["countdowns"],
             "announcement": state["announcement"],
+            "chat": await chat_snapshot(self._redis, show_id),
         }
         return position, data

@@ -1,0 +1,1 @@
+"""Live chat and reactions: validation, rate limits, moderation, batching and sampling."""

@@ -1,0 +1,1 @@
+"""Commerce: favorites, carts, flash deals, coupons, orders, payment and live stock push."""

@@ -1,0 +1,66 @@
+"""Flash deals as the show's state hash holds them (written by ``deal_start`` / ``deal_end`` cues)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+from redis.asyncio import Redis
+
+from catalog.models import Money
+from livebuy.redis import keys
+from livebuy.shows.state import DEAL
+
+
+class RunningDeal(BaseModel):
+    """A deal that a show started; ``ends_at`` is ``None`` until a ``deal_end`` cue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    show_id: str
+    deal_id: str
+    product_id: str
+    deal_price: Money
+    units: int
+    per_customer_limit: int
+    started_at: int
+    ends_at: int | None
+
+    def running(self, now: int) -> bool:
+        """Whether the deal price applies at ``now``."""
+        return self.started_at <= now and (self.ends_at is None or now < self.ends_at)
+
+    def counters_key(self) -> str:
+        """The Redis hash of this run's units taken (a looping show restarts its deals afresh)."""
+        return keys.deal_counters(self.show_id, self.deal_id, self.started_at)
+
+
+def _deal(show_id: str, raw: str) -> RunningDeal:
+    value: dict[str, Any] = orjson.loads(raw)
+    return RunningDeal(show_id=show_id, **value)
+
+
+class DealBook:
+    """Reads deals from the shows' state hashes; the order script re-checks them atomically."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def get(self, show_id: str, deal_id: str) -> RunningDeal | None:
+        """The deal as last started in the show, or ``None`` if it is not (or no longer) there."""
+        raw = await self._redis.hget(keys.show_state(show_id), DEAL + deal_id)
+        return None if raw is None else _deal(show_id, str(raw))
+
+    async def running(self, now: int) -> list[RunningDeal]:
+        """Every deal running in any show at ``now``."""
+        show_ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
+        deals: list[RunningDeal] = []
+        for show_id in show_ids:
+            fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
+            for field, raw in fields.items():
+                if field.startswith(DEAL):
+                    deal = _deal(show_id, raw)
+                    if deal.running(now):
+                        deals.append(deal)
+        return deals

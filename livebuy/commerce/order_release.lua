@@ -1,0 +1,71 @@
+-- Release an order's units in one atomic step: a cancel (reserved or sold units go back to
+-- available; a paid order is marked for refund) or the expiry of an unpaid reservation. Any
+-- number of sweepers may race on the same order: the status check makes the second a no-op.
+local order_key = KEYS[1]
+local expiries_key = KEYS[2]
+local stream_key = KEYS[3]
+local dirty_key = KEYS[4]
+local deal_key = KEYS[5]
+local coupon_key = KEYS[6]
+local coupon_uses_key = KEYS[7]
+local reason = ARGV[1]
+local now = tonumber(ARGV[2])
+local stream_maxlen = ARGV[3]
+
+local order = redis.call('HMGET', order_key, 'id', 'status', 'expires_at', 'lock_token',
+  'lock_until', 'lines', 'customer', 'deal_units', 'coupon')
+local order_id, status = order[1], order[2]
+if not status then
+  return {'error', 'unknown_order'}
+end
+local locked = order[4] and order[4] ~= '' and tonumber(order[5]) > now
+
+if reason == 'expire' then
+  if status ~= 'pending_payment' then
+    redis.call('ZREM', expiries_key, order_id)
+    return {'noop', status}
+  end
+  -- Not due yet, or being charged right now: look again later.
+  local due = tonumber(order[3])
+  if locked then due = math.max(due, tonumber(order[5])) end
+  if now < due then
+    redis.call('ZADD', expiries_key, due, order_id)
+    return {'noop', status}
+  end
+elseif status ~= 'pending_payment' and status ~= 'paid' then
+  return {'error', status}
+elseif locked then
+  return {'error', 'payment_in_progress'}
+end
+
+local from_field = 'reserved'
+if status == 'paid' then from_field = 'sold' end
+for index, line in ipairs(cjson.decode(order[6])) do
+  local inventory_key = KEYS[7 + index]
+  redis.call('HINCRBY', inventory_key, from_field, -line['quantity'])
+  redis.call('HINCRBY', inventory_key, 'available', line['quantity'])
+  redis.call('SADD', dirty_key, line['product_id'])
+end
+-- The deal's units and the coupon's use are given back with the goods.
+local deal_units = tonumber(order[8] or '0')
+if deal_units > 0 then
+  redis.call('HINCRBY', deal_key, 'taken', -deal_units)
+  redis.call('HINCRBY', deal_key, 'c:' .. order[7], -deal_units)
+end
+if order[9] and order[9] ~= '' then
+  redis.call('HINCRBY', coupon_key, 'used', -1)
+  redis.call('HINCRBY', coupon_uses_key, order[7], -1)
+end
+
+local new_status = 'cancelled'
+if reason == 'expire' then new_status = 'expired' end
+redis.call('HSET', order_key, 'status', new_status, 'updated_at', now, 'closed_at', now,
+  'lock_token', '', 'lock_until', 0)
+if status == 'paid' then
+  redis.call('HSET', order_key, 'refund_status', 'pending')
+end
+redis.call('ZREM', expiries_key, order_id)
+redis.call('XADD', stream_key, 'MAXLEN', '~', stream_maxlen, '*',
+  'order_id', order_id, 'status', new_status, 'customer', order[7], 'at', now,
+  'was', status)
+return {'ok', status}

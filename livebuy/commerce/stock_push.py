@@ -1,0 +1,111 @@
+"""Pushes ``stock`` frames to the shows: one process (lease-elected), coalesced per product.
+
+Inventory scripts add the product to a dirty set; the pusher pops it, and sends a frame for a
+product at most once per ``interval_ms`` — except a sold-out product, which goes out at once.
+A pusher that dies after popping loses only those few changes until the product's next change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from catalog.models import ProductCard
+from catalog.store import CatalogStore
+from livebuy.clock import Clock, now_ms
+from livebuy.errors import ProductNotFoundError
+from livebuy.redis import keys
+from livebuy.redis.lease import Lease
+from livebuy.shows.stream import ShowStream
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 25
+POP_BATCH = 500
+
+
+def stock_frame(card: ProductCard) -> dict[str, Any]:
+    """The ``data`` of a ``stock`` frame."""
+    return {
+        "product_id": card.id,
+        "available": card.available,
+        "sold_out": card.available == 0,
+        "stock": [{"sku": s.sku, "available": s.available} for s in card.stock],
+    }
+
+
+class StockPusher:
+    """Coalesces stock changes per product and appends them to every show's stream."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        catalog: CatalogStore,
+        stream: ShowStream,
+        interval_ms: int,
+        lease_ms: int,
+        clock: Clock = now_ms,
+    ) -> None:
+        self._redis = redis
+        self._catalog = catalog
+        self._stream = stream
+        self._interval_ms = interval_ms
+        self._clock = clock
+        self._lease = Lease(redis, keys.stock_push_lease(), lease_ms)
+        self._pending: set[str] = set()
+        self._last_push: dict[str, int] = {}
+        self._sold_out_pushed: set[str] = set()
+
+    async def step(self, now: int) -> int:
+        """Pop changed products and push those that are due; returns frames appended."""
+        popped = await self._redis.spop(keys.stock_dirty(), POP_BATCH)
+        self._pending.update(cast(list[str], popped or []))
+        if not self._pending:
+            return 0
+        cards: list[ProductCard] = []
+        for product_id in sorted(self._pending):
+            try:
+                cards.extend(await self._catalog.get_cards([product_id]))
+            except ProductNotFoundError:
+                self._pending.discard(product_id)
+        due = [
+            card
+            for card in cards
+            if card.available == 0
+            or now - self._last_push.get(card.id, -self._interval_ms) >= self._interval_ms
+        ]
+        if not due:
+            return 0
+        show_ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
+        appended = 0
+        for card in due:
+            self._pending.discard(card.id)
+            # A sold-out already pushed need not go again until the product has stock again.
+            if card.available == 0 and card.id in self._sold_out_pushed:
+                continue
+            if card.available == 0:
+                self._sold_out_pushed.add(card.id)
+            else:
+                self._sold_out_pushed.discard(card.id)
+            self._last_push[card.id] = now
+            for show_id in show_ids:
+                await self._stream.append(show_id, "stock", now, stock_frame(card))
+                appended += 1
+        return appended
+
+    async def run(self) -> None:
+        """Push while holding the lease; give it up when cancelled."""
+        try:
+            while True:
+                try:
+                    if await self._lease.refresh(self._clock()):
+                        await self.step(self._clock())
+                except RedisError:
+                    log.exception("stock push failed; retrying")
+                await asyncio.sleep(TICK_MS / 1000)
+        finally:
+            await self._lease.release()

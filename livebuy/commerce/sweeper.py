@@ -1,0 +1,44 @@
+"""Background task that expires unpaid reservations; any number of processes may run it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.exceptions import RedisError
+
+from livebuy import metrics
+from livebuy.clock import Clock, now_ms
+from livebuy.commerce.orders import OrderService
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+async def sweep_once(orders: OrderService, now: int) -> int:
+    """Expire every order whose hold ended by ``now``; returns how many expired.
+
+    Each expiry is one Lua step that re-checks the order, so two sweepers racing on the same
+    order release its units once.
+    """
+    expired = 0
+    while True:
+        due = await orders.due_for_expiry(now, BATCH)
+        for order_id in due:
+            expired += await orders.expire(order_id, now)
+        if len(due) < BATCH:
+            return expired
+
+
+async def run_sweeper(orders: OrderService, interval_ms: int, clock: Clock = now_ms) -> None:
+    """Sweep every ``interval_ms`` until cancelled; Redis hiccups are logged and retried."""
+    while True:
+        try:
+            count = await sweep_once(orders, clock())
+            if count:
+                metrics.ORDER_TRANSITIONS.labels("expired").inc(count)
+                log.info("reservations expired", extra={"count": count})
+        except RedisError:
+            log.exception("reservation sweep failed; retrying")
+        await asyncio.sleep(interval_ms / 1000)

@@ -1,0 +1,517 @@
+// The producer console: token login, live cues (pin, unpin, announce, countdown, deal), what is
+// on air, and the run sheet with its play head. Server text is only set with textContent.
+"use strict";
+
+(() => {
+  const TOKEN_KEY = "livebuy.producerToken";
+  const FRAMES_KEPT = 40;
+
+  const state = {
+    token: sessionStorage.getItem(TOKEN_KEY),
+    showId: null,
+    show: null,
+    products: new Map(),
+    socket: null,
+    lastSeq: null,
+    epoch: null,
+    pins: new Map(),
+    deals: new Map(),
+    countdowns: new Map(),
+    announcement: null,
+    played: new Map(), // run-sheet cue id -> program time it played at
+    head: null, // {offset, at}: the last run-sheet cue played
+    speed: 1,
+    activity: [], // {t, chat, reactions} events of the last minute
+    series: [], // per-minute rates sampled every 5 s, last 5 minutes
+    sales: new Map(), // product_id -> {units, revenue, available}
+  };
+  const MODERATOR = { "x-moderator": "console" };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attrs = {}, text = null) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
+    }
+    if (text !== null) node.textContent = text;
+    return node;
+  }
+
+  function clockText(ms) {
+    const total = Math.max(0, Math.floor(ms / 1000));
+    const minutes = Math.floor(total / 60);
+    return `${String(minutes).padStart(2, "0")}:${String(total % 60).padStart(2, "0")}`;
+  }
+
+  function result(message, isError = false) {
+    const node = $("result");
+    node.className = isError ? "result error" : "result";
+    node.textContent = message;
+  }
+
+  // ---- API -----------------------------------------------------------------------------------
+
+  async function getJson(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response.json();
+  }
+
+  /** Post a cue as the producer; answers with the published cue or shows the error. */
+  async function sendCue(cue, what) {
+    const response = await fetch(`/api/shows/${encodeURIComponent(state.showId)}/cues`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+      body: JSON.stringify({ cue }),
+    });
+    const body = await response.json().catch(() => null);
+    if (response.status === 201) {
+      result(`${what}: sent as seq ${body.seq}`);
+      return body;
+    }
+    const message = body?.error?.message || `HTTP ${response.status}`;
+    result(`${what} failed: ${message}`, true);
+    if (response.status === 401 || response.status === 403) signOut("The token was refused.");
+    return null;
+  }
+
+  // ---- login ---------------------------------------------------------------------------------
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    $("desk").hidden = true;
+    $("login").hidden = false;
+    setConnection("", message || "signed out");
+  }
+
+  async function signIn(token) {
+    state.token = token;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $("login").hidden = true;
+    $("desk").hidden = false;
+    await loadDesk();
+  }
+
+  // ---- desk ----------------------------------------------------------------------------------
+
+  async function loadDesk() {
+    const [shows, page] = await Promise.all([
+      getJson("/api/shows"),
+      getJson("/api/catalog/products?limit=100"),
+    ]);
+    const showSelect = $("show");
+    showSelect.replaceChildren(...shows.map((show) => el("option", { value: show.id }, show.title)));
+    const productSelect = $("product");
+    state.products = new Map(page.items.map((product) => [product.id, product]));
+    productSelect.replaceChildren(
+      ...page.items.map((product) => el("option", { value: product.id }, `${product.brand} — ${product.name}`)),
+    );
+    if (shows.length > 0) await openShow(shows[0].id);
+  }
+
+  async function openShow(showId) {
+    state.showId = showId;
+    const detail = await getJson(`/api/shows/${encodeURIComponent(showId)}`);
+    state.show = detail.show;
+    state.played.clear();
+    state.head = null;
+    renderSheet();
+    if (state.socket) {
+      const old = state.socket;
+      state.socket = null;
+      old.close();
+    }
+    state.lastSeq = null;
+    connect();
+    loadBlockedWords();
+    pollViewers();
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const params = new URLSearchParams();
+    if (state.lastSeq !== null && state.epoch !== null) {
+      params.set("since", String(state.lastSeq));
+      params.set("epoch", state.epoch);
+    }
+    const query = params.toString();
+    const socket = new WebSocket(
+      `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}${query ? `?${query}` : ""}`,
+    );
+    state.socket = socket;
+    socket.onopen = () => setConnection("live", "on air");
+    socket.onmessage = (event) => onFrame(JSON.parse(event.data));
+    socket.onclose = () => {
+      if (state.socket !== socket) return;
+      state.socket = null;
+      setConnection("", "reconnecting…");
+      setTimeout(() => {
+        if (state.socket === null && state.token) connect();
+      }, 1000);
+    };
+  }
+
+  function setConnection(className, text) {
+    const pill = $("connection");
+    pill.className = `pill ${className}`.trim();
+    pill.textContent = text;
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "snapshot") {
+      const data = frame.data;
+      state.epoch = data.epoch;
+      state.lastSeq = frame.seq;
+      state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
+      state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
+      state.countdowns = new Map(data.countdowns.map((c) => [c.countdown_id, c]));
+      state.announcement = data.announcement ? data.announcement.text : null;
+      logFrame(`snapshot seq ${frame.seq}`);
+      renderOnAir();
+      if (data.chat) {
+        $("mod-chat").replaceChildren();
+        for (const message of data.chat.messages) addModMessage(message);
+        showModPinned(data.chat.pinned);
+        $("slow-seconds").value = String(Math.round(data.chat.slow_mode_ms / 1000));
+      }
+      return;
+    }
+    if (frame.type === "error" || frame.type === "pong") return;
+    if (state.lastSeq !== null && frame.seq <= state.lastSeq) return;
+    state.lastSeq = frame.seq;
+    if (frame.type !== "cue") {
+      onLiveFrame(frame);
+      return;
+    }
+    const cue = frame.data;
+    logFrame(`seq ${frame.seq} ${cue.kind} ${cue.cue_id}`);
+    applyCue(cue, frame.at);
+    renderOnAir();
+    renderSheet();
+  }
+
+  function applyCue(cue, at) {
+    if (cue.kind === "pin") state.pins.set(cue.product_id, cue.product);
+    if (cue.kind === "unpin") {
+      if (cue.product_id) state.pins.delete(cue.product_id);
+      else state.pins.clear();
+    }
+    if (cue.kind === "countdown") {
+      state.countdowns.set(cue.countdown_id, { label: cue.label, ends_at: at + cue.duration_ms });
+    }
+    if (cue.kind === "deal_start") state.deals.set(cue.deal_id, { ...cue, started_at: at });
+    if (cue.kind === "deal_end") state.deals.delete(cue.deal_id);
+    if (cue.kind === "announce") state.announcement = cue.text;
+    const line = state.show?.cues.find((candidate) => candidate.id === cue.cue_id);
+    if (line) {
+      // Two run-sheet cues in a row tell the rehearsal speed the server plays at.
+      if (state.head && line.offset_ms > state.head.offset && at > state.head.at) {
+        state.speed = (line.offset_ms - state.head.offset) / (at - state.head.at);
+      }
+      if (line.offset_ms === 0) state.played.clear();
+      state.played.set(line.id, at);
+      state.head = { offset: line.offset_ms, at };
+    }
+  }
+
+  function logFrame(text) {
+    const list = $("frames");
+    list.prepend(el("li", {}, text));
+    while (list.children.length > FRAMES_KEPT) list.lastElementChild.remove();
+  }
+
+  function renderOnAir() {
+    const items = [];
+    for (const product of state.pins.values()) items.push(el("li", { "data-product-id": product.id }, `pinned: ${product.name}`));
+    for (const deal of state.deals.values()) {
+      const left = deal.units_left !== undefined ? deal.units_left : deal.units;
+      items.push(el("li", { "data-deal-id": deal.deal_id }, `deal ${deal.deal_id}: ${deal.product_id}, ${left} units left`));
+    }
+    for (const countdown of state.countdowns.values()) {
+      if (countdown.ends_at > Date.now()) items.push(el("li", {}, `countdown: ${countdown.label}`));
+    }
+    if (state.announcement) items.push(el("li", {}, `announcement: ${state.announcement}`));
+    $("on-air").replaceChildren(...items);
+    $("deal").replaceChildren(...[...state.deals.keys()].map((id) => el("option", { value: id }, id)));
+  }
+
+  function describe(cue) {
+    switch (cue.kind) {
+      case "pin":
+      case "unpin":
+        return cue.product_id || "everything";
+      case "countdown":
+        return `${cue.label} (${clockText(cue.duration_ms)})`;
+      case "deal_start":
+        return `${cue.deal_id}: ${cue.product_id}, ${cue.units} units`;
+      case "deal_end":
+        return cue.deal_id;
+      case "announce":
+        return cue.text;
+      default:
+        return "";
+    }
+  }
+
+  function renderSheet() {
+    if (!state.show) return;
+    const headId = state.head ? [...state.played.keys()].pop() : null;
+    const rows = state.show.cues.map((line) => {
+      const className = line.id === headId ? "head" : state.played.has(line.id) ? "played" : null;
+      const row = el("tr", { class: className, "data-cue-id": line.id, "aria-current": line.id === headId ? "step" : null });
+      row.append(
+        el("td", {}, clockText(line.offset_ms)),
+        el("td", {}, line.id),
+        el("td", {}, line.cue.kind),
+        el("td", {}, describe(line.cue)),
+      );
+      return row;
+    });
+    $("sheet").replaceChildren(...rows);
+  }
+
+  function tick() {
+    const now = Date.now();
+    $("program-time").textContent = `${new Date(now).toISOString().slice(11, 19)} UTC`;
+    if (state.head && state.show) {
+      const offset = state.head.offset + (now - state.head.at) * state.speed;
+      const speed = state.speed === 1 ? "" : ` ×${state.speed.toFixed(1)}`;
+      $("play-head").textContent = `${clockText(offset)} / ${clockText(state.show.length_ms)}${speed}`;
+    }
+  }
+
+  // ---- dashboard and moderation ------------------------------------------------------------
+
+  function onLiveFrame(frame) {
+    const data = frame.data;
+    const now = Date.now();
+    if (frame.type === "chat") {
+      state.activity.push({ t: now, chat: data.count, reactions: 0 });
+      for (const message of data.messages) addModMessage(message);
+    } else if (frame.type === "reactions") {
+      const count = Object.values(data.counts).reduce((sum, n) => sum + n, 0);
+      state.activity.push({ t: now, chat: 0, reactions: count });
+    } else if (frame.type === "chat_delete") {
+      document.querySelector(`#mod-chat [data-message-id="${CSS.escape(data.id)}"]`)?.remove();
+    } else if (frame.type === "chat_pin") {
+      showModPinned(data.message);
+    } else if (frame.type === "chat_mode") {
+      $("slow-seconds").value = String(Math.round(data.slow_mode_ms / 1000));
+    } else if (frame.type === "stock") {
+      recordSale(data);
+    } else {
+      logFrame(`${frame.type} seq ${frame.seq}`);
+    }
+  }
+
+  /** Units that left stock since the console opened, priced at the deal price while one runs. */
+  function recordSale(data) {
+    const product = state.products.get(data.product_id);
+    if (!product) return;
+    const sale = state.sales.get(data.product_id) || { units: 0, revenue: 0, available: product.available };
+    const sold = sale.available - data.available;
+    if (sold > 0) {
+      const deal = [...state.deals.values()].find((candidate) => candidate.product_id === data.product_id);
+      sale.units += sold;
+      sale.revenue += sold * (deal ? deal.deal_price.amount : product.price.amount);
+    }
+    sale.available = data.available;
+    state.sales.set(data.product_id, sale);
+    renderSales();
+  }
+
+  function renderSales() {
+    const rows = [...state.sales.entries()].map(([productId, sale]) => {
+      const product = state.products.get(productId);
+      const format = new Intl.NumberFormat(undefined, { style: "currency", currency: product.price.currency });
+      const digits = format.resolvedOptions().maximumFractionDigits;
+      const row = el("tr", { "data-product-id": productId });
+      row.append(
+        el("td", {}, product.name),
+        el("td", {}, String(sale.units)),
+        el("td", {}, format.format(sale.revenue / 10 ** digits)),
+        el("td", {}, String(sale.available)),
+      );
+      return row;
+    });
+    $("sales").replaceChildren(...rows);
+  }
+
+  function perMinute(now) {
+    state.activity = state.activity.filter((event) => event.t > now - 60_000);
+    return state.activity.reduce(
+      (sum, event) => ({ chat: sum.chat + event.chat, reactions: sum.reactions + event.reactions }),
+      { chat: 0, reactions: 0 },
+    );
+  }
+
+  function sampleDashboard() {
+    const rates = perMinute(Date.now());
+    $("stat-chat").textContent = String(rates.chat);
+    $("stat-reactions").textContent = String(rates.reactions);
+    state.series.push(rates);
+    if (state.series.length > 60) state.series.shift();
+    const svg = $("spark");
+    const top = Math.max(1, ...state.series.map((rate) => Math.max(rate.chat, rate.reactions)));
+    const line = (key) =>
+      state.series.map((rate, i) => `${(i * 300) / 59},${58 - (rate[key] / top) * 54}`).join(" ");
+    const ns = "http://www.w3.org/2000/svg";
+    const chat = document.createElementNS(ns, "polyline");
+    chat.setAttribute("class", "chat");
+    chat.setAttribute("points", line("chat"));
+    const reactions = document.createElementNS(ns, "polyline");
+    reactions.setAttribute("class", "reactions");
+    reactions.setAttribute("points", line("reactions"));
+    svg.replaceChildren(chat, reactions);
+    pollViewers();
+  }
+
+  async function pollViewers() {
+    if (!state.showId) return;
+    const response = await fetch("/metrics").catch(() => null);
+    if (!response || !response.ok) return;
+    const text = await response.text();
+    const pattern = new RegExp(`^livebuy_viewers\\{show_id="${state.showId}"\\} (\\S+)$`, "m");
+    const match = pattern.exec(text);
+    $("stat-viewers").textContent = match ? String(Math.round(Number(match[1]))) : "0";
+  }
+
+  /** A moderation call; answers whether it worked (the result line says either way). */
+  async function moderate(method, path, body, what) {
+    const response = await fetch(`/api/shows/${encodeURIComponent(state.showId)}/chat/${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${state.token}`,
+        ...MODERATOR,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.ok) {
+      result(`${what}: done`);
+      return response.status === 204 ? {} : response.json();
+    }
+    const answer = await response.json().catch(() => null);
+    result(`${what} failed: ${answer?.error?.message || `HTTP ${response.status}`}`, true);
+    if (response.status === 401 || response.status === 403) signOut("The token was refused.");
+    return null;
+  }
+
+  function addModMessage(message) {
+    const list = $("mod-chat");
+    if (list.querySelector(`[data-message-id="${CSS.escape(message.id)}"]`)) return;
+    const item = el("li", { "data-message-id": message.id, "data-session-id": message.author.session_id });
+    item.append(
+      el("span", { class: "who" }, message.author.display_name),
+      el("span", { class: "text" }, message.text),
+      el("button", { type: "button", "data-action": "delete", "aria-label": `Delete message from ${message.author.display_name}` }, "Delete"),
+      el("button", { type: "button", "data-action": "pin", "aria-label": `Pin message from ${message.author.display_name}` }, "Pin"),
+      el("button", { type: "button", "data-action": "mute", "aria-label": `Mute ${message.author.display_name} for 5 minutes` }, "Mute 5 min"),
+      el("button", { type: "button", "data-action": "ban", "aria-label": `Ban ${message.author.display_name} for an hour` }, "Ban 1 h"),
+    );
+    list.prepend(item);
+    while (list.children.length > 50) list.lastElementChild.remove();
+  }
+
+  function showModPinned(message) {
+    $("mod-pinned").textContent = message ? `Pinned: ${message.author.display_name}: ${message.text}` : "";
+  }
+
+  async function onModClick(event) {
+    const button = event.target.closest("button[data-action]");
+    const item = button?.closest("li");
+    if (!item) return;
+    const messageId = item.dataset.messageId;
+    const sessionId = item.dataset.sessionId;
+    const action = button.dataset.action;
+    if (action === "delete") await moderate("DELETE", `messages/${encodeURIComponent(messageId)}`, undefined, "delete");
+    if (action === "pin") await moderate("PUT", "pin", { message_id: messageId }, "pin message");
+    if (action === "mute") await moderate("POST", "mutes", { session_id: sessionId, duration_ms: 300_000 }, "mute");
+    if (action === "ban") await moderate("POST", "bans", { session_id: sessionId, duration_ms: 3_600_000 }, "ban");
+  }
+
+  async function loadBlockedWords() {
+    const response = await fetch(`/api/shows/${encodeURIComponent(state.showId)}/chat/blocked-words`, {
+      headers: { authorization: `Bearer ${state.token}` },
+    });
+    if (response.ok) $("blocked-words").value = (await response.json()).words.join(", ");
+  }
+
+  // ---- controls ------------------------------------------------------------------------------
+
+  function selectedProduct() {
+    return state.products.get($("product").value);
+  }
+
+  function wire() {
+    $("login").addEventListener("submit", (event) => {
+      event.preventDefault();
+      signIn($("token").value.trim());
+    });
+    $("show").addEventListener("change", (event) => openShow(event.target.value));
+    $("pin").addEventListener("click", () => sendCue({ kind: "pin", product_id: $("product").value }, "pin"));
+    $("unpin").addEventListener("click", () => sendCue({ kind: "unpin", product_id: $("product").value }, "unpin"));
+    $("unpin-all").addEventListener("click", () => sendCue({ kind: "unpin" }, "unpin all"));
+    $("announce-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      sendCue({ kind: "announce", text: $("announce-text").value }, "announcement");
+    });
+    $("countdown-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const cue = {
+        kind: "countdown",
+        countdown_id: `live-${Date.now().toString(36)}`,
+        label: $("countdown-label").value,
+        duration_ms: Number($("countdown-seconds").value) * 1000,
+      };
+      sendCue(cue, "countdown");
+    });
+    $("deal-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const product = selectedProduct();
+      if (!product) return;
+      const currency = product.price.currency;
+      const digits = new Intl.NumberFormat(undefined, { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
+      const cue = {
+        kind: "deal_start",
+        deal_id: `deal-${Date.now().toString(36)}`,
+        product_id: product.id,
+        deal_price: { amount: Math.round(Number($("deal-price").value) * 10 ** digits), currency },
+        units: Number($("deal-units").value),
+        per_customer_limit: Number($("deal-limit").value),
+        duration_ms: Number($("deal-seconds").value) * 1000,
+      };
+      $("confirm-text").textContent =
+        `${product.name}: ${cue.units} units at ${$("deal-price").value} ${currency}, ` +
+        `${cue.per_customer_limit} per customer, for ${$("deal-seconds").value} s. Every viewer sees it at once.`;
+      const dialog = $("confirm-deal");
+      dialog.returnValue = "";
+      dialog.onclose = () => {
+        if (dialog.returnValue === "start") sendCue(cue, "deal");
+      };
+      dialog.showModal();
+    });
+    $("mod-chat").addEventListener("click", onModClick);
+    $("slow-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      moderate("PUT", "slow-mode", { interval_ms: Number($("slow-seconds").value) * 1000 }, "slow mode");
+    });
+    $("chat-unpin").addEventListener("click", () => moderate("DELETE", "pin", undefined, "unpin message"));
+    $("words-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const words = $("blocked-words").value.split(",").map((word) => word.trim()).filter(Boolean);
+      moderate("PUT", "blocked-words", { words }, "blocked words");
+    });
+    $("deal-end").addEventListener("click", () => {
+      if ($("deal").value) sendCue({ kind: "deal_end", deal_id: $("deal").value }, "deal end");
+    });
+  }
+
+  wire();
+  setInterval(tick, 250);
+  setInterval(sampleDashboard, 5000);
+  window.livebuyConsole = { state };
+  if (state.token) signIn(state.token);
+})();

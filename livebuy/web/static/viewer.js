@@ -1,0 +1,468 @@
+// The viewer page: live video, product cards revealed on the video's program clock, resume on
+// reconnect. Text from the server is only ever set with textContent, never parsed as HTML.
+"use strict";
+
+(() => {
+  const SHOW_PATH = /^\/shows\/([a-z0-9][a-z0-9_-]{0,63})\/?$/;
+  const RECONNECT_MIN_MS = 250;
+  const RECONNECT_MAX_MS = 5000;
+
+  const state = {
+    showId: null,
+    show: null,
+    epoch: null,
+    lastSeq: null,
+    pending: [], // cue frames waiting for the video to reach their `at`, in (at, seq) order
+    pins: new Map(), // product_id -> product card
+    deals: new Map(), // deal_id -> deal
+    countdowns: new Map(), // countdown_id -> countdown
+    announcement: null,
+    favorites: new Set(),
+    orders: [], // orders this page placed (for people and tests)
+    revealed: [], // what was revealed when, for people and tests: {cue_id, seq, at, kind, program}
+    socket: null,
+    socketUrl: null,
+    held: false,
+    backoffMs: RECONNECT_MIN_MS,
+    video: { mode: "loading", hls: null },
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  /** A new element; `text` is set with textContent, attributes with setAttribute. */
+  function el(tag, attrs = {}, text = null) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
+    }
+    if (text !== null) node.textContent = text;
+    return node;
+  }
+
+  const shop = window.livebuyShop;
+  const { money, toast } = shop;
+
+  // ---- program clock -------------------------------------------------------------------------
+
+  /** The video's playback program time in ms since the epoch, or null while it is not playing. */
+  function programTime() {
+    const video = state.video;
+    if (video.mode === "hls") {
+      const date = video.hls.playingDate;
+      return date ? date.getTime() : null;
+    }
+    if (video.mode === "native") {
+      const start = $("video").getStartDate();
+      const base = start instanceof Date ? start.getTime() : NaN;
+      return Number.isFinite(base) ? base + $("video").currentTime * 1000 : null;
+    }
+    // Without video, cues play on the wall clock: the show's program clock.
+    return video.mode === "none" ? Date.now() : null;
+  }
+
+  function noVideo(message) {
+    if (state.video.hls) state.video.hls.destroy();
+    state.video = { mode: "none", hls: null };
+    const note = $("video-note");
+    note.textContent = `${message} Products still appear live.`;
+    note.hidden = false;
+  }
+
+  async function startVideo() {
+    const url = `/video/${encodeURIComponent(state.showId)}/index.m3u8`;
+    const video = $("video");
+    let response;
+    try {
+      response = await fetch(url, { cache: "no-store" });
+    } catch (error) {
+      noVideo("The live video cannot be reached.");
+      return;
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      noVideo(body?.error?.message ? `No video: ${body.error.message}.` : "No live video.");
+      return;
+    }
+    if (window.Hls && window.Hls.isSupported()) {
+      const hls = new window.Hls({ liveSyncDurationCount: 3, enableWorker: true });
+      state.video = { mode: "hls", hls };
+      hls.on(window.Hls.Events.ERROR, (_, data) => {
+        if (data.fatal) noVideo(`The video stopped (${data.details}).`);
+      });
+      hls.loadSource(url);
+      hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      state.video = { mode: "native", hls: null };
+      video.src = url;
+    } else {
+      noVideo("This browser cannot play HLS video.");
+      return;
+    }
+    video.play().catch(() => toast("Tap the video to start it."));
+  }
+
+  // ---- frames --------------------------------------------------------------------------------
+
+  function applySnapshot(frame) {
+    const data = frame.data;
+    state.show = data.show;
+    state.epoch = data.epoch;
+    state.lastSeq = frame.seq;
+    state.pending = state.pending.filter((pending) => pending.seq > frame.seq);
+    state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
+    state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
+    state.countdowns = new Map(data.countdowns.map((c) => [c.countdown_id, c]));
+    state.announcement = data.announcement ? data.announcement.text : null;
+    $("show-title").textContent = data.show.title;
+    document.title = `${data.show.title} — livebuy`;
+    window.livebuyChat.onSnapshot(data.chat);
+    if (data.recovered === false) toast("Reconnected: caught up with the show.");
+    renderAll();
+  }
+
+  function applyCue(frame) {
+    const cue = frame.data;
+    switch (cue.kind) {
+      case "pin":
+        state.pins.set(cue.product_id, cue.product);
+        break;
+      case "unpin":
+        if (cue.product_id) state.pins.delete(cue.product_id);
+        else state.pins.clear();
+        break;
+      case "countdown":
+        state.countdowns.set(cue.countdown_id, {
+          countdown_id: cue.countdown_id,
+          label: cue.label,
+          ends_at: frame.at + cue.duration_ms,
+        });
+        break;
+      case "deal_start":
+        state.deals.set(cue.deal_id, {
+          ...cue,
+          started_at: frame.at,
+          ends_at: cue.duration_ms ? frame.at + cue.duration_ms : null,
+        });
+        state.pins.set(cue.product_id, cue.product);
+        break;
+      case "deal_end":
+        state.deals.delete(cue.deal_id);
+        break;
+      case "announce":
+        state.announcement = cue.text;
+        break;
+      default:
+        return;
+    }
+    state.revealed.push({
+      cue_id: cue.cue_id,
+      seq: frame.seq,
+      at: frame.at,
+      kind: cue.kind,
+      program: programTime(),
+    });
+    renderAll();
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "snapshot") {
+      applySnapshot(frame);
+      return;
+    }
+    if (frame.type === "error") {
+      toast(frame.data.message);
+      return;
+    }
+    if (frame.type === "pong") return;
+    // chat_ack is a control frame: it repeats the last seq, so it is handled before the seq check.
+    if (frame.type === "chat_ack") {
+      window.livebuyChat.onFrame(frame);
+      return;
+    }
+    // Every other frame advances seq once; a resume may repeat what a late live frame delivered.
+    if (state.lastSeq !== null && frame.seq <= state.lastSeq) return;
+    state.lastSeq = frame.seq;
+    if (frame.type === "cue") {
+      state.pending.push(frame);
+      state.pending.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      release();
+    } else if (frame.type === "stock") {
+      applyStock(frame.data);
+    } else {
+      window.livebuyChat.onFrame(frame);
+    }
+  }
+
+  /** Live stock is not a moment on stage: it applies as soon as it arrives. */
+  function applyStock(data) {
+    const product = state.pins.get(data.product_id);
+    if (!product) return;
+    state.pins.set(data.product_id, { ...product, stock: data.stock, available: data.available });
+    renderCards();
+  }
+
+  /** Reveal every buffered cue whose `at` the video has reached. */
+  function release() {
+    const now = programTime();
+    if (now === null) return;
+    while (state.pending.length > 0 && state.pending[0].at <= now) {
+      applyCue(state.pending.shift());
+    }
+  }
+
+  // ---- socket --------------------------------------------------------------------------------
+
+  function connect() {
+    state.held = false;
+    const params = new URLSearchParams();
+    if (state.lastSeq !== null && state.epoch !== null) {
+      params.set("since", String(state.lastSeq));
+      params.set("epoch", state.epoch);
+    }
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const query = params.toString();
+    const url = `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}`;
+    state.socketUrl = query ? `${url}?${query}` : url;
+    const socket = new WebSocket(state.socketUrl);
+    state.socket = socket;
+    socket.onopen = () => {
+      state.backoffMs = RECONNECT_MIN_MS;
+      window.livebuyChat.attach(socket);
+      setConnection("live", "LIVE");
+    };
+    socket.onmessage = (event) => onFrame(JSON.parse(event.data));
+    socket.onclose = (event) => {
+      if (state.socket !== socket) return;
+      state.socket = null;
+      if (event.code === 4404) {
+        setConnection("", "unknown show");
+        toast(event.reason || "This show does not exist.");
+        return;
+      }
+      setConnection("", "reconnecting…");
+      if (state.held) return;
+      const delay = state.backoffMs * (0.5 + Math.random() / 2);
+      state.backoffMs = Math.min(state.backoffMs * 2, RECONNECT_MAX_MS);
+      setTimeout(() => {
+        if (!state.held && state.socket === null) connect();
+      }, delay);
+    };
+  }
+
+  /** Drop the socket and stay offline until `connect()` (a network drop, on purpose). */
+  function disconnect() {
+    state.held = true;
+    if (state.socket) state.socket.close(1000, "viewer went offline");
+  }
+
+  function setConnection(className, text) {
+    const pill = $("connection");
+    pill.className = `pill ${className}`.trim();
+    pill.textContent = text;
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------
+
+  function availableBySku(product) {
+    return new Map((product.stock || []).map((line) => [line.sku, line.available]));
+  }
+
+  function dealFor(productId) {
+    for (const deal of state.deals.values()) if (deal.product_id === productId) return deal;
+    return null;
+  }
+
+  function renderCard(product) {
+    const deal = dealFor(product.id);
+    const card = el("article", { class: "card", "data-product-id": product.id, "aria-label": product.name });
+    const gallery = el("div", { class: "gallery", role: "group", "aria-label": `Pictures of ${product.name}`, tabindex: "0" });
+    for (const image of product.images) {
+      gallery.append(el("img", { src: image.url, alt: image.alt, loading: "lazy", width: "288", height: "152" }));
+    }
+    const body = el("div", { class: "card-body" });
+    body.append(el("p", { class: "brand" }, product.brand), el("h2", {}, product.name));
+    const price = el("p", { class: "price" });
+    if (deal) {
+      price.append(el("s", { "aria-label": `was ${money(product.price)}` }, money(product.price)));
+      price.append(el("span", { class: "deal-price" }, money(deal.deal_price)));
+    } else {
+      price.textContent = money(product.price);
+    }
+    body.append(price);
+    const unitsLeft = deal && deal.units_left !== undefined ? deal.units_left : deal?.units;
+    body.append(el("p", { class: "units-left" }, deal ? `Flash deal: ${unitsLeft} left` : ""));
+    const available = availableBySku(product);
+    const label = el("label", {}, "Size / colour");
+    const select = el("select", { name: "sku" });
+    for (const variant of product.variants) {
+      const left = available.has(variant.sku) ? available.get(variant.sku) : variant.stock;
+      const name = [variant.size, variant.color].filter(Boolean).join(" · ") || "One size";
+      select.append(el("option", { value: variant.sku, disabled: left <= 0 }, `${name} — ${left > 0 ? `${left} left` : "sold out"}`));
+    }
+    label.append(select);
+    body.append(label);
+    const actions = el("div", { class: "actions" });
+    const favorite = state.favorites.has(product.id);
+    actions.append(
+      el("button", { type: "button", class: "favorite", "aria-pressed": String(favorite), "aria-label": `Favorite ${product.name}` }, favorite ? "♥" : "♡"),
+      el("button", { type: "button", class: "add-to-cart" }, "Add to cart"),
+      el("button", { type: "button", class: "primary buy-now" }, "Buy now"),
+    );
+    body.append(actions);
+    card.append(gallery, body);
+    return card;
+  }
+
+  function renderCards() {
+    const container = $("cards");
+    const wanted = [...state.pins.values()];
+    const existing = new Map([...container.querySelectorAll(".card")].map((node) => [node.dataset.productId, node]));
+    for (const [productId, node] of existing) if (!state.pins.has(productId)) node.remove();
+    for (const product of wanted) {
+      const key = JSON.stringify([product, dealFor(product.id), state.favorites.has(product.id)]);
+      const old = existing.get(product.id);
+      if (old && old.dataset.render === key) continue;
+      const fresh = renderCard(product);
+      fresh.dataset.render = key;
+      if (!old) {
+        container.append(fresh);
+      } else {
+        // An update (stock, deal) of a card already on screen: no entrance animation again, and
+        // the viewer's chosen size stays chosen.
+        fresh.style.animation = "none";
+        const chosen = old.querySelector("select").value;
+        const select = fresh.querySelector("select");
+        if ([...select.options].some((option) => option.value === chosen && !option.disabled)) select.value = chosen;
+        old.replaceWith(fresh);
+      }
+    }
+    container.querySelector(".cards-empty").hidden = state.pins.size > 0;
+  }
+
+  function renderBanners() {
+    const now = programTime() ?? Date.now();
+    const banners = $("banners");
+    banners.replaceChildren();
+    for (const deal of state.deals.values()) {
+      if (deal.ends_at && deal.ends_at <= now) continue;
+      const product = state.pins.get(deal.product_id);
+      const left = deal.units_left !== undefined ? deal.units_left : deal.units;
+      const name = product ? product.name : deal.product_id;
+      const banner = el("p", { class: "banner deal", "data-deal-id": deal.deal_id });
+      banner.append(el("span", {}, `Flash deal: ${name} at ${money(deal.deal_price)} — ${left} left`));
+      if (deal.ends_at) banner.append(el("time", {}, remaining(deal.ends_at - now)));
+      banners.append(banner);
+    }
+    for (const countdown of state.countdowns.values()) {
+      if (countdown.ends_at <= now) continue;
+      const banner = el("p", { class: "banner countdown", "data-countdown-id": countdown.countdown_id });
+      banner.append(el("span", {}, countdown.label), el("time", {}, remaining(countdown.ends_at - now)));
+      banners.append(banner);
+    }
+  }
+
+  function remaining(ms) {
+    const seconds = Math.max(0, Math.ceil(ms / 1000));
+    return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+  }
+
+  function renderAll() {
+    $("announcement").textContent = state.announcement || "";
+    renderCards();
+    renderBanners();
+  }
+
+  // ---- card buttons --------------------------------------------------------------------------
+
+  async function onCardClick(event) {
+    const button = event.target.closest("button");
+    const card = button?.closest(".card");
+    const product = card && state.pins.get(card.dataset.productId);
+    if (!product) return;
+    const select = card.querySelector("select");
+    const sku = select.value;
+    if (button.classList.contains("favorite")) {
+      const on = button.getAttribute("aria-pressed") !== "true";
+      button.setAttribute("aria-pressed", String(on));
+      const saved = await shop.toggleFavorite(product.id, on);
+      if (saved) state.favorites.add(product.id);
+      else state.favorites.delete(product.id);
+      renderCards();
+    } else if (button.classList.contains("add-to-cart")) {
+      await shop.addToCart(sku, product.name);
+    } else if (button.classList.contains("buy-now")) {
+      const variantName = select.selectedOptions[0]?.textContent.split(" — ")[0] || "";
+      const deal = dealFor(product.id);
+      const order = await shop.buyNow({ product, sku, variantName, deal, showId: state.showId });
+      if (order) state.orders.push(order);
+    }
+  }
+
+  /** A returning viewer's favorites (a first-time viewer has no session yet and gets none). */
+  async function loadFavorites() {
+    if (!localStorage.getItem("livebuy.session")) return;
+    try {
+      const favorites = await shop.api("GET", "/api/favorites");
+      state.favorites = new Set(favorites.product_ids);
+      renderCards();
+    } catch (error) {
+      toast(`Could not load your favorites: ${error.message}`);
+    }
+  }
+
+  // ---- the clock loop ------------------------------------------------------------------------
+
+  let lastSecond = null;
+  function tick() {
+    release();
+    const now = programTime();
+    const second = now === null ? null : Math.floor(now / 1000);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      $("program-clock").textContent = now === null ? "" : new Date(now).toISOString().slice(11, 19) + " UTC";
+      renderBanners();
+    }
+  }
+
+  function loop() {
+    tick();
+    requestAnimationFrame(loop);
+  }
+
+  // ---- start ---------------------------------------------------------------------------------
+
+  async function pickShow() {
+    const match = SHOW_PATH.exec(location.pathname);
+    if (match) return match[1];
+    const response = await fetch("/api/shows");
+    const shows = response.ok ? await response.json() : [];
+    return shows.length > 0 ? shows[0].id : null;
+  }
+
+  async function main() {
+    state.showId = await pickShow();
+    if (state.showId === null) {
+      setConnection("", "no show");
+      $("show-title").textContent = "No show is scheduled";
+      return;
+    }
+    $("cards").addEventListener("click", onCardClick);
+    loadFavorites();
+    connect();
+    requestAnimationFrame(loop);
+    // A hidden tab gets no animation frames; cues still play while the video does.
+    setInterval(tick, 250);
+    await startVideo();
+  }
+
+  window.livebuy = {
+    state,
+    programTime,
+    connect,
+    disconnect,
+    get revealed() {
+      return state.revealed;
+    },
+  };
+  main();
+})();

@@ -1,0 +1,1 @@
+"""Reference servers the fan-out benchmark measures livebuy against."""

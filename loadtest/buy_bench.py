@@ -1,0 +1,217 @@
+"""Buy-now throughput of a flash deal through HTTP, next to ``GET /healthz`` of the same app.
+
+Starts an embedded ``redis-server`` and ``python -m livebuy serve`` (or targets ``--url``), then
+in one run measures: requests/s of ``GET /healthz``, orders/s of one-tap deal buys that all
+succeed, and attempts/s of a flash storm (``--storm`` attempts for 100 units, the rest refused).
+The client is a minimal keep-alive HTTP/1.1 client on asyncio streams so that it, not the
+server, is never the bottleneck; ``--connections`` requests are in flight at once.
+
+    .venv/bin/python -m loadtest.buy_bench --requests 3000 --connections 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from livebuy.redis.embedded import EmbeddedRedis, free_port
+
+SHOW = "spring-runway"
+SKU = "STW-CRT-WHT-40"
+PRODUCT = "stridewell-court-low"
+TOKEN = "bench-producer-token"
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; enough protocol for JSON APIs with Content-Length."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None
+    ) -> tuple[int, Any]:
+        payload = b"" if body is None else json.dumps(body).encode()
+        lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(payload)}"]
+        if body is not None:
+            lines.append("Content-Type: application/json")
+        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        raw = await self.reader.readexactly(length)
+        return status, json.loads(raw) if raw else None
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def run_phase(
+    host: str, port: int, connections: int, calls: list[tuple[str, str, dict[str, str], Any]]
+) -> tuple[float, Counter[str]]:
+    """Send ``calls`` over ``connections`` connections; returns (calls per second, outcomes)."""
+    pool = [await Connection.open(host, port) for _ in range(connections)]
+    todo: Iterator[tuple[str, str, dict[str, str], Any]] = iter(calls)
+    outcomes: Counter[str] = Counter()
+
+    async def worker(connection: Connection) -> None:
+        for method, path, headers, body in todo:
+            status, answer = await connection.request(method, path, headers, body)
+            code = answer["error"]["code"] if status >= 400 else "ok"
+            outcomes[f"{status} {code}"] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(connection) for connection in pool))
+    elapsed = time.perf_counter() - started
+    for connection in pool:
+        connection.close()
+    return len(calls) / elapsed, outcomes
+
+
+async def bench(host: str, port: int, requests: int, storm: int, connections: int) -> None:
+    """Run the three phases against a ready server and print the numbers."""
+    setup = await Connection.open(host, port)
+    producer = {"Authorization": f"Bearer {TOKEN}"}
+    buyers = max(requests, storm)
+    tokens = [(await setup.request("POST", "/api/sessions"))[1]["token"] for _ in range(buyers)]
+    status, level = await setup.request(
+        "POST", f"/api/inventory/{SKU}/restock", producer, {"units": requests + 200}
+    )
+    assert status == 200, level
+    setup.close()
+
+    async def deal(deal_id: str, units: int) -> None:
+        cue = {
+            "kind": "deal_start",
+            "deal_id": deal_id,
+            "product_id": PRODUCT,
+            "deal_price": {"amount": 9900, "currency": "EUR"},
+            "units": units,
+            "per_customer_limit": 1,
+        }
+        # A fresh connection: the server closes idle keep-alive ones between phases.
+        connection = await Connection.open(host, port)
+        answer = await connection.request(
+            "POST", f"/api/shows/{SHOW}/cues", producer, {"id": deal_id, "cue": cue}
+        )
+        connection.close()
+        assert answer[0] == 201, answer
+
+    healthz: list[tuple[str, str, dict[str, str], Any]] = [("GET", "/healthz", {}, None)] * requests
+    rate, outcomes = await run_phase(host, port, connections, healthz)
+    print(f"GET /healthz           {rate:8.0f} requests/s   {dict(outcomes)}")
+
+    await deal("bench-open", requests)
+    buys = [
+        (
+            "POST",
+            "/api/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": "bench-open"},
+            {"sku": SKU, "show_id": SHOW, "deal_id": "bench-open"},
+        )
+        for token in tokens[:requests]
+    ]
+    rate, outcomes = await run_phase(host, port, connections, buys)
+    print(f"buy now (all succeed)  {rate:8.0f} orders/s     {dict(outcomes)}")
+
+    await deal("bench-storm", 100)
+    storm_calls = [
+        (
+            "POST",
+            "/api/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": "bench-storm"},
+            {"sku": SKU, "show_id": SHOW, "deal_id": "bench-storm"},
+        )
+        for token in tokens[:storm]
+    ]
+    rate, outcomes = await run_phase(host, port, connections, storm_calls)
+    print(f"flash storm (100 units){rate:8.0f} attempts/s   {dict(outcomes)}")
+
+
+@contextlib.contextmanager
+def local_server(appendfsync: str) -> Iterator[int]:
+    """An embedded redis-server and ``livebuy serve`` on free ports; yields the HTTP port."""
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = EmbeddedRedis(Path(tmp), appendfsync=appendfsync)
+        redis.start()
+        port = free_port()
+        env = {
+            **os.environ,
+            "LIVEBUY_REDIS_URL": redis.url,
+            "LIVEBUY_PORT": str(port),
+            "LIVEBUY_PRODUCER_TOKEN": TOKEN,
+            "LIVEBUY_PLAY_SHOWS": "false",
+            "LIVEBUY_LOG_JSON": "false",
+        }
+        server = subprocess.Popen([sys.executable, "-m", "livebuy", "serve"], env=env)
+        try:
+            yield port
+        finally:
+            server.terminate()
+            server.wait(10)
+            redis.stop()
+
+
+async def wait_ready(host: str, port: int, timeout_s: float = 30) -> None:
+    """Poll ``/readyz`` until the server answers 200."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            connection = await Connection.open(host, port)
+            status, _ = await connection.request("GET", "/readyz")
+            connection.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not become ready")
+        await asyncio.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, help="target a running server on 127.0.0.1:<port>")
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--storm", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--appendfsync", default="everysec", choices=["always", "everysec", "no"])
+    args = parser.parse_args()
+    host = "127.0.0.1"
+    print(
+        f"requests={args.requests} storm={args.storm} connections={args.connections} "
+        f"appendfsync={args.appendfsync} cpus={os.cpu_count()}"
+    )
+    if args.port is not None:
+        asyncio.run(bench(host, args.port, args.requests, args.storm, args.connections))
+        return
+    with local_server(args.appendfsync) as port:
+        asyncio.run(wait_ready(host, port))
+        asyncio.run(bench(host, port, args.requests, args.storm, args.connections))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Load-test settings, passed from the runner to every Locust process as environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+
+SCENARIOS = ("steady", "flash", "chat-storm")
+ENV_PREFIX = "LIVEBUY_LOADTEST_"
+
+
+@dataclass(frozen=True)
+class LoadTestConfig:
+    """One scenario run: who connects, how fast, for how long, and what the producer plays."""
+
+    scenario: str = "steady"
+    show_id: str = "spring-runway"
+    users: int = 50
+    spawn_rate: float = 25.0
+    duration_s: float = 30.0
+    cue_rate: float = 2.0  # producer cues per second during the run
+    deal_units: int = 10  # flash: units on sale; everyone taps once
+    deal_product: str = "sable-coast-leather-biker"
+    chat_rate: float = 0.5  # per chatter, messages per second
+    producer_token: str = ""
+    run_id: str = "run"
+
+    def __post_init__(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {self.scenario!r}: one of {', '.join(SCENARIOS)}")
+
+    @property
+    def ramp_s(self) -> float:
+        """Seconds the shape takes to start every user."""
+        return self.users / self.spawn_rate
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that carries this config to Locust processes."""
+        return {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in asdict(self).items()}
+
+    @classmethod
+    def from_env(cls) -> LoadTestConfig:
+        """The config set by ``to_env`` (defaults for whatever is missing)."""
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = os.environ.get(f"{ENV_PREFIX}{field.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls, field.name))
+            values[field.name] = kind(raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+# Request types in Locust's statistics, besides HTTP methods.
+WS = "WS"  # one entry per frame type received on the show websocket
+ORDER = "ORDER"  # one entry per outcome of a tap (ordered, out_of_stock, ...)
+PRODUCER = "PRODUCER"  # cues the runner posted

@@ -1,0 +1,104 @@
+"""The producer during a run: posts cues at a fixed rate and, in ``flash``, one deal for everyone.
+
+Runs as one greenlet in the Locust master (or the only process), never in workers, so each cue is
+posted once however many worker processes drive the users.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gevent
+import requests
+from locust.env import Environment
+
+from loadtest.config import PRODUCER, LoadTestConfig
+from loadtest.stats import report
+
+# Give the last users spawned a moment to receive their snapshot before cues and the deal.
+USERS_GRACE_S = 1.0
+QUIET_END_S = 1.5
+
+
+class CuePublisher:
+    """Posts ``announce`` cues at ``cue_rate`` per second for the whole run."""
+
+    def __init__(self, environment: Environment, config: LoadTestConfig) -> None:
+        self._environment = environment
+        self._config = config
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {config.producer_token}"
+        self._greenlets: list[gevent.Greenlet] = []
+        self.deal_id = f"flash-{config.run_id}"
+
+    def start(self) -> None:
+        """Start posting (at test start)."""
+        self._greenlets.append(gevent.spawn(self._cues))
+        if self._config.scenario == "flash":
+            self._greenlets.append(gevent.spawn(self._deal))
+
+    def stop(self) -> None:
+        """Stop posting (at test stop)."""
+        gevent.killall(self._greenlets, block=False)
+
+    def post(self, name: str, cue: dict[str, Any], cue_id: str | None = None) -> None:
+        """Post one cue and report it to the stats as ``PRODUCER`` / ``name``."""
+        body: dict[str, Any] = {"cue": cue}
+        if cue_id is not None:
+            body["id"] = cue_id
+        url = f"{self._environment.host}/api/shows/{self._config.show_id}/cues"
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            response = self._http.post(url, json=body, timeout=10)
+            if response.status_code != 201:
+                error = RuntimeError(f"{response.status_code} {response.text[:200]}")
+        except requests.RequestException as failure:
+            error = failure
+        report(
+            self._environment,
+            PRODUCER,
+            name,
+            (time.perf_counter() - started) * 1000,
+            error=error,
+        )
+
+    def _wait_for_users(self) -> None:
+        """Until every user is spawned (bounded), plus a moment to receive the snapshot."""
+        runner = self._environment.runner
+        deadline = time.monotonic() + self._config.ramp_s * 3 + 10
+        while runner is not None and runner.user_count < self._config.users:
+            if time.monotonic() > deadline:
+                break
+            gevent.sleep(0.2)
+        gevent.sleep(USERS_GRACE_S)
+
+    def _cues(self) -> None:
+        # Cues start once everyone watches, so every viewer should receive every cue.
+        self._wait_for_users()
+        interval = 1.0 / self._config.cue_rate
+        count = 0
+        started = time.monotonic()
+        next_at = started
+        # Stop a little before the end, so every viewer has every cue when the stats are written.
+        while next_at - started < self._config.duration_s - QUIET_END_S:
+            count += 1
+            self.post("announce", {"kind": "announce", "text": f"load test cue {count}"})
+            next_at += interval
+            gevent.sleep(max(next_at - time.monotonic(), 0))
+
+    def _deal(self) -> None:
+        self._wait_for_users()
+        self.post(
+            "deal_start",
+            {
+                "kind": "deal_start",
+                "deal_id": self.deal_id,
+                "product_id": self._config.deal_product,
+                "deal_price": {"amount": 9900, "currency": "EUR"},
+                "units": self._config.deal_units,
+                "per_customer_limit": 1,
+            },
+            cue_id=self.deal_id,
+        )

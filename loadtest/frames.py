@@ -1,0 +1,55 @@
+"""Sans-I/O bookkeeping of one viewer's frames: push latency and gaps in ``seq``.
+
+Kept free of Locust and sockets so the rules (what is a gap, what is latency) are unit-tested alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FrameReport:
+    """What one received frame means for the statistics."""
+
+    frame_type: str
+    latency_ms: float
+    size: int
+    gap: int  # frames missing before this one (0 when in order)
+    data: dict[str, Any]
+
+
+class FrameTracker:
+    """Follows ``seq`` across a connection: the snapshot sets the baseline, each show event is +1."""
+
+    def __init__(self) -> None:
+        self.last_seq: int | None = None
+        self.gaps = 0
+
+    def receive(self, raw: str | bytes, received_ms: float) -> FrameReport:
+        """Account for one frame received at ``received_ms`` (ms since the epoch)."""
+        frame = json.loads(raw)
+        frame_type = str(frame.get("type", "?"))
+        seq = int(frame.get("seq", 0))
+        gap = 0
+        if frame_type == "snapshot" or self.last_seq is None:
+            self.last_seq = seq
+        elif seq > self.last_seq + 1 or seq < self.last_seq:
+            # Ahead: frames were skipped. Behind: out of order. Both break the resume contract.
+            gap = max(seq - self.last_seq - 1, 1)
+            self.gaps += gap
+            self.last_seq = max(seq, self.last_seq)
+        else:
+            # seq == last_seq + 1 is the next show event; seq == last_seq is a control frame
+            # (error, pong, chat_ack, reactions...), which repeats the last seq by protocol.
+            self.last_seq = seq
+        data = frame.get("data")
+        return FrameReport(
+            frame_type=frame_type,
+            latency_ms=max(received_ms - float(frame.get("ts", received_ms)), 0.0),
+            size=len(raw),
+            gap=gap,
+            data=data if isinstance(data, dict) else {},
+        )

@@ -1,0 +1,37 @@
+"""livebuy load test: ``locust -f loadtest/locustfile.py`` (the runner, ``livebuy loadtest``, sets it up).
+
+Users (``Viewer``, ``Chatter``, ``Buyer``) connect over real websockets; the shape plays the scenario
+named by ``LIVEBUY_LOADTEST_SCENARIO``; the master posts producer cues so viewers receive frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locust import events
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from loadtest.config import LoadTestConfig
+from loadtest.cues import CuePublisher
+from loadtest.shapes import ScenarioShape
+from loadtest.users import Buyer, Chatter, Viewer
+
+__all__ = ["Buyer", "Chatter", "ScenarioShape", "Viewer"]
+
+_publisher: list[CuePublisher] = []
+
+
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
+def _start_producer(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    publisher = CuePublisher(environment, LoadTestConfig.from_env())
+    _publisher.append(publisher)
+    publisher.start()
+
+
+@events.test_stop.add_listener  # type: ignore[untyped-decorator]
+def _stop_producer(environment: Environment, **_: Any) -> None:
+    while _publisher:
+        _publisher.pop().stop()

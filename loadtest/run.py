@@ -1,0 +1,233 @@
+"""``livebuy loadtest`` / ``python -m loadtest.run``: one scenario, headless, bounded in time.
+
+Starts a server (embedded Redis + ``livebuy serve``) unless ``--host`` targets one, runs Locust with
+the scenario's shape, writes Locust's CSV and HTML report to ``--out`` and prints the summary.
+Exit status 1 when a seq gap or an oversold unit was seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from loadtest.config import SCENARIOS, LoadTestConfig
+from loadtest.summary import Summary, summarize
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# Time for Locust to start and stop, beyond the scenario's own duration.
+LOCUST_OVERHEAD_S = 60.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="livebuy loadtest", description=__doc__)
+    parser.add_argument("scenario", choices=SCENARIOS)
+    parser.add_argument("--users", type=int, default=50, help="users to hold")
+    parser.add_argument("--spawn-rate", type=float, default=25.0, help="users started per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds, ramp included")
+    parser.add_argument("--cue-rate", type=float, default=2.0, help="producer cues per second")
+    parser.add_argument("--deal-units", type=int, help="flash: units on sale (default users/2)")
+    parser.add_argument("--chat-rate", type=float, default=0.5, help="chat messages/s per chatter")
+    parser.add_argument("--show", default="spring-runway", help="show id")
+    parser.add_argument(
+        "--host", help="target this server (http://host:port) instead of starting one"
+    )
+    parser.add_argument("--token", help="producer token of --host (default LIVEBUY_PRODUCER_TOKEN)")
+    parser.add_argument("--processes", type=int, default=1, help="Locust worker processes")
+    parser.add_argument("--out", type=Path, default=Path("loadtest-results"), help="report folder")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def local_server(token: str) -> Iterator[str]:
+    """Embedded Redis and one ``livebuy serve`` process on free ports; yields the base URL."""
+    from livebuy.redis.embedded import EmbeddedRedis, free_port
+
+    with (
+        tempfile.TemporaryDirectory(prefix="livebuy-loadtest-") as data,
+        EmbeddedRedis(Path(data) / "redis") as redis,
+    ):
+        port = free_port()
+        env = {
+            **os.environ,
+            "LIVEBUY_REDIS_URL": redis.url,
+            "LIVEBUY_PORT": str(port),
+            "LIVEBUY_PRODUCER_TOKEN": token,
+            "LIVEBUY_PLAY_SHOWS": "false",
+            "LIVEBUY_LOG_JSON": "false",
+        }
+        with (Path(data) / "server.log").open("wb") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "livebuy", "serve"], env=env, stdout=log, stderr=log
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                _wait_ready(base, server)
+                yield base
+            finally:
+                server.terminate()
+                try:
+                    server.wait(10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server not ready after 30 s")
+
+
+def run_locust(config: LoadTestConfig, host: str, out: Path, processes: int) -> Path:
+    """Run Locust headless for the scenario; returns the stats CSV path."""
+    out.mkdir(parents=True, exist_ok=True)
+    prefix = out / config.scenario
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        host,
+        "--csv",
+        str(prefix),
+        "--html",
+        str(prefix.with_suffix(".html")),
+        "--loglevel",
+        "WARNING",
+        "--only-summary",
+        "--run-time",
+        f"{int(config.duration_s + config.ramp_s + 10)}s",
+    ]
+    if processes > 1:
+        command += ["--processes", str(processes)]
+    env = {**os.environ, **config.to_env()}
+    subprocess.run(command, env=env, timeout=config.duration_s + LOCUST_OVERHEAD_S, check=False)
+    stats = Path(f"{prefix}_stats.csv")
+    if not stats.exists():
+        raise RuntimeError(f"Locust wrote no stats to {stats}")
+    return stats
+
+
+def _http_json(
+    method: str, url: str, token: str | None = None, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def deal_sku(host: str, product_id: str) -> str:
+    """The SKU a Buyer taps: the deal product's first variant."""
+    status, product = _http_json("GET", f"{host}/api/catalog/products/{product_id}")
+    if status != 200:
+        raise RuntimeError(f"deal product {product_id!r}: HTTP {status}")
+    sku: str = product["variants"][0]["sku"]
+    return sku
+
+
+def restock(host: str, token: str, sku: str, units: int) -> None:
+    """Make sure the SKU has at least the deal's units, so the deal (not stock) is the limit."""
+    status, level = _http_json("GET", f"{host}/api/inventory/{sku}")
+    if status != 200:
+        return  # commerce not served: the Buyers will report it
+    missing = units - int(level["available"])
+    if missing > 0:
+        _http_json("POST", f"{host}/api/inventory/{sku}/restock", token, {"units": missing})
+
+
+def stock_holds(host: str, sku: str) -> bool | None:
+    """Whether the SKU's counters still add up and none is negative (None: not served)."""
+    status, level = _http_json("GET", f"{host}/api/inventory/{sku}")
+    if status != 200:
+        return None
+    counters = [level[name] for name in ("available", "reserved", "sold")]
+    total = level["initial"] + level["restocked"]
+    return bool(min(counters) >= 0 and sum(counters) == total)
+
+
+def run_scenario(config: LoadTestConfig, host: str, out: Path, processes: int) -> Summary:
+    """Set up (restock for ``flash``), run Locust, check stock and summarize."""
+    sku = deal_sku(host, config.deal_product) if config.scenario == "flash" else None
+    if sku is not None:
+        restock(host, config.producer_token, sku, config.deal_units)
+    stats = run_locust(config, host, out, processes)
+    return summarize(
+        stats,
+        scenario=config.scenario,
+        users=config.users,
+        deal_units=config.deal_units if sku is not None else None,
+        stock_consistent=stock_holds(host, sku) if sku is not None else None,
+    )
+
+
+def run(args: argparse.Namespace) -> Summary:
+    """Run one scenario and write ``<out>/<scenario>_summary.json``."""
+    token = args.token or os.environ.get("LIVEBUY_PRODUCER_TOKEN") or secrets.token_urlsafe(16)
+    deal_units = args.deal_units if args.deal_units is not None else max(args.users // 2, 1)
+    config = LoadTestConfig(
+        scenario=args.scenario,
+        show_id=args.show,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        duration_s=args.duration,
+        cue_rate=args.cue_rate,
+        deal_units=deal_units,
+        chat_rate=args.chat_rate,
+        producer_token=token,
+        run_id=f"{int(time.time())}-{secrets.token_hex(3)}",
+    )
+    if args.host:
+        summary = run_scenario(config, args.host.rstrip("/"), args.out, args.processes)
+    else:
+        with local_server(token) as host:
+            summary = run_scenario(config, host, args.out, args.processes)
+    (args.out / f"{config.scenario}_summary.json").write_text(
+        json.dumps(summary.as_dict(), indent=2)
+    )
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; the exit status says whether the push path and the stock held."""
+    args = parse_args(argv)
+    summary = run(args)
+    print(summary.text())
+    print(f"reports in {args.out}/ ({args.scenario}_stats.csv, {args.scenario}.html)")
+    broken_stock = summary.stock_consistent is False
+    return 1 if summary.seq_gaps or summary.oversell or broken_stock else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

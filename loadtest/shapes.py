@@ -1,0 +1,26 @@
+"""The scenarios as one Locust shape: ramp to N users of the scenario's classes, hold, stop."""
+
+from __future__ import annotations
+
+from locust import LoadTestShape
+
+from loadtest.config import LoadTestConfig
+from loadtest.users import Buyer, Chatter, Viewer
+
+USER_CLASSES: dict[str, list[type]] = {
+    "steady": [Viewer],
+    "flash": [Buyer],  # every viewer taps the deal
+    "chat-storm": [Viewer, Chatter],
+}
+
+
+class ScenarioShape(LoadTestShape):
+    """``steady``, ``flash`` or ``chat-storm`` (from ``LIVEBUY_LOADTEST_SCENARIO``), for a bounded time."""
+
+    config = LoadTestConfig.from_env()
+
+    def tick(self) -> tuple[int, float, list[type]] | None:
+        """Hold ``users`` of the scenario's classes until ``duration_s``, then stop."""
+        if self.get_run_time() >= self.config.duration_s:  # type: ignore[no-untyped-call]
+            return None
+        return self.config.users, self.config.spawn_rate, USER_CLASSES[self.config.scenario]

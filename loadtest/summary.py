@@ -1,0 +1,167 @@
+"""Reads Locust's stats CSV into the summary the runner prints: viewers, latency, gaps, orders."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtest.config import ORDER, PRODUCER, WS
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of ``<prefix>_stats.csv``."""
+
+    request_type: str
+    name: str
+    count: int
+    failures: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the people running the event need to know from one scenario run."""
+
+    scenario: str
+    users: int
+    viewers_connected: int
+    viewers_dropped: int
+    frames_received: int
+    cues_received: int
+    cue_latency_ms: dict[str, float]
+    seq_gaps: int
+    chat_frames: int
+    chat_latency_ms: dict[str, float]
+    cues_posted: int
+    deal_units: int | None
+    orders: int
+    order_outcomes: dict[str, int]
+    oversell: int
+    stock_consistent: bool | None
+    errors: int
+    request_types: list[str]
+
+    @property
+    def viewers_held(self) -> int:
+        """Viewers connected and never dropped by the server."""
+        return self.viewers_connected - self.viewers_dropped
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with ``viewers_held``."""
+        return {**asdict(self), "viewers_held": self.viewers_held}
+
+    def text(self) -> str:
+        """The human summary."""
+        latency = self.cue_latency_ms
+        lines = [
+            f"scenario        {self.scenario} ({self.users} users)",
+            f"viewers held    {self.viewers_held} of {self.viewers_connected} connected"
+            f" ({self.viewers_dropped} dropped)",
+            f"frames          {self.frames_received} received, {self.cues_received} cues"
+            f" ({self.cues_posted} posted)",
+            f"cue latency     p50 {latency['p50']:.0f} ms  p95 {latency['p95']:.0f} ms"
+            f"  p99 {latency['p99']:.0f} ms  max {latency['max']:.0f} ms",
+            f"seq gaps        {self.seq_gaps}",
+        ]
+        if self.chat_frames:
+            chat = self.chat_latency_ms
+            lines.append(
+                f"chat frames     {self.chat_frames} received, latency p50 {chat['p50']:.0f} ms"
+                f"  p99 {chat['p99']:.0f} ms"
+            )
+        if self.deal_units is not None:
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.order_outcomes.items()))
+            lines.append(
+                f"orders          {self.orders} ordered of {self.deal_units} units"
+                f" (oversell {self.oversell}); taps: {outcomes or 'none'}"
+            )
+            stock = {True: "counters add up", False: "BROKEN", None: "not served"}
+            lines.append(f"stock           {stock[self.stock_consistent]}")
+        lines.append(f"errors          {self.errors}")
+        return "\n".join(lines)
+
+
+def read_rows(stats_csv: Path) -> list[Row]:
+    """The per-request rows of Locust's ``_stats.csv`` (without the Aggregated line)."""
+    rows: list[Row] = []
+    with stats_csv.open(newline="") as file:
+        for line in csv.DictReader(file):
+            if line["Name"] == "Aggregated":
+                continue
+            rows.append(
+                Row(
+                    request_type=line["Type"],
+                    name=line["Name"],
+                    count=int(line["Request Count"]),
+                    failures=int(line["Failure Count"]),
+                    p50=_number(line["50%"]),
+                    p95=_number(line["95%"]),
+                    p99=_number(line["99%"]),
+                    max=_number(line["Max Response Time"]),
+                )
+            )
+    return rows
+
+
+def _number(raw: str) -> float:
+    return 0.0 if raw in ("", "N/A") else float(raw)
+
+
+def _latency(row: Row | None) -> dict[str, float]:
+    if row is None:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
+    return {"p50": row.p50, "p95": row.p95, "p99": row.p99, "max": row.max}
+
+
+def summarize(
+    stats_csv: Path,
+    *,
+    scenario: str,
+    users: int,
+    deal_units: int | None,
+    stock_consistent: bool | None = None,
+) -> Summary:
+    """Build the summary of one run from its stats CSV."""
+    rows = read_rows(stats_csv)
+
+    def find(request_type: str, name: str) -> Row | None:
+        return next((r for r in rows if r.request_type == request_type and r.name == name), None)
+
+    connect = find(WS, "connect")
+    closed = find(WS, "closed")
+    gaps = find(WS, "seq_gap")
+    cue = find(WS, "cue")
+    chat = find(WS, "chat")
+    outcomes = {r.name: r.count for r in rows if r.request_type == ORDER}
+    orders = outcomes.get("ordered", 0)
+    return Summary(
+        scenario=scenario,
+        users=users,
+        viewers_connected=(connect.count - connect.failures) if connect else 0,
+        viewers_dropped=closed.count if closed else 0,
+        frames_received=sum(
+            r.count
+            for r in rows
+            if r.request_type == WS and r.name not in ("connect", "closed", "seq_gap")
+        ),
+        cues_received=cue.count if cue else 0,
+        cue_latency_ms=_latency(cue),
+        # Locust counts a seq_gap event per gap; the missing-frame count is in the message.
+        seq_gaps=gaps.count if gaps else 0,
+        chat_frames=chat.count if chat else 0,
+        chat_latency_ms=_latency(chat),
+        cues_posted=sum(r.count - r.failures for r in rows if r.request_type == PRODUCER),
+        deal_units=deal_units,
+        orders=orders,
+        order_outcomes=outcomes,
+        oversell=max(orders - deal_units, 0) if deal_units is not None else 0,
+        stock_consistent=stock_consistent,
+        errors=sum(r.failures for r in rows if r.name != "seq_gap"),
+        request_types=sorted({r.request_type for r in rows}),
+    )

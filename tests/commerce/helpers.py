@@ -1,0 +1,98 @@
+"""Helpers of the commerce tests: sessions, deals and stock checks on a real server and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from livebuy.redis import keys
+from livebuy.sessions.service import SessionService
+from tests.servers import LiveServer
+
+SHOW = "spring-runway"
+SKU = "STW-CRT-WHT-40"  # 220 units in the demo catalog
+PRODUCT = "stridewell-court-low"
+CARD_OK = "4242424242424242"
+CARD_DECLINE = "4000000000000002"
+CARD_TIMEOUT = "4000000000000119"
+
+
+def card(number: str = CARD_OK) -> dict[str, Any]:
+    """A payment body with a demo test card."""
+    return {"card_number": number, "expiry_month": 12, "expiry_year": 2030, "cvc": "123"}
+
+
+async def session_tokens(server: LiveServer, count: int) -> list[str]:
+    """``count`` guest sessions from ``POST /api/sessions``, at most 50 requests at a time."""
+    gate = asyncio.Semaphore(50)
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as client:
+
+        async def one() -> str:
+            async with gate:
+                response = await client.post("/api/sessions")
+            assert response.status_code == 201, response.text
+            token: str = response.json()["token"]
+            return token
+
+        return await asyncio.gather(*(one() for _ in range(count)))
+
+
+async def many_sessions(server: LiveServer, redis: Redis, count: int) -> list[str]:
+    """``count`` real sessions issued straight by the session service of an in-process server.
+
+    Thousands of ``POST /api/sessions`` would only measure the HTTP client; the buys that follow
+    still go through HTTP and the server still verifies every token.
+    """
+    service = SessionService(redis, server.settings.session_secret.get_secret_value())
+    return [(await service.create(None)).token for _ in range(count)]
+
+
+def auth(token: str, idempotency_key: str | None = None) -> dict[str, str]:
+    """Headers of a viewer's request."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    return headers
+
+
+async def start_deal(
+    server: LiveServer, deal_id: str, units: int, limit: int = 1, product: str = PRODUCT
+) -> None:
+    """Start a flash deal in the demo show at 99.00 EUR."""
+    await server.post_cue(
+        SHOW,
+        {
+            "kind": "deal_start",
+            "deal_id": deal_id,
+            "product_id": product,
+            "deal_price": {"amount": 9900, "currency": "EUR"},
+            "units": units,
+            "per_customer_limit": limit,
+        },
+    )
+
+
+async def stock(redis: Redis, sku: str) -> dict[str, int]:
+    """A SKU's counters."""
+    raw = await redis.hgetall(keys.inventory(sku))
+    return {field: int(value) for field, value in raw.items()}
+
+
+async def assert_invariant(redis: Redis, sku: str) -> dict[str, int]:
+    """available + reserved + sold == initial + restocked, nothing negative."""
+    counters = await stock(redis, sku)
+    assert all(value >= 0 for value in counters.values()), counters
+    assert (
+        counters["available"] + counters["reserved"] + counters["sold"]
+        == counters["initial"] + counters["restocked"]
+    ), counters
+    return counters
+
+
+async def buy(client: httpx.AsyncClient, token: str, key: str, **body: Any) -> httpx.Response:
+    """``POST /api/orders`` as a viewer."""
+    return await client.post("/api/orders", json=body, headers=auth(token, key))

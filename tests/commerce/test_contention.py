@@ -1,0 +1,111 @@
+"""Flash-sale contention through the real HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import orjson
+from redis.asyncio import Redis
+
+from livebuy.redis import keys
+from tests.commerce.helpers import SHOW, SKU, assert_invariant, auth, many_sessions, start_deal
+from tests.servers import TIMEOUT_S, LiveServer
+
+MakeServer = Callable[..., Awaitable[LiveServer]]
+# A separate server process passes its settings through the environment, where a secret reads
+# as its mask; using the mask itself as the secret keeps test and server agreeing either way.
+MASKED_SECRET = "**********"
+# Below redis-py 8's default pool of 100 connections per server process (see docs/commerce.md).
+CONCURRENCY = 80
+
+
+async def _storm(
+    server: LiveServer, attempts: list[tuple[str, str, dict[str, Any]]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """Send every ``(token, idempotency key, body)`` from CONCURRENCY connections at once.
+
+    Each worker has its own one-connection client: one httpx pool with thousands of queued
+    requests spends its time managing the queue, not sending.
+    """
+    results: list[tuple[int, dict[str, Any]]] = [(0, {})] * len(attempts)
+    todo = iter(enumerate(attempts))
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(
+            base_url=server.base_url, limits=httpx.Limits(max_connections=1), timeout=TIMEOUT_S
+        ) as client:
+            for index, (token, key, body) in todo:
+                response = await client.post("/api/orders", json=body, headers=auth(token, key))
+                results[index] = (response.status_code, response.json())
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return results
+
+
+async def _deal_orders(redis: Redis, deal_id: str) -> list[dict[str, str]]:
+    orders = []
+    async for key in redis.scan_iter(match=keys.order("*")):
+        fields = await redis.hgetall(key)
+        if fields.get("deal_id") == deal_id:
+            orders.append(fields)
+    return orders
+
+
+async def test_2000_buyers_for_100_deal_units(make_server: MakeServer, redis: Redis) -> None:
+    """2,000 concurrent one-tap buys of a 100-unit deal: exactly 100 orders, the rest out_of_stock."""
+    server = await make_server(process=True, push_stock=False, session_secret=MASKED_SECRET)
+    tokens = await many_sessions(server, redis, 2000)
+    await start_deal(server, "storm", units=100, limit=1)
+    before = await assert_invariant(redis, SKU)
+    body = {"sku": SKU, "show_id": SHOW, "deal_id": "storm"}
+    results = await _storm(server, [(token, "buy-1", body) for token in tokens])
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: 100, 409: 1900}, statuses
+    codes = Counter(answer["error"]["code"] for status, answer in results if status == 409)
+    assert codes == {"out_of_stock": 1900}
+    orders = await _deal_orders(redis, "storm")
+    assert len(orders) == 100 and len({order["customer"] for order in orders}) == 100
+    after = await assert_invariant(redis, SKU)
+    assert after["reserved"] == before["reserved"] + 100
+    assert after["available"] == before["available"] - 100
+
+
+async def test_duplicated_keys_and_per_customer_limits(
+    make_server: MakeServer, redis: Redis
+) -> None:
+    """Every request sent twice with its key: no duplicate orders, at most 2 per customer."""
+    server = await make_server(process=True, push_stock=False, session_secret=MASKED_SECRET)
+    tokens = await many_sessions(server, redis, 100)
+    await start_deal(server, "dupes", units=100, limit=2)
+    body = {"sku": SKU, "show_id": SHOW, "deal_id": "dupes"}
+    attempts = [
+        (token, f"key-{attempt}", body)
+        for token in tokens
+        for attempt in range(3)
+        for _ in range(2)
+    ]
+    results = await _storm(server, attempts)
+    by_request: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (token, key, _), (status, answer) in zip(attempts, results, strict=True):
+        outcome = answer["id"] if status in (200, 201) else answer["error"]["code"]
+        by_request[(token, key)].append(outcome)
+    # Both copies of a request got the same answer: the same order, or (no unit came back in
+    # between) the same refusal.
+    assert all(len(set(outcomes)) == 1 for outcomes in by_request.values())
+    refusals = {o[0] for o in by_request.values() if o[0] in ("out_of_stock", "limit_exceeded")}
+    assert refusals <= {"out_of_stock", "limit_exceeded"}
+    order_ids = {o[0] for o in by_request.values()} - refusals
+    orders = await _deal_orders(redis, "dupes")
+    assert {order["id"] for order in orders} == order_ids
+    assert len(orders) == 100
+    per_customer = Counter(order["customer"] for order in orders)
+    assert max(per_customer.values()) <= 2
+    deal = orjson.loads(await redis.hget(keys.show_state(SHOW), "deal:dupes"))
+    counters = await redis.hgetall(keys.deal_counters(SHOW, "dupes", deal["started_at"]))
+    assert int(counters["taken"]) == 100
+    assert all(int(counters[f"c:{customer}"]) == n for customer, n in per_customer.items())
+    await assert_invariant(redis, SKU)

@@ -1,0 +1,54 @@
+"""Live stock reaches viewers as `stock` frames; favorites round trip."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+from websockets.asyncio.client import connect
+
+from tests.commerce.helpers import SHOW, auth, buy, session_tokens
+from tests.servers import LiveServer, receive_json, receive_until
+
+MakeServer = Callable[..., Awaitable[LiveServer]]
+BIKER = "sable-coast-leather-biker"  # SBC-BIKR-S and SBC-BIKR-M, 5 units each
+
+
+async def test_stock_frames_and_sold_out(make_server: MakeServer, redis: Redis) -> None:
+    """Buys push coalesced `stock` frames to the show; selling the last unit pushes sold_out."""
+    server = await make_server()
+    (token,) = await session_tokens(server, 1)
+    async with connect(server.ws_url(SHOW)) as ws, server.http() as client:
+        await receive_until(ws, "snapshot")
+        first = await buy(client, token, "s1", sku="SBC-BIKR-S", quantity=2)
+        assert first.status_code == 201
+        frame = await receive_until(ws, "stock")
+        assert frame["data"]["product_id"] == BIKER
+        assert frame["data"]["available"] == 8 and not frame["data"]["sold_out"]
+        for index, sku in enumerate(["SBC-BIKR-S", "SBC-BIKR-M"]):
+            quantity = 3 if sku == "SBC-BIKR-S" else 5
+            response = await buy(client, token, f"s{index + 2}", sku=sku, quantity=quantity)
+            assert response.status_code == 201, response.text
+        seen = [frame["data"]["available"]]
+        while not frame["data"]["sold_out"]:
+            frame = await receive_json(ws)
+            if frame["type"] == "stock":
+                seen.append(frame["data"]["available"])
+        assert seen == sorted(seen, reverse=True) and seen[-1] == 0
+        assert {s["available"] for s in frame["data"]["stock"]} == {0}
+
+
+async def test_favorites(make_server: MakeServer) -> None:
+    """PUT adds once, GET lists oldest first, DELETE removes; each viewer has their own."""
+    server = await make_server(push_stock=False)
+    token, other = await session_tokens(server, 2)
+    async with server.http() as client:
+        await client.put("/api/favorites/lunaire-aviator", headers=auth(token))
+        await client.put(f"/api/favorites/{BIKER}", headers=auth(token))
+        again = await client.put("/api/favorites/lunaire-aviator", headers=auth(token))
+        assert again.json() == {"product_ids": ["lunaire-aviator", BIKER]}
+        assert (await client.get("/api/favorites", headers=auth(other))).json() == {
+            "product_ids": []
+        }
+        removed = await client.delete("/api/favorites/lunaire-aviator", headers=auth(token))
+        assert removed.json() == {"product_ids": [BIKER]}

@@ -1,0 +1,93 @@
+"""Smoke runs of each Locust scenario against a real server: small N, bounded time."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, LiveServer
+
+MakeServer = Callable[..., Awaitable[LiveServer]]
+USERS = 8
+DURATION_S = 6
+
+
+async def run_scenario(server: LiveServer, out: Path, scenario: str, *extra: str) -> dict[str, Any]:
+    """``python -m loadtest.run`` against ``server``; returns the summary it wrote."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "loadtest.run",
+        scenario,
+        "--host",
+        server.base_url,
+        "--token",
+        PRODUCER_TOKEN,
+        "--users",
+        str(USERS),
+        "--spawn-rate",
+        str(USERS * 2),
+        "--duration",
+        str(DURATION_S),
+        "--cue-rate",
+        "4",
+        "--out",
+        str(out),
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    async with asyncio.timeout(DURATION_S + TIMEOUT_S * 3):
+        output, _ = await process.communicate()
+    assert (out / f"{scenario}_summary.json").exists(), output.decode()[-3000:]
+    summary: dict[str, Any] = json.loads((out / f"{scenario}_summary.json").read_text())
+    return summary
+
+
+def request_types(out: Path, scenario: str) -> set[tuple[str, str]]:
+    with (out / f"{scenario}_stats.csv").open(newline="") as file:
+        return {(row["Type"], row["Name"]) for row in csv.DictReader(file)}
+
+
+def assert_push_path_held(summary: dict[str, Any], out: Path, scenario: str) -> None:
+    """Every viewer connected and stayed, got every cue, in seq order; WS rows are in the CSV."""
+    assert summary["viewers_held"] == USERS
+    assert summary["cues_posted"] > 0
+    assert summary["cues_received"] == USERS * summary["cues_posted"]
+    assert summary["seq_gaps"] == 0
+    assert {("WS", "snapshot"), ("WS", "cue")} <= request_types(out, scenario)
+    assert (out / f"{scenario}.html").exists()
+
+
+async def test_steady_viewers_receive_every_cue(make_server: MakeServer, tmp_path: Path) -> None:
+    """steady: every viewer receives every producer cue with no seq gap and no error."""
+    server = await make_server()
+    summary = await run_scenario(server, tmp_path, "steady")
+    assert_push_path_held(summary, tmp_path, "steady")
+    assert summary["errors"] == 0
+
+
+async def test_flash_sells_exactly_the_units(make_server: MakeServer, tmp_path: Path) -> None:
+    """flash: everyone taps one deal; exactly its units are ordered, the rest are out of stock."""
+    server = await make_server()
+    units = 3
+    summary = await run_scenario(server, tmp_path, "flash", "--deal-units", str(units))
+    assert_push_path_held(summary, tmp_path, "flash")
+    assert summary["oversell"] == 0
+    assert summary["order_outcomes"] == {"ordered": units, "out_of_stock": USERS - units}
+    assert summary["stock_consistent"] is True
+    assert summary["errors"] == 0
+
+
+async def test_chat_storm_delivers_chat_and_cues(make_server: MakeServer, tmp_path: Path) -> None:
+    """chat-storm: chatters post while cues play; chat frames arrive and no seq is skipped."""
+    server = await make_server()
+    summary = await run_scenario(server, tmp_path, "chat-storm", "--chat-rate", "2")
+    assert_push_path_held(summary, tmp_path, "chat-storm")
+    assert summary["chat_frames"] > 0
+    assert ("WS", "chat") in request_types(tmp_path, "chat-storm")
