@@ -64,6 +64,18 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
         await websocket.close(CloseCode.POLICY, "origin not allowed")
         return
     await websocket.accept()
+    try:
+        await _serve_viewer(websocket, show_id, settings)
+    except RedisError:
+        # Redis is down or saturated: say so with a code the client retries on, never a bare drop.
+        log.exception("viewer join failed on Redis", extra={"show_id": show_id})
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(CloseCode.SERVER_ERROR, "temporarily unavailable: reconnect")
+
+
+async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) -> None:
+    """Everything after the handshake: checks, join or resume, then frames both ways."""
+    app = websocket.app
     shows: ShowService = app.state.shows
     stream: ShowStream = app.state.stream
     hubs: HubRegistry = app.state.hubs
