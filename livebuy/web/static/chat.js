@@ -6,18 +6,9 @@ window.livebuyChat = (() => {
   const KEPT = 100;
   const EMOJI = { heart: "❤️", fire: "🔥", clap: "👏", laugh: "😂", wow: "😮" };
   const shop = window.livebuyShop;
-  const $ = (id) => document.getElementById(id);
+  const { $, el } = window.livebuyDom;
   let socket = null;
   let authed = false;
-
-  function el(tag, attrs = {}, text = null) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
-    }
-    if (text !== null) node.textContent = text;
-    return node;
-  }
 
   function send(type, data) {
     if (!socket || socket.readyState !== WebSocket.OPEN) {

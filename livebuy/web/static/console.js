@@ -27,16 +27,7 @@
   };
   const MODERATOR = { "x-moderator": "console" };
 
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, attrs = {}, text = null) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
-    }
-    if (text !== null) node.textContent = text;
-    return node;
-  }
+  const { $, el } = window.livebuyDom;
 
   function clockText(ms) {
     const total = Math.max(0, Math.floor(ms / 1000));

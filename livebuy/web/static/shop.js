@@ -7,16 +7,7 @@ window.livebuyShop = (() => {
   const PROFILE_KEY = "livebuy.profile";
   const DEMO_CARD = { card_number: "4242424242424242", expiry_month: 12, expiry_year: 2030, cvc: "123" };
 
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, attrs = {}, text = null) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
-    }
-    if (text !== null) node.textContent = text;
-    return node;
-  }
+  const { $, el } = window.livebuyDom;
 
   function money(value) {
     const format = new Intl.NumberFormat(undefined, { style: "currency", currency: value.currency });

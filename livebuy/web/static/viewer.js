@@ -27,17 +27,7 @@
     video: { mode: "loading", hls: null },
   };
 
-  const $ = (id) => document.getElementById(id);
-
-  /** A new element; `text` is set with textContent, attributes with setAttribute. */
-  function el(tag, attrs = {}, text = null) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
-    }
-    if (text !== null) node.textContent = text;
-    return node;
-  }
+  const { $, el } = window.livebuyDom;
 
   const shop = window.livebuyShop;
   const { money, toast } = shop;
