@@ -34,9 +34,13 @@ from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
 from livebuy.shows.stream import ShowStream
+from livebuy.tasks import stop_within
 from livebuy.video import routes as video_routes
 from livebuy.video.encoder import LiveVideo
 from livebuy.web import routes as web_routes
+
+# Each shutdown step gets this long; one that hangs is logged and left behind.
+SHUTDOWN_STEP_S = 5.0
 
 
 def _error(status: int, code: str, message: str, **details: object) -> JSONResponse:
@@ -114,13 +118,15 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             yield
         finally:
             if video is not None:
-                await video.stop()
+                await stop_within("video", SHUTDOWN_STEP_S, video.stop())
             for task in players:
                 task.cancel()
-            await asyncio.gather(*players, return_exceptions=True)
-            await chat_batchers.close()
-            await commerce.stop()
-            await hubs.close()
+            await stop_within(
+                "show players", SHUTDOWN_STEP_S, asyncio.gather(*players, return_exceptions=True)
+            )
+            await stop_within("chat batchers", SHUTDOWN_STEP_S, chat_batchers.close())
+            await stop_within("commerce", SHUTDOWN_STEP_S, commerce.stop())
+            await stop_within("hubs", SHUTDOWN_STEP_S, hubs.close())
             await redis.aclose()
 
     app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan)

@@ -25,6 +25,7 @@ from livebuy.redis.lease import Lease
 from livebuy.redis.scripts import register
 from livebuy.settings import Settings
 from livebuy.shows.stream import ShowStream
+from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class ChatBatcher:
                 try:
                     await self.tick(now_ms())
                 except RedisError:
+                    raise_if_cancelled()
                     log.exception("chat batcher tick failed", extra={"show_id": self.show_id})
                     self._lease.held = False
                 # A fixed cadence: time spent publishing does not stretch the interval.

@@ -21,6 +21,7 @@ from livebuy.errors import ProductNotFoundError
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
 from livebuy.shows.stream import ShowStream
+from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class StockPusher:
                     if await self._lease.refresh(self._clock()):
                         await self.step(self._clock())
                 except RedisError:
+                    raise_if_cancelled()
                     log.exception("stock push failed; retrying")
                 await asyncio.sleep(TICK_MS / 1000)
         finally:

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from livebuy import metrics
 from livebuy.clock import Clock, now_ms
 from livebuy.commerce.orders import OrderService
+from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -40,5 +41,6 @@ async def run_sweeper(orders: OrderService, interval_ms: int, clock: Clock = now
                 metrics.ORDER_TRANSITIONS.labels("expired").inc(count)
                 log.info("reservations expired", extra={"count": count})
         except RedisError:
+            raise_if_cancelled()
             log.exception("reservation sweep failed; retrying")
         await asyncio.sleep(interval_ms / 1000)

@@ -15,6 +15,7 @@ from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.frames import Frame
 from livebuy.redis import keys
 from livebuy.shows.stream import decode_entries
+from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class ShowHub:
                     {stream: last_id}, count=READ_COUNT, block=READ_BLOCK_MS
                 )
             except RedisError:
+                raise_if_cancelled()
                 log.exception("show stream read failed; retrying", extra={"show_id": self.show_id})
                 await asyncio.sleep(1)
                 continue

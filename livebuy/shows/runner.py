@@ -14,6 +14,7 @@ from livebuy.redis import keys
 from livebuy.redis.lease import Lease
 from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.service import ShowService
+from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class PlayerRunner:
                 try:
                     await self.tick()
                 except RedisError:
+                    raise_if_cancelled()
                     log.exception(
                         "show player tick failed", extra={"show_id": self._player.show.id}
                     )
