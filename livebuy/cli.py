@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def demo(
         update={"allowed_origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]}
     )
     configure_logging(settings.log_json)
+    # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default action
+    # would then kill the process before the embedded redis-server is stopped below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
