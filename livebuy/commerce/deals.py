@@ -52,6 +52,29 @@ class DealBook:
         raw = await self._redis.hget(keys.show_state(show_id), DEAL + deal_id)
         return None if raw is None else _deal(show_id, str(raw))
 
+    async def units_left(
+        self, show_id: str, now: int, product_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """``{deal_id, units_left}`` of the deals running in a show (of one product, if given)."""
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
+        deals = [
+            deal
+            for field, raw in fields.items()
+            if field.startswith(DEAL)
+            for deal in [_deal(show_id, raw)]
+            if deal.running(now) and product_id in (None, deal.product_id)
+        ]
+        if not deals:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for deal in deals:
+                await pipe.hget(deal.counters_key(), "taken")
+            taken = await pipe.execute()
+        return [
+            {"deal_id": deal.deal_id, "units_left": max(deal.units - int(count or 0), 0)}
+            for deal, count in zip(deals, taken, strict=True)
+        ]
+
     async def running(self, now: int) -> list[RunningDeal]:
         """Every deal running in any show at ``now``."""
         show_ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))

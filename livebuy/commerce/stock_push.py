@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from catalog.models import ProductCard
 from catalog.store import CatalogStore
 from livebuy.clock import Clock, now_ms
+from livebuy.commerce.deals import DealBook
 from livebuy.errors import ProductNotFoundError
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
@@ -29,13 +30,14 @@ TICK_MS = 25
 POP_BATCH = 500
 
 
-def stock_frame(card: ProductCard) -> dict[str, Any]:
-    """The ``data`` of a ``stock`` frame."""
+def stock_frame(card: ProductCard, deals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``data`` of a ``stock`` frame; ``deals`` are the show's running deals of the product."""
     return {
         "product_id": card.id,
         "available": card.available,
         "sold_out": card.available == 0,
         "stock": [{"sku": s.sku, "available": s.available} for s in card.stock],
+        "deals": deals,
     }
 
 
@@ -57,6 +59,7 @@ class StockPusher:
         self._interval_ms = interval_ms
         self._clock = clock
         self._lease = Lease(redis, keys.stock_push_lease(), lease_ms)
+        self._deals = DealBook(redis)
         self._pending: set[str] = set()
         self._last_push: dict[str, int] = {}
         self._sold_out_pushed: set[str] = set()
@@ -94,7 +97,9 @@ class StockPusher:
                 self._sold_out_pushed.discard(card.id)
             self._last_push[card.id] = now
             for show_id in show_ids:
-                await self._stream.append(show_id, "stock", now, stock_frame(card))
+                # Deals are per show: each show's frame says how many of its deal units are left.
+                deals = await self._deals.units_left(show_id, now, card.id)
+                await self._stream.append(show_id, "stock", now, stock_frame(card, deals))
                 appended += 1
         return appended
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from catalog.store import CatalogStore
 from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
+from livebuy.commerce.deals import DealBook
 from livebuy.errors import InvalidInputError, ProductNotFoundError, ShowNotFoundError
 from livebuy.redis import keys
 from livebuy.shows.models import (
@@ -36,6 +37,7 @@ class ShowService:
         self._stream = stream
         self._catalog = catalog
         self._speed = speed
+        self._deals = DealBook(redis)
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
         """Store a show; with ``keep_start`` an already stored start time wins (restarts resume)."""
@@ -132,6 +134,14 @@ class ShowService:
             {**pin, "product": card.model_dump(mode="json")}
             for pin, card in zip(state["pins"], cards, strict=True)
         ]
+        left = {
+            deal["deal_id"]: deal["units_left"]
+            for deal in await self._deals.units_left(show_id, now_ms())
+        }
+        deals = [
+            {**deal, "units_left": left.get(deal["deal_id"], deal["units"])}
+            for deal in state["deals"]
+        ]
         data = {
             "show": {
                 "id": show.id,
@@ -143,7 +153,7 @@ class ShowService:
             "epoch": position.epoch,
             "latest_seq": position.seq,
             "pinned": pinned,
-            "deals": state["deals"],
+            "deals": deals,
             "countdowns": state["countdowns"],
             "announcement": state["announcement"],
             "chat": await chat_snapshot(self._redis, show_id),

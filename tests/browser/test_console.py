@@ -48,6 +48,19 @@ async def test_console_pin_and_deal_show_on_viewer(
     await console.get_by_role("button", name="Start deal", exact=True).click()
     await expect(viewer.locator(".banner.deal")).to_contain_text("5 left")
     await expect(card.locator(".deal-price")).to_have_text("€99.00")
+    # Two buyers take a deal unit each: the banner's units left follow the live stock frames.
+    deal_id = await viewer.evaluate("[...livebuy.state.deals.keys()][0]")
+    async with server.http() as client:
+        sku = (await client.get(f"/api/catalog/products/{PRODUCT}")).json()["variants"][0]["sku"]
+        for key in ("buyer-1", "buyer-2"):
+            token = (await client.post("/api/sessions")).json()["token"]
+            bought = await client.post(
+                "/api/orders",
+                json={"sku": sku, "quantity": 1, "show_id": "spring-runway", "deal_id": deal_id},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+            )
+            assert bought.status_code == 201, bought.text
+    await expect(viewer.locator(".banner.deal")).to_contain_text("3 left")
     await expect(console.locator("#result")).to_contain_text("deal: sent as seq")
     await console.get_by_label("Announcement").fill("A long announcement. " * 12)
     await console.get_by_role("button", name="Announce").click()

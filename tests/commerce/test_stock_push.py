@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 
-from tests.commerce.helpers import SHOW, auth, buy, session_tokens
+from tests.commerce.helpers import PRODUCT, SHOW, SKU, auth, buy, session_tokens, start_deal
 from tests.servers import LiveServer, receive_json, receive_until
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
@@ -52,3 +52,27 @@ async def test_favorites(make_server: MakeServer) -> None:
         }
         removed = await client.delete("/api/favorites/lunaire-aviator", headers=auth(token))
         assert removed.json() == {"product_ids": [BIKER]}
+
+
+async def test_deal_units_left_reach_viewers_and_snapshots(make_server: MakeServer) -> None:
+    """A deal buy pushes the deal's units left with the stock; a new viewer's snapshot has them."""
+    server = await make_server()
+    token, other = await session_tokens(server, 2)
+    await start_deal(server, "live-deal", units=5, limit=2)
+    async with connect(server.ws_url(SHOW)) as ws, server.http() as client:
+        snapshot = await receive_until(ws, "snapshot")
+        assert [(d["deal_id"], d["units_left"]) for d in snapshot["data"]["deals"]] == [
+            ("live-deal", 5)
+        ]
+        for key, buyer in (("d1", token), ("d2", other)):
+            response = await buy(
+                client, buyer, key, sku=SKU, quantity=2, show_id=SHOW, deal_id="live-deal"
+            )
+            assert response.status_code == 201, response.text
+        frame = await receive_until(ws, "stock")
+        while frame["data"]["deals"] != [{"deal_id": "live-deal", "units_left": 1}]:
+            frame = await receive_until(ws, "stock")
+        assert frame["data"]["product_id"] == PRODUCT
+    async with connect(server.ws_url(SHOW)) as late:
+        deals = (await receive_until(late, "snapshot"))["data"]["deals"]
+    assert [(d["deal_id"], d["units_left"]) for d in deals] == [("live-deal", 1)]

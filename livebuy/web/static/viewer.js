@@ -185,6 +185,11 @@
 
   /** Live stock is not a moment on stage: it applies as soon as it arrives. */
   function applyStock(data) {
+    for (const { deal_id: dealId, units_left: unitsLeft } of data.deals || []) {
+      const deal = state.deals.get(dealId);
+      if (deal) state.deals.set(dealId, { ...deal, units_left: unitsLeft });
+    }
+    renderBanners();
     const product = state.pins.get(data.product_id);
     if (!product) return;
     state.pins.set(data.product_id, { ...product, stock: data.stock, available: data.available });
