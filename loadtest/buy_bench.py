@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from livebuy.redis.embedded import EmbeddedRedis, free_port
+from loadtest.local_server import local_server
 
 SHOW = "spring-runway"
 SKU = "STW-CRT-WHT-40"
@@ -151,47 +146,6 @@ async def bench(host: str, port: int, requests: int, storm: int, connections: in
     print(f"flash storm (100 units){rate:8.0f} attempts/s   {dict(outcomes)}")
 
 
-@contextlib.contextmanager
-def local_server(appendfsync: str) -> Iterator[int]:
-    """An embedded redis-server and ``livebuy serve`` on free ports; yields the HTTP port."""
-    with tempfile.TemporaryDirectory() as tmp:
-        redis = EmbeddedRedis(Path(tmp), appendfsync=appendfsync)
-        redis.start()
-        port = free_port()
-        env = {
-            **os.environ,
-            "LIVEBUY_REDIS_URL": redis.url,
-            "LIVEBUY_PORT": str(port),
-            "LIVEBUY_PRODUCER_TOKEN": TOKEN,
-            "LIVEBUY_PLAY_SHOWS": "false",
-            "LIVEBUY_LOG_JSON": "false",
-        }
-        server = subprocess.Popen([sys.executable, "-m", "livebuy", "serve"], env=env)
-        try:
-            yield port
-        finally:
-            server.terminate()
-            server.wait(10)
-            redis.stop()
-
-
-async def wait_ready(host: str, port: int, timeout_s: float = 30) -> None:
-    """Poll ``/readyz`` until the server answers 200."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            connection = await Connection.open(host, port)
-            status, _ = await connection.request("GET", "/readyz")
-            connection.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not become ready")
-        await asyncio.sleep(0.1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, help="target a running server on 127.0.0.1:<port>")
@@ -208,9 +162,8 @@ def main() -> None:
     if args.port is not None:
         asyncio.run(bench(host, args.port, args.requests, args.storm, args.connections))
         return
-    with local_server(args.appendfsync) as port:
-        asyncio.run(wait_ready(host, port))
-        asyncio.run(bench(host, port, args.requests, args.storm, args.connections))
+    with local_server(TOKEN, appendfsync=args.appendfsync) as server:
+        asyncio.run(bench(host, server.port, args.requests, args.storm, args.connections))
 
 
 if __name__ == "__main__":

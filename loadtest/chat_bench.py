@@ -22,9 +22,7 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +32,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from livebuy.redis.embedded import EmbeddedRedis, free_port
+from loadtest.local_server import local_server
 
 SHOW = "spring-runway"
 
@@ -101,46 +99,16 @@ async def _read_frames(ws: ClientConnection, stats: Stats, counts: bool) -> None
             stats.refused += 1
 
 
-def _start_server(redis_url: str, port: int, log: Any) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "LIVEBUY_REDIS_URL": redis_url,
-        "LIVEBUY_PORT": str(port),
-        "LIVEBUY_PLAY_SHOWS": "false",
-        "LIVEBUY_LOG_JSON": "false",
-        "LIVEBUY_PRODUCER_TOKEN": "bench-token",
-        "LIVEBUY_SEND_QUEUE_FRAMES": "4096",
-    }
-    process = subprocess.Popen([sys.executable, "-m", "livebuy", "serve"], env=env, stderr=log)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError("server exited at start-up")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return process
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("server did not become ready in 30 s")
-
-
 def run(viewers: int, posters: int, rate: float, duration_s: float) -> dict[str, Any]:
     """Run the benchmark against a fresh server and return the measured numbers."""
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp)) as redis:
-        port = free_port()
-        log_path = Path(tmp) / "server.log"
-        with open(log_path, "wb") as log:
-            server = _start_server(redis.url, port, log)
-            try:
-                return asyncio.run(_measure(port, server.pid, viewers, posters, rate, duration_s))
-            finally:
-                if server.poll() is not None or os.environ.get("CHAT_BENCH_SHOW_LOG"):
-                    print(log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
-                server.terminate()
-                server.wait(15)
+    with local_server("bench-token", env={"LIVEBUY_SEND_QUEUE_FRAMES": "4096"}) as server:
+        try:
+            return asyncio.run(
+                _measure(server.port, server.pid, viewers, posters, rate, duration_s)
+            )
+        finally:
+            if os.environ.get("CHAT_BENCH_SHOW_LOG"):
+                print(server.log.read_text(errors="replace")[-3000:], file=sys.stderr)
 
 
 async def _measure(

@@ -13,16 +13,14 @@ import os
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from loadtest.config import SCENARIOS, LoadTestConfig
+from loadtest.local_server import local_server
 from loadtest.summary import Summary, summarize
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -48,56 +46,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=1, help="Locust worker processes")
     parser.add_argument("--out", type=Path, default=Path("loadtest-results"), help="report folder")
     return parser.parse_args(argv)
-
-
-@contextmanager
-def local_server(token: str) -> Iterator[str]:
-    """Embedded Redis and one ``livebuy serve`` process on free ports; yields the base URL."""
-    from livebuy.redis.embedded import EmbeddedRedis, free_port
-
-    with (
-        tempfile.TemporaryDirectory(prefix="livebuy-loadtest-") as data,
-        EmbeddedRedis(Path(data) / "redis") as redis,
-    ):
-        port = free_port()
-        env = {
-            **os.environ,
-            "LIVEBUY_REDIS_URL": redis.url,
-            "LIVEBUY_PORT": str(port),
-            "LIVEBUY_PRODUCER_TOKEN": token,
-            "LIVEBUY_PLAY_SHOWS": "false",
-            "LIVEBUY_LOG_JSON": "false",
-        }
-        with (Path(data) / "server.log").open("wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "livebuy", "serve"], env=env, stdout=log, stderr=log
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                _wait_ready(base, server)
-                yield base
-            finally:
-                server.terminate()
-                try:
-                    server.wait(10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server not ready after 30 s")
 
 
 def run_locust(config: LoadTestConfig, host: str, out: Path, processes: int) -> Path:
@@ -211,8 +159,8 @@ def run(args: argparse.Namespace) -> Summary:
     if args.host:
         summary = run_scenario(config, args.host.rstrip("/"), args.out, args.processes)
     else:
-        with local_server(token) as host:
-            summary = run_scenario(config, host, args.out, args.processes)
+        with local_server(token) as server:
+            summary = run_scenario(config, server.base_url, args.out, args.processes)
     (args.out / f"{config.scenario}_summary.json").write_text(
         json.dumps(summary.as_dict(), indent=2)
     )

@@ -1,0 +1,87 @@
+"""A throwaway livebuy for benchmarks: embedded redis-server plus one ``livebuy serve`` process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from livebuy.redis.embedded import EmbeddedRedis, free_port
+
+READY_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A running server: its port, base URL, process id (for CPU readings) and log file."""
+
+    port: int
+    pid: int
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready after {READY_TIMEOUT_S} s")
+
+
+@contextmanager
+def local_server(
+    token: str, *, appendfsync: str = "everysec", env: dict[str, str] | None = None
+) -> Iterator[LocalServer]:
+    """Start Redis and a ready server on free ports (no show player); stop both on exit.
+
+    ``env`` adds ``LIVEBUY_*`` settings for the server process.
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="livebuy-bench-") as data,
+        EmbeddedRedis(Path(data) / "redis", appendfsync=appendfsync) as redis,
+    ):
+        port = free_port()
+        server_env = {
+            **os.environ,
+            "LIVEBUY_REDIS_URL": redis.url,
+            "LIVEBUY_PORT": str(port),
+            "LIVEBUY_PRODUCER_TOKEN": token,
+            "LIVEBUY_PLAY_SHOWS": "false",
+            "LIVEBUY_LOG_JSON": "false",
+            **(env or {}),
+        }
+        log_path = Path(data) / "server.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "livebuy", "serve"], env=server_env, stdout=log, stderr=log
+            )
+            try:
+                running = LocalServer(port=port, pid=server.pid, log=log_path)
+                _wait_ready(running.base_url, server)
+                yield running
+            finally:
+                server.terminate()
+                try:
+                    server.wait(15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
