@@ -49,8 +49,8 @@ class ChatService:
         self._settings = settings
         self._post = register(redis, "livebuy.chat", "chat_post")
         self._react = register(redis, "livebuy.chat", "reaction_add")
-        # A flood must not take every connection of the process's shared Redis pool (the pool
-        # refuses beyond its size): chat waits here instead, and cues and checkout keep theirs.
+        # A flood must not take every connection of the process's shared Redis pool (callers
+        # past its size wait): chat queues here instead, so cues and checkout keep theirs.
         self._redis_slots = asyncio.Semaphore(settings.chat_redis_concurrency)
 
     async def blocked_words(self, show_id: str) -> set[str]:
