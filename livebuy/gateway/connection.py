@@ -12,6 +12,15 @@ from livebuy.gateway.frames import Frame
 from livebuy.gateway.protocol import CloseCode
 
 
+class Position:
+    """The last show seq a viewer has: its own while it joins, its hub's once it is live."""
+
+    __slots__ = ("seq",)
+
+    def __init__(self, seq: int = 0) -> None:
+        self.seq = seq
+
+
 class ViewerConnection:
     """Delivers frames to one viewer without ever making the hub wait.
 
@@ -24,15 +33,36 @@ class ViewerConnection:
 
     def __init__(self, websocket: WebSocket, *, max_frames: int, max_bytes: int) -> None:
         self.websocket = websocket
-        self.last_seq = 0
         self.too_slow = False
+        self.max_bytes = max_bytes
+        self._position = Position()
         self._raw: RawSocket | None = websocket.scope.get(RAW_SOCKET)
         self._direct = False
         self._max_frames = max_frames
-        self._max_bytes = max_bytes
         self._queue: deque[tuple[int | None, Frame]] = deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
+
+    @property
+    def last_seq(self) -> int:
+        """The last show seq this viewer has (sent or queued)."""
+        return self._position.seq
+
+    @last_seq.setter
+    def last_seq(self, seq: int) -> None:
+        self._position.seq = seq
+
+    def live_transport(self, hub_position: Position) -> asyncio.Transport | None:
+        """The transport the hub may write to directly, if this viewer has caught up with it.
+
+        From then on the hub writes every show frame to the transport itself, and this viewer's
+        position is the hub's (shared, so control frames keep carrying the right seq).
+        """
+        if not self._direct or self.too_slow or self._position.seq != hub_position.seq:
+            return None
+        assert self._raw is not None
+        self._position = hub_position
+        return self._raw.transport
 
     def offer(self, seq: int | None, frame: Frame) -> None:
         """Deliver or queue a frame (``seq=None`` for control frames); never awaits."""
@@ -44,14 +74,14 @@ class ViewerConnection:
                 if seq <= self.last_seq:
                     return
                 self.last_seq = seq
-            if self._raw.write(frame.wire) > self._max_bytes:
-                self._mark_slow()
+            if self._raw.write(frame.wire) > self.max_bytes:
+                self.mark_slow()
             return
         if (
             len(self._queue) >= self._max_frames
-            or self._queued_bytes + len(frame.text) > self._max_bytes
+            or self._queued_bytes + len(frame.text) > self.max_bytes
         ):
-            self._mark_slow()
+            self.mark_slow()
             return
         self._queue.append((seq, frame))
         self._queued_bytes += len(frame.text)
@@ -64,13 +94,14 @@ class ViewerConnection:
         if self._direct and self.last_seq < first_seq and not self.too_slow:
             assert self._raw is not None
             self.last_seq = last_seq
-            if self._raw.write(joined) > self._max_bytes:
-                self._mark_slow()
+            if self._raw.write(joined) > self.max_bytes:
+                self.mark_slow()
             return
         for offset, frame in enumerate(frames):
             self.offer(first_seq + offset, frame)
 
-    def _mark_slow(self) -> None:
+    def mark_slow(self) -> None:
+        """Stop delivering: the writer closes with 4429 so the viewer resumes with ``since``."""
         self.too_slow = True
         self._queue.clear()
         self._queued_bytes = 0
@@ -114,8 +145,8 @@ class ViewerConnection:
             chunks.append(frame.wire)
         self._queued_bytes = 0
         self._direct = True
-        if self._raw.write(b"".join(chunks)) > self._max_bytes:
-            self._mark_slow()
+        if self._raw.write(b"".join(chunks)) > self.max_bytes:
+            self.mark_slow()
 
     def start(self) -> None:
         """The join/resume frames are out: start delivering what queued meanwhile."""

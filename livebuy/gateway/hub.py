@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from livebuy import metrics
 from livebuy.clock import now_ms
-from livebuy.gateway.connection import ViewerConnection
+from livebuy.gateway.connection import Position, ViewerConnection
 from livebuy.gateway.frames import Frame
 from livebuy.redis import keys
 from livebuy.shows.stream import decode_entries
@@ -24,18 +24,29 @@ READ_COUNT = 500
 
 
 class ShowHub:
-    """Every viewer of one show in this process; each frame is encoded once and shared."""
+    """Every viewer of one show in this process; each frame is encoded once and shared.
+
+    Viewers that are still joining (snapshot or history on its way) get frames through their
+    ``ViewerConnection``, which queues them and drops what the snapshot already covered. Once a
+    viewer has caught up with the hub it goes *live*: its transport joins a plain list the hub
+    writes to in one tight loop, because at 10k viewers any per-viewer Python call or attribute
+    lookup costs more than the framing it would save.
+    """
 
     def __init__(self, redis: Redis, show_id: str) -> None:
         self.show_id = show_id
         self.connections: set[ViewerConnection] = set()
+        self.position = Position()
+        self._joining: set[ViewerConnection] = set()
+        self._live: dict[ViewerConnection, asyncio.Transport] = {}
+        self._live_transports: list[tuple[asyncio.Transport, int, ViewerConnection]] | None = None
         self._redis = redis
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start reading after the latest event; viewers joining later get older ones by snapshot."""
-        last_seq = int(await self._redis.get(keys.show_seq(self.show_id)) or 0)
-        self._task = asyncio.create_task(self._read(last_seq), name=f"hub:{self.show_id}")
+        self.position.seq = int(await self._redis.get(keys.show_seq(self.show_id)) or 0)
+        self._task = asyncio.create_task(self._read(self.position.seq), name=f"hub:{self.show_id}")
 
     async def stop(self) -> None:
         """Stop reading (at shutdown)."""
@@ -46,12 +57,16 @@ class ShowHub:
     def add(self, connection: ViewerConnection) -> None:
         """Deliver live frames to ``connection`` from now on."""
         self.connections.add(connection)
+        self._joining.add(connection)
         metrics.VIEWERS.labels(self.show_id).inc()
 
     def remove(self, connection: ViewerConnection) -> None:
         """Stop delivering to ``connection``."""
         if connection in self.connections:
             self.connections.discard(connection)
+            self._joining.discard(connection)
+            if self._live.pop(connection, None) is not None:
+                self._live_transports = None
             metrics.VIEWERS.labels(self.show_id).dec()
 
     def broadcast(self, first_seq: int, texts: list[str]) -> None:
@@ -63,9 +78,43 @@ class ShowHub:
         frames = [Frame.of(text) for text in texts]
         joined = frames[0].wire if len(frames) == 1 else b"".join(frame.wire for frame in frames)
         last_seq = first_seq + len(frames) - 1
-        for connection in self.connections:
+        self._write_live(joined)
+        self.position.seq = last_seq
+        for connection in self._joining:
             connection.offer_batch(first_seq, last_seq, frames, joined)
+        self._promote()
         metrics.DELIVERIES.inc(len(self.connections) * len(frames))
+
+    def _write_live(self, joined: bytes) -> None:
+        if self._live_transports is None:
+            self._live_transports = [
+                (transport, connection.max_bytes, connection)
+                for connection, transport in self._live.items()
+            ]
+        slow = []
+        for transport, max_bytes, connection in self._live_transports:
+            # A transport closes before its endpoint leaves the hub; uvloop refuses writes then.
+            if transport.is_closing():
+                continue
+            transport.write(joined)
+            if transport.get_write_buffer_size() > max_bytes:
+                slow.append(connection)
+        for connection in slow:
+            self._live.pop(connection, None)
+            self._live_transports = None
+            connection.mark_slow()
+
+    def _promote(self) -> None:
+        """Move viewers that have caught up with the hub from the joining set to the live list."""
+        caught_up = []
+        for connection in self._joining:
+            transport = connection.live_transport(self.position)
+            if transport is not None:
+                caught_up.append((connection, transport))
+        for connection, transport in caught_up:
+            self._joining.discard(connection)
+            self._live[connection] = transport
+            self._live_transports = None
 
     async def _read(self, last_seq: int) -> None:
         stream = keys.show_events(self.show_id)
@@ -114,6 +163,10 @@ class HubRegistry:
     def viewer_count(self) -> int:
         """Viewers connected to this process, all shows."""
         return sum(len(hub.connections) for hub in self._hubs.values())
+
+    def viewer_counts(self) -> dict[str, int]:
+        """Viewers connected to this process, per show."""
+        return {show_id: len(hub.connections) for show_id, hub in self._hubs.items()}
 
     async def close(self) -> None:
         """Stop every hub."""
