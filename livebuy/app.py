@@ -14,6 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
+from livebuy.analytics.reporter import ViewerReporter
+from livebuy.analytics.service import AnalyticsService
+from livebuy.api import analytics as analytics_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
@@ -36,7 +39,7 @@ from livebuy.shows.service import ShowService
 from livebuy.shows.stream import ShowStream
 from livebuy.tasks import stop_within
 from livebuy.video import routes as video_routes
-from livebuy.video.encoder import LiveVideo
+from livebuy.video.service import LiveVideo
 from livebuy.web import routes as web_routes
 
 # Each shutdown step gets this long; one that hangs is logged and left behind.
@@ -102,21 +105,44 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 runner = PlayerRunner(
                     redis,
                     show_service,
-                    RunSheetPlayer(
-                        show, speed=settings.speed, catch_up_ms=settings.player_catch_up_ms
-                    ),
+                    RunSheetPlayer(show, catch_up_ms=settings.player_catch_up_ms),
                     tick_ms=settings.player_tick_ms,
                     lease_ms=settings.player_lease_ms,
                 )
                 players.append(asyncio.create_task(runner.run(), name=f"player:{show.id}"))
-        video = LiveVideo(settings.data_dir / "video") if settings.video_enabled else None
+        video = None
+        if settings.video_enabled:
+            # One ffmpeg per show across every process (lease-elected); all serve it from Redis.
+            video = LiveVideo(
+                settings.video_redis_url or redis_url,
+                settings.data_dir / "video",
+                segment_ms=settings.video_segment_ms,
+                lease_ms=settings.video_lease_ms,
+            )
         app.state.video = video
         if video is not None:
-            await video.start()
+            await video.start([show.id for show in loaded])
         commerce.start()
+        app.state.analytics = AnalyticsService(
+            redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
+        )
+        reporter = ViewerReporter(
+            redis,
+            hubs.viewer_counts,
+            interval_ms=settings.viewer_report_interval_ms,
+            stale_ms=settings.viewer_stale_ms,
+        )
+        viewer_reports = asyncio.create_task(reporter.run(), name="viewer-reporter")
         try:
             yield
         finally:
+            viewer_reports.cancel()
+            await stop_within(
+                "viewer reporter",
+                SHUTDOWN_STEP_S,
+                asyncio.gather(viewer_reports, return_exceptions=True),
+            )
+            await stop_within("viewer withdrawal", SHUTDOWN_STEP_S, reporter.withdraw())
             if video is not None:
                 await stop_within("video", SHUTDOWN_STEP_S, video.stop())
             for task in players:
@@ -142,6 +168,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(cart_api.router)
     app.include_router(orders_api.router)
     app.include_router(orders_api.producer_router)
+    app.include_router(analytics_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(web_routes.router)

@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_TOKEN = "change-me"
+# Fastest rehearsal speed, at start-up and set live from the console.
+MAX_SPEED = 1000.0
 
 
 class Settings(BaseSettings):
@@ -40,7 +42,9 @@ class Settings(BaseSettings):
     play_shows: bool = Field(
         True, description="run the show player (lease-elected) in this process"
     )
-    speed: float = Field(1.0, gt=0, le=1000, description="rehearsal speed of the program clock")
+    speed: float = Field(
+        1.0, gt=0, le=MAX_SPEED, description="rehearsal speed of the program clock"
+    )
     loop_demo: bool = Field(True, description="restart the demo show when its run sheet ends")
     demo_start_delay_ms: int = Field(
         3000, ge=0, description="demo show starts this long after boot"
@@ -116,6 +120,22 @@ class Settings(BaseSettings):
     # --- web pages and demo video (issue 3) ---
     video_enabled: bool = Field(
         False, description="run ffmpeg for the demo's live HLS test stream (data_dir/video)"
+    )
+    video_lease_ms: int = Field(
+        5000, ge=300, description="lease of the one process per show that runs ffmpeg"
+    )
+    video_segment_ms: int = Field(
+        1000, ge=200, le=10_000, multiple_of=40, description="HLS segment length (25 fps frames)"
+    )
+    video_redis_url: str | None = Field(
+        None, description="Redis for the video's lease and segments (default: LIVEBUY_REDIS_URL)"
+    )
+    # --- analytics: the producer's live dashboard (console item 3) ---
+    viewer_report_interval_ms: int = Field(
+        1000, ge=50, description="how often each process reports its viewers per show to Redis"
+    )
+    viewer_stale_ms: int = Field(
+        5000, ge=200, description="a process silent this long (crashed) drops out of the viewers"
     )
 
     @model_validator(mode="after")

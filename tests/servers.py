@@ -128,7 +128,15 @@ class ProcessServer(LiveServer):
                     pass
                 await asyncio.sleep(0.05)
 
+    async def kill(self) -> None:
+        """End the process abruptly (SIGKILL), as a crash would: no shutdown steps run."""
+        self._process.kill()
+        await asyncio.to_thread(self._process.wait)
+
     async def stop(self) -> None:
+        if self._process.poll() is not None:
+            self._log.close()
+            return
         self._process.terminate()
         try:
             await asyncio.to_thread(self._process.wait, 10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
@@ -18,14 +18,22 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(redis: RedisDep, response: Response) -> dict[str, str]:
-    """The process can serve: Redis answers (readiness); 503 otherwise."""
+async def readyz(request: Request, redis: RedisDep, response: Response) -> dict[str, str]:
+    """The process can serve: Redis answers (readiness); 503 otherwise.
+
+    ``video`` reports the shared live stream (``encoding`` here, ``following`` another process's
+    encoder, ``stale``, ``starting``; absent with the video off) but never fails readiness: every process serves the
+    stream from Redis whoever encodes it, and a stalled demo video is no reason to drop viewers.
+    """
     try:
         await redis.ping()
     except RedisError:
         response.status_code = 503
         return {"status": "redis unavailable"}
-    return {"status": "ready"}
+    video = request.app.state.video
+    if video is None:
+        return {"status": "ready"}
+    return {"status": "ready", "video": await video.summary()}
 
 
 @router.get("/metrics")

@@ -1,4 +1,4 @@
-"""Show endpoints: list, one show with its run sheet and state, and live producer cues."""
+"""Show endpoints: list, one show with its run sheet and state, live producer cues, timeline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pydantic import BaseModel
 
 from livebuy import metrics
 from livebuy.api.auth import ProducerDep
-from livebuy.shows.models import LiveCueRequest, PublishedCue, ShowDefinition, ShowSummary
+from livebuy.shows.models import (
+    LiveCueRequest,
+    PublishedCue,
+    ShowDefinition,
+    ShowSummary,
+    TimelineRequest,
+    TimelineView,
+)
 from livebuy.shows.service import ShowService
 
 router = APIRouter(prefix="/api/shows", tags=["shows"])
@@ -51,3 +58,17 @@ async def post_cue(
     published = await _shows(request).publish_live(show_id, body.cue, body.id)
     metrics.CUES_PUBLISHED.labels("producer").inc()
     return published
+
+
+@router.get("/{show_id}/timeline")
+async def get_timeline(request: Request, show_id: str) -> TimelineView:
+    """The show's rehearsal timeline: speed, pause, anchor and the play head now."""
+    return await _shows(request).timeline_view(show_id)
+
+
+@router.put("/{show_id}/timeline")
+async def put_timeline(
+    request: Request, show_id: str, body: TimelineRequest, _: ProducerDep
+) -> TimelineView:
+    """Change the rehearsal speed or pause/resume the run sheet, from now on (bearer token)."""
+    return await _shows(request).change_timeline(show_id, speed=body.speed, paused=body.paused)

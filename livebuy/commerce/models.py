@@ -53,7 +53,11 @@ class Favorites(_Strict):
 
 
 class OrderRequest(_Strict):
-    """Body of ``POST /api/orders``: one line (buy now) or ``from_cart``; deals name their show."""
+    """Body of ``POST /api/orders``: one line (buy now) or ``from_cart``.
+
+    ``show_id`` alone attributes the order to the show it was bought from (the producer's
+    dashboard counts it); a deal needs its show.
+    """
 
     sku: Sku | None = None
     quantity: int = Field(1, ge=1, le=1000)
@@ -66,8 +70,8 @@ class OrderRequest(_Strict):
     def _one_source(self) -> OrderRequest:
         if (self.sku is None) == (not self.from_cart):
             raise ValueError("give either sku (buy now) or from_cart: true")
-        if (self.deal_id is None) != (self.show_id is None):
-            raise ValueError("deal_id and show_id go together")
+        if self.deal_id is not None and self.show_id is None:
+            raise ValueError("deal_id needs the show_id the deal runs in")
         return self
 
 

@@ -5,6 +5,7 @@ local order_key = KEYS[1]
 local expiries_key = KEYS[2]
 local stream_key = KEYS[3]
 local dirty_key = KEYS[4]
+local sales_key = KEYS[5]
 local action = ARGV[1]
 local now = tonumber(ARGV[2])
 local token = ARGV[3]
@@ -46,11 +47,47 @@ if action == 'fail' then
 end
 
 -- commit: the lock kept the sweeper and cancels away, so the order is still pending.
-for index, line in ipairs(cjson.decode(order[5])) do
-  local inventory_key = KEYS[4 + index]
+local lines = cjson.decode(order[5])
+for index, line in ipairs(lines) do
+  local inventory_key = KEYS[5 + index]
   redis.call('HINCRBY', inventory_key, 'reserved', -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'sold', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
+end
+-- The show's dashboard counts the sale now, per product; the order keeps what was counted so a
+-- cancel or refund takes exactly that back out. The coupon's discount is shared out over the
+-- products in proportion to their amounts (the last takes the rounding), so the products' revenue
+-- adds up to what was paid.
+if sales_key ~= '' then
+  local money = redis.call('HMGET', order_key, 'subtotal', 'discount', 'currency')
+  local subtotal, discount, currency = tonumber(money[1]), tonumber(money[2]), money[3]
+  local products, order_of = {}, {}
+  for _, line in ipairs(lines) do
+    local id = line['product_id']
+    if not products[id] then
+      products[id] = {product_id = id, units = 0, amount = 0}
+      table.insert(order_of, id)
+    end
+    products[id]['units'] = products[id]['units'] + line['quantity']
+    products[id]['amount'] = products[id]['amount'] + line['unit_price'] * line['quantity']
+  end
+  local counted, shared = {}, 0
+  for index, id in ipairs(order_of) do
+    local product = products[id]
+    local share = discount - shared
+    if index < #order_of and subtotal > 0 then
+      share = math.floor(discount * product['amount'] / subtotal)
+    end
+    shared = shared + share
+    product['revenue'] = product['amount'] - share
+    redis.call('HINCRBY', sales_key, 'units:' .. id, product['units'])
+    redis.call('HINCRBY', sales_key, 'revenue:' .. id, product['revenue'])
+    redis.call('HINCRBY', sales_key, 'orders:' .. id, 1)
+    redis.call('HSET', sales_key, 'currency:' .. id, currency)
+    table.insert(counted, {product_id = id, units = product['units'], revenue = product['revenue']})
+  end
+  redis.call('HINCRBY', sales_key, 'orders', 1)
+  redis.call('HSET', order_key, 'counted_sales', cjson.encode(counted))
 end
 redis.call('HSET', order_key, 'status', 'paid', 'payment_id', payment_id, 'paid_at', now,
   'updated_at', now, 'lock_token', '', 'lock_until', 0)

@@ -8,12 +8,13 @@ local dirty_key = KEYS[4]
 local deal_key = KEYS[5]
 local coupon_key = KEYS[6]
 local coupon_uses_key = KEYS[7]
+local sales_key = KEYS[8]
 local reason = ARGV[1]
 local now = tonumber(ARGV[2])
 local stream_maxlen = ARGV[3]
 
 local order = redis.call('HMGET', order_key, 'id', 'status', 'expires_at', 'lock_token',
-  'lock_until', 'lines', 'customer', 'deal_units', 'coupon')
+  'lock_until', 'lines', 'customer', 'deal_units', 'coupon', 'counted_sales')
 local order_id, status = order[1], order[2]
 if not status then
   return {'error', 'unknown_order'}
@@ -41,7 +42,7 @@ end
 local from_field = 'reserved'
 if status == 'paid' then from_field = 'sold' end
 for index, line in ipairs(cjson.decode(order[6])) do
-  local inventory_key = KEYS[7 + index]
+  local inventory_key = KEYS[8 + index]
   redis.call('HINCRBY', inventory_key, from_field, -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'available', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
@@ -55,6 +56,16 @@ end
 if order[9] and order[9] ~= '' then
   redis.call('HINCRBY', coupon_key, 'used', -1)
   redis.call('HINCRBY', coupon_uses_key, order[7], -1)
+end
+-- A paid order leaves the show's dashboard: exactly what paying it counted is taken back out.
+if status == 'paid' and order[10] and order[10] ~= '' and sales_key ~= '' then
+  for _, product in ipairs(cjson.decode(order[10])) do
+    local id = product['product_id']
+    redis.call('HINCRBY', sales_key, 'units:' .. id, -product['units'])
+    redis.call('HINCRBY', sales_key, 'revenue:' .. id, -product['revenue'])
+    redis.call('HINCRBY', sales_key, 'orders:' .. id, -1)
+  end
+  redis.call('HINCRBY', sales_key, 'orders', -1)
 end
 
 local new_status = 'cancelled'

@@ -31,6 +31,7 @@ from livebuy.errors import (
     OutOfStockError,
     PaymentDeclinedError,
     PaymentTimeoutError,
+    ShowNotFoundError,
 )
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
@@ -94,6 +95,12 @@ def _order(fields: dict[str, str]) -> Order:
 
 def _line_keys(fields: dict[str, str]) -> list[str]:
     return [keys.inventory(line["sku"]) for line in orjson.loads(fields["lines"])]
+
+
+def _sales_key(fields: dict[str, str]) -> str:
+    """The show's sales counters that paying (or cancelling) the order moves, if it has a show."""
+    show_id = fields.get("show_id", "")
+    return keys.analytics_sales(show_id) if show_id else ""
 
 
 class OrderService:
@@ -166,6 +173,12 @@ class OrderService:
         if len({line["currency"] for line in lines}) > 1:
             raise InvalidInputError("an order is paid in one currency; split the cart")
         deal_key, deal_started_at = "", ""
+        if (
+            request.show_id is not None
+            and request.deal_id is None
+            and not await self._redis.sismember(keys.shows_index(), request.show_id)
+        ):
+            raise ShowNotFoundError(f"unknown show '{request.show_id}'", show_id=request.show_id)
         if request.deal_id is not None and request.show_id is not None:
             deal = await self._deals.get(request.show_id, request.deal_id)
             if deal is None:
@@ -249,6 +262,7 @@ class OrderService:
             keys.order_expiries(),
             keys.orders_stream(),
             keys.stock_dirty(),
+            _sales_key(fields),
         ]
         token = secrets.token_hex(8)
         began = await self._pay(
@@ -352,6 +366,7 @@ class OrderService:
                 fields.get("deal_key", ""),
                 keys.coupon(coupon) if coupon else "",
                 keys.coupon_uses(coupon) if coupon else "",
+                _sales_key(fields),
                 *_line_keys(fields),
             ],
             args=[reason, now_ms() if now is None else now, ORDERS_STREAM_MAXLEN],

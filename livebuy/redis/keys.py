@@ -216,3 +216,57 @@ def analytics_chat_per_minute(show_id: str) -> str:
 def analytics_reactions_per_minute(show_id: str) -> str:
     """Hash minute start (ms) -> reactions sent in the show (for analytics)."""
     return f"{_show(show_id)}:analytics:reactions_per_minute"
+
+
+# --- analytics: the producer's live dashboard (console item 3) ---
+
+
+def analytics_viewers(show_id: str) -> str:
+    """Hash process id -> viewers of the show connected to that gateway process (last report)."""
+    return f"{_show(show_id)}:analytics:viewers"
+
+
+def analytics_viewers_seen(show_id: str) -> str:
+    """Sorted set of process ids scored by their last viewer report (ms, Redis clock)."""
+    return f"{_show(show_id)}:analytics:viewers_seen"
+
+
+def analytics_viewers_per_minute(show_id: str) -> str:
+    """Hash minute start (ms) -> peak viewers of the show across processes in that minute."""
+    return f"{_show(show_id)}:analytics:viewers_per_minute"
+
+
+def analytics_sales(show_id: str) -> str:
+    """Hash of the show's paid sales: ``units:/revenue:/orders:/currency:<product>``, ``orders``."""
+    return f"{_show(show_id)}:analytics:sales"
+
+
+# --- live video: one lease-elected encoder per show, segments shared through Redis ---
+
+
+def video_lease(show_id: str) -> str:
+    """Lease electing the one process that runs the show's ffmpeg and publishes its segments."""
+    return f"{_show(show_id)}:video:lease"
+
+
+def video_sequence(show_id: str) -> str:
+    """Counter of the last media sequence number published (never reset, so never reused)."""
+    return f"{_show(show_id)}:video:sequence"
+
+
+def video_entries(show_id: str) -> str:
+    """List of the latest published segments' JSON entries (number, encoder run, date), oldest first."""
+    return f"{_show(show_id)}:video:entries"
+
+
+def video_segments(show_id: str) -> str:
+    """Hash media sequence number -> MPEG-TS bytes of the segments listed in ``video_entries``."""
+    return f"{_show(show_id)}:video:segments"
+
+
+# --- shows: live rehearsal speed (console item 1) ---
+
+
+def show_timeline(show_id: str) -> str:
+    """JSON of the show's timeline segments (rehearsal speed, pause) and their version."""
+    return f"{_show(show_id)}:timeline"

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from catalog.models import Money
+from livebuy.settings import MAX_SPEED
 
 _OFFSET = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.(\d{1,3}))?$")
 
@@ -156,3 +157,39 @@ class PublishedCue(BaseModel):
     cue_id: str
     seq: int
     at: int
+
+
+class TimelineRequest(BaseModel):
+    """A producer's change of the rehearsal timeline: a new speed, a pause or a resume."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speed: float | None = Field(None, gt=0, le=MAX_SPEED, allow_inf_nan=False)
+    paused: bool | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> TimelineRequest:
+        if self.speed is None and self.paused is None:
+            raise ValueError("give speed and/or paused")
+        return self
+
+
+class TimelineAnchor(BaseModel):
+    """Where the current timeline segment starts: a wall time and the sheet position there."""
+
+    wall_ms: int
+    sheet_ms: int
+
+
+class TimelineView(BaseModel):
+    """A show's timeline now: speed, pause, anchor, and where the play head is."""
+
+    show_id: str
+    version: int
+    speed: float
+    paused: bool
+    anchor: TimelineAnchor
+    now_ms: int
+    position_ms: int = Field(description="sheet position over every run (negative: not started)")
+    run: int | None = Field(description="run of the sheet playing (None before the start)")
+    offset_ms: int | None = Field(description="play head within the run (None before the start)")

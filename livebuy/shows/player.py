@@ -1,6 +1,8 @@
-"""The run-sheet player as a pure function of time: ``step(now)`` returns the cues now due.
+"""The run-sheet player as a pure function of time: ``step(now, timeline)`` returns the cues due.
 
 No I/O and an injectable clock, so it is tested exactly; ``runner.py`` drives it against Redis.
+The player walks sheet positions, not wall time: the timeline maps wall time to the position, so a
+speed change or a pause between two steps neither repeats nor skips a cue.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from livebuy.shows.models import ScheduledCue, ShowDefinition
+from livebuy.shows.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -25,44 +28,45 @@ class DueCue:
 
 
 class RunSheetPlayer:
-    """Walks a show's run sheet on its program clock, at rehearsal ``speed``, looping if asked.
+    """Walks a show's run sheet along its timeline, looping if asked.
 
     The first step after ``reset`` also returns cues that fell due up to ``catch_up_ms`` ago, so a
     player taking over from a failed one plays what the other missed (publishing is deduplicated).
     """
 
-    def __init__(self, show: ShowDefinition, *, speed: float = 1.0, catch_up_ms: int = 0) -> None:
+    def __init__(self, show: ShowDefinition, *, catch_up_ms: int = 0) -> None:
         self.show = show
-        self.speed = speed
         self.catch_up_ms = catch_up_ms
-        self._cursor_ms: int | None = None
+        self._cursor: float | None = None
 
     def reset(self) -> None:
         """Forget how far the player got; the next step starts with the catch-up window."""
-        self._cursor_ms = None
+        self._cursor = None
 
-    def at_ms(self, run: int, offset_ms: int) -> int:
-        """Wall-clock program time of an offset in a given run."""
-        return self.show.starts_at_ms + int((run * self.show.length_ms + offset_ms) / self.speed)
+    def run_of(self, position: float) -> int:
+        """Which run of the sheet a sheet position is in (negative before the start)."""
+        return int(position // self.show.length_ms)
 
-    def run_of(self, time_ms: int) -> int:
-        """Which run of the sheet is playing at ``time_ms`` (negative before the start)."""
-        elapsed = (time_ms - self.show.starts_at_ms) * self.speed
-        return int(elapsed // self.show.length_ms)
-
-    def step(self, now_ms: int) -> list[DueCue]:
-        """Cues whose program time falls after the previous step and at or before ``now_ms``."""
-        since = self._cursor_ms if self._cursor_ms is not None else now_ms - self.catch_up_ms - 1
-        self._cursor_ms = now_ms
-        if now_ms < self.show.starts_at_ms:
+    def step(self, now_ms: int, timeline: Timeline) -> list[DueCue]:
+        """Cues the play head passed since the previous step, up to where it is at ``now_ms``."""
+        position = timeline.position_at(now_ms)
+        since = self._cursor
+        if since is None:
+            since = timeline.position_at(now_ms - self.catch_up_ms - 1)
+        # The cursor never moves back: a timeline anchored a little behind what this player
+        # already played (another process's clock) waits instead of replaying.
+        self._cursor = max(since, position)
+        if position < 0 or position <= since:
             return []
-        last_run = self.run_of(now_ms)
+        last_run = self.run_of(position)
         if not self.show.loop:
             last_run = min(last_run, 0)
         due = []
         for run in range(max(self.run_of(since), 0), last_run + 1):
             for line in self.show.cues:
-                at = self.at_ms(run, line.offset_ms)
-                if since < at <= now_ms:
-                    due.append(DueCue(run=run, line=line, at_ms=at))
+                sheet_ms = run * self.show.length_ms + line.offset_ms
+                if since < sheet_ms <= position:
+                    at = timeline.wall_at(sheet_ms)
+                    at_ms = now_ms if at is None else min(now_ms, round(at))
+                    due.append(DueCue(run=run, line=line, at_ms=at_ms))
         return due

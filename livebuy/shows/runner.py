@@ -1,4 +1,8 @@
-"""Drives a ``RunSheetPlayer`` in asyncio: wins the show's player lease, then publishes due cues."""
+"""Drives a ``RunSheetPlayer`` in asyncio: wins the show's player lease, then publishes due cues.
+
+Each tick reads the show's timeline from Redis, so the rehearsal speed a producer sets through any
+process is the one the lease holder plays at.
+"""
 
 from __future__ import annotations
 
@@ -68,9 +72,17 @@ class PlayerRunner:
         if not was_leader:
             self._player.reset()
             log.info("show player elected", extra={"show_id": self._player.show.id})
-        for due in self._player.step(now):
+        # Read every tick (one small GET): a change made through any process applies at once,
+        # and a new lease holder maps time exactly as the one before it did.
+        timeline = await self._shows.timelines.read(self._player.show)
+        for due in self._player.step(now, timeline):
             appended = await self._shows.publish(
-                self._player.show.id, due.line.id, due.line.cue, due.at_ms, dedupe_id=due.dedupe_id
+                self._player.show.id,
+                due.line.id,
+                due.line.cue,
+                due.at_ms,
+                dedupe_id=due.dedupe_id,
+                speed=timeline.speed,
             )
             if appended.created:
                 metrics.CUES_PUBLISHED.labels("run_sheet").inc()

@@ -14,6 +14,7 @@ from livebuy.commerce.deals import DealBook
 from livebuy.errors import InvalidInputError, ProductNotFoundError, ShowNotFoundError
 from livebuy.redis import keys
 from livebuy.shows.models import (
+    CountdownCue,
     Cue,
     DealEndCue,
     DealStartCue,
@@ -21,10 +22,12 @@ from livebuy.shows.models import (
     PublishedCue,
     ShowDefinition,
     ShowSummary,
+    TimelineView,
     UnpinCue,
 )
-from livebuy.shows.state import DEAL, state_ops
+from livebuy.shows.state import DEAL, ends_at, state_ops
 from livebuy.shows.stream import Appended, ShowStream, StreamPosition
+from livebuy.shows.timeline_store import TimelineStore
 
 
 class ShowService:
@@ -36,19 +39,21 @@ class ShowService:
         self._redis = redis
         self._stream = stream
         self._catalog = catalog
-        self._speed = speed
+        self.timelines = TimelineStore(redis, speed)
         self._deals = DealBook(redis)
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
         """Store a show; with ``keep_start`` an already stored start time wins (restarts resume)."""
-        if keep_start:
-            stored = await self._redis.get(keys.show_definition(show.id))
-            if stored is not None:
-                previous = ShowDefinition.model_validate_json(stored)
-                show = show.model_copy(update={"starts_at_ms": previous.starts_at_ms})
+        stored = await self._redis.get(keys.show_definition(show.id))
+        previous = None if stored is None else ShowDefinition.model_validate_json(stored)
+        if keep_start and previous is not None:
+            show = show.model_copy(update={"starts_at_ms": previous.starts_at_ms})
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.set(keys.show_definition(show.id), show.model_dump_json())
             await pipe.sadd(keys.shows_index(), show.id)
+            if previous is None or previous.starts_at_ms != show.starts_at_ms:
+                # A timeline is anchored on the start it was made for; a new start drops it.
+                await pipe.delete(keys.show_timeline(show.id))
             await pipe.execute()
         return show
 
@@ -86,14 +91,29 @@ class ShowService:
         ]
 
     async def publish(
-        self, show_id: str, cue_id: str, cue: Cue, at_ms: int, *, dedupe_id: str | None = None
+        self,
+        show_id: str,
+        cue_id: str,
+        cue: Cue,
+        at_ms: int,
+        *,
+        dedupe_id: str | None = None,
+        speed: float | None = None,
     ) -> Appended:
-        """Append a cue to the show stream with the product card it shows, and apply its state."""
+        """Append a cue to the show stream with the product card it shows, and apply its state.
+
+        Durations run at ``speed``; without it, at the speed the show's timeline has now.
+        """
         data: dict[str, Any] = {"cue_id": cue_id, **cue.model_dump(mode="json")}
         if isinstance(cue, PinCue | DealStartCue):
             card = await self._catalog.get_card(cue.product_id)
             data["product"] = card.model_dump(mode="json")
-        ops = state_ops(cue, cue_id, at_ms, self._speed)
+        if speed is None:
+            speed = await self.timelines.speed(show_id)
+        if isinstance(cue, CountdownCue | DealStartCue) and cue.duration_ms is not None:
+            # Clients need not know the rehearsal speed the duration runs at.
+            data["ends_at"] = ends_at(at_ms, cue.duration_ms, speed)
+        ops = state_ops(cue, cue_id, at_ms, speed)
         return await self._stream.append(show_id, "cue", at_ms, data, ops, dedupe_id=dedupe_id)
 
     async def publish_live(self, show_id: str, cue: Cue, cue_id: str | None) -> PublishedCue:
@@ -105,7 +125,7 @@ class ShowService:
             ShowNotFoundError: no such show.
             InvalidInputError: the cue names an unknown product or a deal that is not running.
         """
-        await self.get(show_id)
+        show = await self.get(show_id)
         product_id = cue.product_id if isinstance(cue, PinCue | DealStartCue | UnpinCue) else None
         if product_id is not None:
             try:
@@ -118,8 +138,41 @@ class ShowService:
             raise InvalidInputError(f"deal '{cue.deal_id}' is not running", field="cue.deal_id")
         cue_id = cue_id or f"live-{secrets.token_hex(6)}"
         at = now_ms()
-        appended = await self.publish(show_id, cue_id, cue, at, dedupe_id=f"live:{cue_id}")
+        speed = await self.timelines.speed(show.id)
+        appended = await self.publish(
+            show_id, cue_id, cue, at, dedupe_id=f"live:{cue_id}", speed=speed
+        )
         return PublishedCue(cue_id=cue_id, seq=appended.seq, at=at)
+
+    async def timeline_view(self, show_id: str) -> TimelineView:
+        """The show's timeline with its play head now.
+
+        Raises:
+            ShowNotFoundError: no such show.
+        """
+        show = await self.get(show_id)
+        return (await self.timelines.read(show)).view(show, now_ms())
+
+    async def change_timeline(
+        self, show_id: str, *, speed: float | None = None, paused: bool | None = None
+    ) -> TimelineView:
+        """Set the rehearsal speed and/or pause from now on, and tell every viewer.
+
+        The ``timeline`` event carries the version; a client keeps the highest it saw, so two
+        changes whose events land in the other order still leave everyone on the last one.
+
+        Raises:
+            ShowNotFoundError: no such show.
+        """
+        show = await self.get(show_id)
+        now = now_ms()
+        change = await self.timelines.change(show, now, speed=speed, paused=paused)
+        timeline = change.timeline
+        if change.changed:
+            await self._stream.append(
+                show_id, "timeline", timeline.anchor.wall_ms, timeline.to_json()
+            )
+        return timeline.view(show, now)
 
     async def snapshot(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
         """What a joining viewer needs at once: the show, pinned product cards, deals, countdowns.
@@ -157,5 +210,6 @@ class ShowService:
             "countdowns": state["countdowns"],
             "announcement": state["announcement"],
             "chat": await chat_snapshot(self._redis, show_id),
+            "timeline": (await self.timelines.read(show)).to_json(),
         }
         return position, data

@@ -32,6 +32,11 @@ def _set(field: str, value: dict[str, Any]) -> StateOp:
     return ["set", field, orjson.dumps(value).decode()]
 
 
+def ends_at(at_ms: int, duration_ms: int, speed: float) -> int:
+    """Wall time a duration on the program clock ends, at the rehearsal speed it started at."""
+    return at_ms + int(duration_ms / speed)
+
+
 def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[StateOp]:
     """The state changes ``cue`` makes when it plays at program time ``at_ms``.
 
@@ -48,11 +53,11 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
             return [["del_prefix", PIN]]
         return [["del", PIN + cue.product_id]]
     if isinstance(cue, CountdownCue):
-        ends_at = at_ms + int(cue.duration_ms / speed)
-        value = {"countdown_id": cue.countdown_id, "label": cue.label, "ends_at": ends_at}
+        end = ends_at(at_ms, cue.duration_ms, speed)
+        value = {"countdown_id": cue.countdown_id, "label": cue.label, "ends_at": end}
         return [_set(COUNTDOWN + cue.countdown_id, value)]
     if isinstance(cue, DealStartCue):
-        ends = None if cue.duration_ms is None else at_ms + int(cue.duration_ms / speed)
+        ends = None if cue.duration_ms is None else ends_at(at_ms, cue.duration_ms, speed)
         deal = cue.model_dump(mode="json", exclude={"kind", "duration_ms"})
         return [_set(DEAL + cue.deal_id, {**deal, "started_at": at_ms, "ends_at": ends})]
     if isinstance(cue, DealEndCue):

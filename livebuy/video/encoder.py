@@ -1,34 +1,41 @@
-"""The live test stream: one ffmpeg child process writing HLS segments into a directory.
+"""One ffmpeg child process writing the live test stream's HLS segments into a private directory.
 
 The picture is a moving test pattern with the program clock (UTC, ms) burned in. The clock starts
 at ``epoch_ms``, the wall-clock moment the encoder was launched, and runs with the video's
-timestamps; ``playlist.with_program_dates`` dates every segment from the same epoch, so a player's
-program time (hls.js ``playingDate``) is the wall clock the show's cue ``at`` times use.
+timestamps, so local segment ``k`` starts at ``epoch_ms + k * segment_ms`` on the program clock.
+
+Only the process holding the show's video lease runs an encoder (``livebuy.video.runner``); the
+directory is private to this encoder run, and its segments reach viewers through Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import shutil
+import signal
+import sys
 from pathlib import Path
 from typing import IO
 
 from livebuy.clock import Clock, now_ms
-from livebuy.errors import NotFoundError
-from livebuy.video.playlist import SEGMENT_NAME, with_program_dates
+from livebuy.video.playlist import LocalSegment, finished_segments
 
 log = logging.getLogger(__name__)
 
-SEGMENT_MS = 1000
 FRAMES_PER_SECOND = 25
 PLAYLIST = "index.m3u8"
-SEGMENTS_LISTED = 6
+# Segments ffmpeg keeps listed (and on disk) locally; the publisher reads each one long before.
+LOCAL_SEGMENTS_LISTED = 6
+PR_SET_PDEATHSIG = 1
 
 
-def ffmpeg_command(ffmpeg: str, directory: Path, epoch_ms: int) -> list[str]:
-    """The ffmpeg command line: test pattern + burned-in clock, H.264 in MPEG-TS, 1 s segments."""
+def ffmpeg_command(
+    ffmpeg: str, directory: Path, epoch_ms: int, segment_ms: int = 1000
+) -> list[str]:
+    """The ffmpeg command line: test pattern + burned-in clock, H.264 in MPEG-TS segments."""
     seconds = f"{epoch_ms // 1000}.{epoch_ms % 1000:03d}"
     fraction = f"0.{epoch_ms % 1000:03d}"
     clock = (
@@ -43,7 +50,7 @@ def ffmpeg_command(ffmpeg: str, directory: Path, epoch_ms: int) -> list[str]:
         "drawtext=font=monospace:fontsize=22:fontcolor=white:box=1:boxcolor=black@0.65"
         ":boxborderw=8:x=(w-text_w)/2:y=h-text_h-118:text='livebuy program clock'"
     )
-    keyframes = FRAMES_PER_SECOND * SEGMENT_MS // 1000
+    keyframes = FRAMES_PER_SECOND * segment_ms // 1000
     return [
         ffmpeg,
         "-hide_banner",
@@ -67,7 +74,7 @@ def ffmpeg_command(ffmpeg: str, directory: Path, epoch_ms: int) -> list[str]:
         "baseline",
         "-pix_fmt",
         "yuv420p",
-        # One keyframe per segment, exactly: segment n then starts n * SEGMENT_MS after the epoch.
+        # One keyframe per segment, exactly: segment k then starts k * segment_ms after the epoch.
         "-g",
         str(keyframes),
         "-keyint_min",
@@ -77,9 +84,9 @@ def ffmpeg_command(ffmpeg: str, directory: Path, epoch_ms: int) -> list[str]:
         "-f",
         "hls",
         "-hls_time",
-        str(SEGMENT_MS / 1000),
+        str(segment_ms / 1000),
         "-hls_list_size",
-        str(SEGMENTS_LISTED),
+        str(LOCAL_SEGMENTS_LISTED),
         "-hls_flags",
         "delete_segments+independent_segments+temp_file",
         "-start_number",
@@ -90,58 +97,82 @@ def ffmpeg_command(ffmpeg: str, directory: Path, epoch_ms: int) -> list[str]:
     ]
 
 
-class LiveVideo:
-    """Owns the ffmpeg process and answers the HLS routes' questions about its output."""
+def _die_with_parent() -> None:
+    """Runs in the forked child: ffmpeg is killed when livebuy dies, even by SIGKILL.
 
-    def __init__(self, directory: Path, *, ffmpeg: str = "ffmpeg", clock: Clock = now_ms) -> None:
+    Without it a crashed lease holder would leave an orphan ffmpeg burning CPU (its segments are
+    fenced out of the shared stream by the lease, but the CPU is not).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class Encoder:
+    """One ffmpeg run: ``start``, then ``finished_segments`` as they appear, then ``stop``."""
+
+    def __init__(
+        self,
+        ffmpeg: str,
+        directory: Path,
+        *,
+        segment_ms: int,
+        clock: Clock = now_ms,
+    ) -> None:
         self.directory = directory
-        self.epoch_ms: int | None = None
-        self._ffmpeg = shutil.which(ffmpeg)
+        self.segment_ms = segment_ms
+        self.epoch_ms = 0
+        self._ffmpeg = ffmpeg
         self._clock = clock
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
-        self._unavailable: str | None = None
 
     @property
-    def unavailable_reason(self) -> str | None:
-        """Why there is no video (ffmpeg missing or exited), or None while it streams."""
-        if self._unavailable is None and self._process is not None:
-            if self._process.returncode is not None:
-                self._unavailable = f"ffmpeg exited with {self._process.returncode}: " + (
-                    self._log_tail()
-                )
-        return self._unavailable
+    def pid(self) -> int | None:
+        """ffmpeg's process id while it runs."""
+        if self._process is None or self._process.returncode is not None:
+            return None
+        return self._process.pid
 
-    async def start(self, ready_timeout_s: float = 10.0) -> None:
-        """Launch ffmpeg and wait (bounded) for its first playlist; a missing ffmpeg is logged."""
-        if self._ffmpeg is None:
-            self._unavailable = "ffmpeg is not installed (apt-get install ffmpeg)"
-            log.warning("live video off", extra={"reason": self._unavailable})
-            return
+    @property
+    def exited(self) -> bool:
+        """ffmpeg was started and has exited on its own."""
+        return self._process is not None and self._process.returncode is not None
+
+    async def exit_reason(self) -> str:
+        """Why ffmpeg exited: its exit code and the tail of its log."""
+        code = None if self._process is None else self._process.returncode
+        return f"ffmpeg exited with {code}: {await asyncio.to_thread(self._log_tail)}"
+
+    async def start(self) -> None:
+        """Launch ffmpeg into a fresh directory; its epoch is the launch moment."""
         await asyncio.to_thread(self._prepare_directory)
         self.epoch_ms = self._clock()
         self._log = await asyncio.to_thread((self.directory / "ffmpeg.log").open, "wb")
         self._process = await asyncio.create_subprocess_exec(
-            *ffmpeg_command(self._ffmpeg, self.directory, self.epoch_ms),
+            *ffmpeg_command(self._ffmpeg, self.directory, self.epoch_ms, self.segment_ms),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=self._log,
-        )
-        playlist = self.directory / PLAYLIST
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(ready_timeout_s):
-                # ffmpeg signals nothing when its first segment is written; the file appearing is it.
-                while True:
-                    if playlist.exists() or self.unavailable_reason is not None:
-                        break
-                    await asyncio.sleep(0.05)
-        log.info(
-            "live video started",
-            extra={"directory": str(self.directory), "epoch_ms": self.epoch_ms},
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
+    async def finished_segments(self) -> list[LocalSegment]:
+        """The finished segments ffmpeg lists now (none before its first playlist)."""
+        try:
+            text = await asyncio.to_thread((self.directory / PLAYLIST).read_text)
+        except FileNotFoundError:
+            return []
+        return finished_segments(text)
+
+    async def read_segment(self, segment: LocalSegment) -> bytes | None:
+        """The bytes of a listed segment, or None when ffmpeg already deleted it."""
+        try:
+            return await asyncio.to_thread((self.directory / f"seg{segment.number}.ts").read_bytes)
+        except FileNotFoundError:
+            return None
+
     async def stop(self) -> None:
-        """Stop ffmpeg (terminate, then kill after 5 s)."""
+        """Stop ffmpeg (terminate, then kill after 5 s) and remove its directory."""
         process, self._process = self._process, None
         if process is not None and process.returncode is None:
             process.terminate()
@@ -154,48 +185,14 @@ class LiveVideo:
         if self._log is not None:
             self._log.close()
             self._log = None
-        self._unavailable = self._unavailable or "the live video was stopped"
-
-    async def playlist(self) -> str:
-        """The live media playlist, every segment dated on the program clock.
-
-        Raises:
-            NotFoundError: no video (ffmpeg missing or exited) or no segment yet.
-        """
-        self._raise_if_unavailable()
-        assert self.epoch_ms is not None
-        try:
-            text = await asyncio.to_thread((self.directory / PLAYLIST).read_text)
-        except FileNotFoundError as error:
-            raise NotFoundError("the live video is starting: no segment yet") from error
-        return with_program_dates(text, self.epoch_ms, SEGMENT_MS)
-
-    def segment_path(self, name: str) -> Path:
-        """The file of segment ``name`` (``seg<n>.ts``).
-
-        Raises:
-            NotFoundError: no video, a name that is not a segment's, or a segment already deleted.
-        """
-        self._raise_if_unavailable()
-        path = self.directory / name
-        if SEGMENT_NAME.match(name) is None or not path.is_file():
-            raise NotFoundError(f"no video segment '{name}'")
-        return path
-
-    def _raise_if_unavailable(self) -> None:
-        reason = self.unavailable_reason
-        if reason is not None:
-            raise NotFoundError(f"live video unavailable: {reason}")
+        await asyncio.to_thread(shutil.rmtree, self.directory, True)
 
     def _prepare_directory(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for stale in self.directory.glob("seg*.ts*"):
-            stale.unlink()
-        (self.directory / PLAYLIST).unlink(missing_ok=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True)
 
     def _log_tail(self) -> str:
-        try:
+        with contextlib.suppress(OSError):
             text = (self.directory / "ffmpeg.log").read_text(errors="replace")
-        except OSError:
-            return "no log"
-        return text.strip()[-500:] or "no log"
+            return text.strip()[-500:] or "no log"
+        return "no log"

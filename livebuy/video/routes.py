@@ -1,21 +1,26 @@
-"""HLS routes: ``/video/{show_id}/index.m3u8`` and its segments."""
+"""HLS routes: ``/video/{show_id}/index.m3u8``, its segments, and who encodes the stream."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 
 from livebuy.errors import NotFoundError
 from livebuy.shows.service import ShowService
-from livebuy.video.encoder import LiveVideo
+from livebuy.video.service import LiveVideo
 
 router = APIRouter(prefix="/video", tags=["video"])
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
 
-def _video(request: Request) -> LiveVideo:
+async def _video(request: Request, show_id: str) -> LiveVideo:
     video: LiveVideo | None = request.app.state.video
+    # A show already streamed here needs no lookup: viewers' polls then cost Redis nothing.
+    if video is None or not video.knows(show_id):
+        shows: ShowService = request.app.state.shows
+        await shows.get(show_id)
     if video is None:
         raise NotFoundError("live video is off (LIVEBUY_VIDEO_ENABLED=false)")
     return video
@@ -24,16 +29,18 @@ def _video(request: Request) -> LiveVideo:
 @router.get("/{show_id}/index.m3u8")
 async def playlist(request: Request, show_id: str) -> Response:
     """The show's live playlist with program dates; 404 when the show or the video is missing."""
-    shows: ShowService = request.app.state.shows
-    await shows.get(show_id)
-    text = await _video(request).playlist()
+    text = await (await _video(request, show_id)).playlist(show_id)
     return Response(text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-store"})
 
 
+@router.get("/{show_id}/status")
+async def status(request: Request, show_id: str) -> dict[str, Any]:
+    """Whether this process encodes the show (its ffmpeg pid) and how fresh the shared stream is."""
+    return await (await _video(request, show_id)).status(show_id)
+
+
 @router.get("/{show_id}/{segment}")
-async def segment(request: Request, show_id: str, segment: str) -> FileResponse:
+async def segment(request: Request, show_id: str, segment: str) -> Response:
     """One MPEG-TS segment of the live stream (segments never change once listed)."""
-    path = _video(request).segment_path(segment)
-    return FileResponse(
-        path, media_type="video/mp2t", headers={"Cache-Control": "public, max-age=60"}
-    )
+    data = await (await _video(request, show_id)).segment(show_id, segment)
+    return Response(data, media_type="video/mp2t", headers={"Cache-Control": "public, max-age=60"})

@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from livebuy.errors import NotFoundError
-from livebuy.video.encoder import LiveVideo
+from livebuy.redis.embedded import EmbeddedRedis
+from livebuy.video.service import LiveVideo
 from tests.servers import LiveServer
 
 SHOW = "spring-runway"
@@ -58,18 +59,22 @@ async def test_video_off_answers_404_with_the_reason(
     assert "LIVEBUY_VIDEO_ENABLED" in response.json()["error"]["message"]
 
 
-async def test_missing_ffmpeg_leaves_the_video_unavailable(tmp_path: Path) -> None:
-    """A machine without ffmpeg gets a clear reason instead of a crash."""
-    video = LiveVideo(tmp_path, ffmpeg="no-such-ffmpeg-binary")
-    await video.start()
+async def test_missing_ffmpeg_leaves_the_video_unavailable(
+    redis_server: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """A machine without ffmpeg encodes nothing and says why, instead of crashing."""
+    video = LiveVideo(redis_server.url, tmp_path, ffmpeg="no-such-ffmpeg-binary")
+    await video.start([SHOW])
     assert video.unavailable_reason is not None
     assert "not installed" in video.unavailable_reason
     try:
-        await video.playlist()
+        await video.playlist(SHOW)
     except NotFoundError as error:
         assert "not installed" in error.message
     else:
         raise AssertionError("playlist() should raise without ffmpeg")
+    status = await video.status(SHOW)
+    assert (status["state"], status["encoding"]) == ("starting", False)
     await video.stop()
 
 

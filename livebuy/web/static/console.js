@@ -20,10 +20,8 @@
     announcement: null,
     played: new Map(), // run-sheet cue id -> program time it played at
     head: null, // {offset, at}: the last run-sheet cue played
-    speed: 1,
-    activity: [], // {t, chat, reactions} events of the last minute
-    series: [], // per-minute rates sampled every 5 s, last 5 minutes
-    sales: new Map(), // product_id -> {units, revenue, available}
+    timeline: null, // {version, speed, paused, anchor {wall_ms, sheet_ms}} from the server
+    clockSkew: 0, // server clock minus this browser's, from the snapshot's ts
   };
   const MODERATOR = { "x-moderator": "console" };
 
@@ -117,7 +115,7 @@
     state.lastSeq = null;
     connect();
     loadBlockedWords();
-    pollViewers();
+    window.livebuyDashboard?.poll();
   }
 
   function connect() {
@@ -159,6 +157,9 @@
       state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
       state.countdowns = new Map(data.countdowns.map((c) => [c.countdown_id, c]));
       state.announcement = data.announcement ? data.announcement.text : null;
+      state.clockSkew = frame.ts - Date.now();
+      state.timeline = null;
+      if (data.timeline) applyTimeline(data.timeline);
       logFrame(`snapshot seq ${frame.seq}`);
       renderOnAir();
       if (data.chat) {
@@ -172,6 +173,11 @@
     if (frame.type === "error" || frame.type === "pong") return;
     if (state.lastSeq !== null && frame.seq <= state.lastSeq) return;
     state.lastSeq = frame.seq;
+    if (frame.type === "timeline") {
+      logFrame(`seq ${frame.seq} timeline ${speedText(frame.data)}`);
+      applyTimeline(frame.data);
+      return;
+    }
     if (frame.type !== "cue") {
       onLiveFrame(frame);
       return;
@@ -190,17 +196,14 @@
       else state.pins.clear();
     }
     if (cue.kind === "countdown") {
-      state.countdowns.set(cue.countdown_id, { label: cue.label, ends_at: at + cue.duration_ms });
+      // The server's end time already runs at the rehearsal speed the countdown started at.
+      state.countdowns.set(cue.countdown_id, { label: cue.label, ends_at: cue.ends_at ?? at + cue.duration_ms });
     }
     if (cue.kind === "deal_start") state.deals.set(cue.deal_id, { ...cue, started_at: at });
     if (cue.kind === "deal_end") state.deals.delete(cue.deal_id);
     if (cue.kind === "announce") state.announcement = cue.text;
     const line = state.show?.cues.find((candidate) => candidate.id === cue.cue_id);
     if (line) {
-      // Two run-sheet cues in a row tell the rehearsal speed the server plays at.
-      if (state.head && line.offset_ms > state.head.offset && at > state.head.at) {
-        state.speed = (line.offset_ms - state.head.offset) / (at - state.head.at);
-      }
       if (line.offset_ms === 0) state.played.clear();
       state.played.set(line.id, at);
       state.head = { offset: line.offset_ms, at };
@@ -218,7 +221,9 @@
     for (const product of state.pins.values()) items.push(el("li", { "data-product-id": product.id }, `pinned: ${product.name}`));
     for (const deal of state.deals.values()) {
       const left = deal.units_left !== undefined ? deal.units_left : deal.units;
-      items.push(el("li", { "data-deal-id": deal.deal_id }, `deal ${deal.deal_id}: ${deal.product_id}, ${left} units left`));
+      const product = state.products.get(deal.product_id);
+      const name = product ? product.name : deal.product_id;
+      items.push(el("li", { "data-deal-id": deal.deal_id }, `deal ${deal.deal_id}: ${name}, ${left} units left`));
     }
     for (const countdown of state.countdowns.values()) {
       if (countdown.ends_at > Date.now()) items.push(el("li", {}, `countdown: ${countdown.label}`));
@@ -257,116 +262,110 @@
         el("td", {}, line.id),
         el("td", {}, line.cue.kind),
         el("td", {}, describe(line.cue)),
+        el("td", { class: "eta" }, ""),
       );
       return row;
     });
     $("sheet").replaceChildren(...rows);
+    tick();
+  }
+
+  // ---- rehearsal timeline: play head and speed -------------------------------------------------
+
+  function speedText(timeline) {
+    const speed = `${Number(timeline.speed.toFixed(2))}×`;
+    return timeline.paused ? `paused (${speed})` : speed;
+  }
+
+  /** Keep the newest timeline (versions only grow; a change's frame may land after its answer). */
+  function applyTimeline(timeline) {
+    if (state.timeline && timeline.version < state.timeline.version) return;
+    state.timeline = {
+      version: timeline.version,
+      speed: timeline.speed,
+      paused: timeline.paused,
+      anchor: { wall_ms: timeline.anchor.wall_ms, sheet_ms: timeline.anchor.sheet_ms },
+    };
+    $("speed-now").textContent = speedText(state.timeline);
+    for (const button of document.querySelectorAll("#speed-buttons button[data-speed]")) {
+      const pressed = !state.timeline.paused && Number(button.dataset.speed) === state.timeline.speed;
+      button.setAttribute("aria-pressed", String(pressed));
+    }
+    const pause = $("speed-pause");
+    pause.textContent = state.timeline.paused ? "Resume" : "Pause";
+    pause.setAttribute("aria-pressed", String(state.timeline.paused));
+    tick();
+  }
+
+  /** Sheet position over every run (negative before the start), on the server's clock. */
+  function sheetPosition(now) {
+    const { anchor, speed, paused } = state.timeline;
+    return anchor.sheet_ms + (now + state.clockSkew - anchor.wall_ms) * (paused ? 0 : speed);
+  }
+
+  /** Ask the server to change the timeline; its answer and the `timeline` frame both apply. */
+  async function changeTimeline(body, what) {
+    const response = await fetch(`/api/shows/${encodeURIComponent(state.showId)}/timeline`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => null);
+    if (response.ok) {
+      applyTimeline(answer);
+      result(`${what}: ${speedText(answer)}`);
+      return;
+    }
+    result(`${what} failed: ${answer?.error?.message || `HTTP ${response.status}`}`, true);
+    if (response.status === 401 || response.status === 403) signOut("The token was refused.");
+  }
+
+  /** The play head and, for each cue still to come in this run, how long until it plays. */
+  function renderPlayHead(now) {
+    const show = state.show;
+    const position = sheetPosition(now);
+    const head = $("play-head");
+    head.dataset.positionMs = String(Math.round(position));
+    if (position < 0) {
+      head.textContent = `starts in ${clockText(-position / (state.timeline.speed || 1))}`;
+      return;
+    }
+    const ended = !show.loop && position >= show.length_ms;
+    const offset = ended ? show.length_ms : position % show.length_ms;
+    head.textContent = `${clockText(offset)} / ${clockText(show.length_ms)}${ended ? " (ended)" : ""}`;
+    for (const row of $("sheet").children) {
+      const line = show.cues.find((candidate) => candidate.id === row.dataset.cueId);
+      const eta = row.querySelector(".eta");
+      if (!line || !eta) continue;
+      const ahead = line.offset_ms - offset;
+      if (ended || ahead <= 0) eta.textContent = "";
+      else if (state.timeline.paused) eta.textContent = "paused";
+      else eta.textContent = `in ${clockText(ahead / state.timeline.speed)}`;
+    }
   }
 
   function tick() {
     const now = Date.now();
     $("program-time").textContent = `${new Date(now).toISOString().slice(11, 19)} UTC`;
-    if (state.head && state.show) {
-      const offset = state.head.offset + (now - state.head.at) * state.speed;
-      const speed = state.speed === 1 ? "" : ` ×${state.speed.toFixed(1)}`;
-      $("play-head").textContent = `${clockText(offset)} / ${clockText(state.show.length_ms)}${speed}`;
-    }
+    if (state.timeline && state.show) renderPlayHead(now);
   }
 
-  // ---- dashboard and moderation ------------------------------------------------------------
+  // ---- moderation (the live dashboard is dashboard.js) -------------------------------------
 
   function onLiveFrame(frame) {
     const data = frame.data;
-    const now = Date.now();
     if (frame.type === "chat") {
-      state.activity.push({ t: now, chat: data.count, reactions: 0 });
       for (const message of data.messages) addModMessage(message);
-    } else if (frame.type === "reactions") {
-      const count = Object.values(data.counts).reduce((sum, n) => sum + n, 0);
-      state.activity.push({ t: now, chat: 0, reactions: count });
     } else if (frame.type === "chat_delete") {
       document.querySelector(`#mod-chat [data-message-id="${CSS.escape(data.id)}"]`)?.remove();
     } else if (frame.type === "chat_pin") {
       showModPinned(data.message);
     } else if (frame.type === "chat_mode") {
       $("slow-seconds").value = String(Math.round(data.slow_mode_ms / 1000));
-    } else if (frame.type === "stock") {
-      recordSale(data);
-    } else {
+    } else if (frame.type !== "reactions" && frame.type !== "stock") {
+      // Reactions and stock are counted on the server and drawn by dashboard.js.
       logFrame(`${frame.type} seq ${frame.seq}`);
     }
-  }
-
-  /** Units that left stock since the console opened, priced at the deal price while one runs. */
-  function recordSale(data) {
-    const product = state.products.get(data.product_id);
-    if (!product) return;
-    const sale = state.sales.get(data.product_id) || { units: 0, revenue: 0, available: product.available };
-    const sold = sale.available - data.available;
-    if (sold > 0) {
-      const deal = [...state.deals.values()].find((candidate) => candidate.product_id === data.product_id);
-      sale.units += sold;
-      sale.revenue += sold * (deal ? deal.deal_price.amount : product.price.amount);
-    }
-    sale.available = data.available;
-    state.sales.set(data.product_id, sale);
-    renderSales();
-  }
-
-  function renderSales() {
-    const rows = [...state.sales.entries()].map(([productId, sale]) => {
-      const product = state.products.get(productId);
-      const format = new Intl.NumberFormat(undefined, { style: "currency", currency: product.price.currency });
-      const digits = format.resolvedOptions().maximumFractionDigits;
-      const row = el("tr", { "data-product-id": productId });
-      row.append(
-        el("td", {}, product.name),
-        el("td", {}, String(sale.units)),
-        el("td", {}, format.format(sale.revenue / 10 ** digits)),
-        el("td", {}, String(sale.available)),
-      );
-      return row;
-    });
-    $("sales").replaceChildren(...rows);
-  }
-
-  function perMinute(now) {
-    state.activity = state.activity.filter((event) => event.t > now - 60_000);
-    return state.activity.reduce(
-      (sum, event) => ({ chat: sum.chat + event.chat, reactions: sum.reactions + event.reactions }),
-      { chat: 0, reactions: 0 },
-    );
-  }
-
-  function sampleDashboard() {
-    const rates = perMinute(Date.now());
-    $("stat-chat").textContent = String(rates.chat);
-    $("stat-reactions").textContent = String(rates.reactions);
-    state.series.push(rates);
-    if (state.series.length > 60) state.series.shift();
-    const svg = $("spark");
-    const top = Math.max(1, ...state.series.map((rate) => Math.max(rate.chat, rate.reactions)));
-    const line = (key) =>
-      state.series.map((rate, i) => `${(i * 300) / 59},${58 - (rate[key] / top) * 54}`).join(" ");
-    const ns = "http://www.w3.org/2000/svg";
-    const chat = document.createElementNS(ns, "polyline");
-    chat.setAttribute("class", "chat");
-    chat.setAttribute("points", line("chat"));
-    const reactions = document.createElementNS(ns, "polyline");
-    reactions.setAttribute("class", "reactions");
-    reactions.setAttribute("points", line("reactions"));
-    svg.replaceChildren(chat, reactions);
-    pollViewers();
-  }
-
-  async function pollViewers() {
-    if (!state.showId) return;
-    const response = await fetch("/metrics").catch(() => null);
-    if (!response || !response.ok) return;
-    const text = await response.text();
-    const pattern = new RegExp(`^livebuy_viewers\\{show_id="${state.showId}"\\} (\\S+)$`, "m");
-    const match = pattern.exec(text);
-    $("stat-viewers").textContent = match ? String(Math.round(Number(match[1]))) : "0";
   }
 
   /** A moderation call; answers whether it worked (the result line says either way). */
@@ -442,6 +441,16 @@
       signIn($("token").value.trim());
     });
     $("show").addEventListener("change", (event) => openShow(event.target.value));
+    $("speed-buttons").addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      if (!button || !state.showId) return;
+      if (button.id === "speed-pause") {
+        const paused = Boolean(state.timeline && state.timeline.paused);
+        changeTimeline({ paused: !paused }, paused ? "resume" : "pause");
+      } else {
+        changeTimeline({ speed: Number(button.dataset.speed) }, "speed");
+      }
+    });
     $("pin").addEventListener("click", () => sendCue({ kind: "pin", product_id: $("product").value }, "pin"));
     $("unpin").addEventListener("click", () => sendCue({ kind: "unpin", product_id: $("product").value }, "unpin"));
     $("unpin-all").addEventListener("click", () => sendCue({ kind: "unpin" }, "unpin all"));
@@ -502,7 +511,6 @@
 
   wire();
   setInterval(tick, 250);
-  setInterval(sampleDashboard, 5000);
   window.livebuyConsole = { state };
   if (state.token) signIn(state.token);
 })();

@@ -26,6 +26,11 @@ window.livebuyShop = (() => {
     return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
+  /** The show this page watches: orders name it, so the producer's dashboard counts the sale. */
+  function watchedShow() {
+    return window.livebuy?.state?.showId || null;
+  }
+
   // ---- session and API -----------------------------------------------------------------------
 
   async function sessionToken() {
@@ -121,7 +126,8 @@ window.livebuyShop = (() => {
     ]);
     if (choice !== "buy") return null;
     try {
-      const body = { sku, quantity: 1, ...(deal ? { show_id: showId, deal_id: deal.deal_id } : {}) };
+      const show = showId || watchedShow();
+      const body = { sku, quantity: 1, ...(show ? { show_id: show } : {}), ...(deal ? { deal_id: deal.deal_id } : {}) };
       const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
       const paid = await api("POST", `/api/orders/${encodeURIComponent(order.id)}/pay`, profile.card);
       toast(`Order ${paid.status === "paid" ? "placed" : paid.status}: ${product.name}`);
@@ -210,7 +216,9 @@ window.livebuyShop = (() => {
     const profile = loadProfile() || (await askProfile());
     if (!profile) return;
     try {
-      const order = await api("POST", "/api/orders", { from_cart: true }, { "Idempotency-Key": randomKey() });
+      const show = watchedShow();
+      const body = { from_cart: true, ...(show ? { show_id: show } : {}) };
+      const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
       const paid = await api("POST", `/api/orders/${encodeURIComponent(order.id)}/pay`, profile.card);
       toast(`Order ${paid.status === "paid" ? "placed" : paid.status}`);
       await refreshBagCount();

@@ -124,14 +124,15 @@
         state.countdowns.set(cue.countdown_id, {
           countdown_id: cue.countdown_id,
           label: cue.label,
-          ends_at: frame.at + cue.duration_ms,
+          // The server's end time follows the rehearsal speed; at + duration would not.
+          ends_at: cue.ends_at ?? frame.at + cue.duration_ms,
         });
         break;
       case "deal_start":
         state.deals.set(cue.deal_id, {
           ...cue,
           started_at: frame.at,
-          ends_at: cue.duration_ms ? frame.at + cue.duration_ms : null,
+          ends_at: cue.ends_at ?? (cue.duration_ms ? frame.at + cue.duration_ms : null),
         });
         state.pins.set(cue.product_id, cue.product);
         break;

@@ -1,0 +1,1 @@
+"""Live show analytics for the producer's dashboard: viewers, chat, reactions, sales, deals."""
