@@ -20,6 +20,8 @@ from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.protocol import (
+    ROLES,
+    VIEWER,
     AnyClientFrame,
     AuthFrame,
     ChatFrame,
@@ -84,6 +86,10 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     if since_raw is not None and not (since_raw.isdigit() and len(since_raw) < 19):
         await websocket.close(CloseCode.POLICY, "since must be a non-negative integer")
         return
+    role = websocket.query_params.get("role", VIEWER)
+    if role not in ROLES:
+        await websocket.close(CloseCode.POLICY, "role must be 'viewer' or 'console'")
+        return
     try:
         await shows.get(show_id)
     except ShowNotFoundError:
@@ -106,7 +112,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     )
     # Join the hub before reading Redis: every live frame after that read is then queued, and the
     # writer drops queued frames the snapshot or history already covered (seq <= last_seq).
-    hub.add(connection)
+    hub.add(connection, audience=role == VIEWER)
     writer: asyncio.Task[None] | None = None
     try:
         await _send_initial(connection, shows, stream, show_id, since_raw, epoch)

@@ -36,6 +36,7 @@ class ShowHub:
     def __init__(self, redis: Redis, show_id: str) -> None:
         self.show_id = show_id
         self.connections: set[ViewerConnection] = set()
+        self.audience: set[ViewerConnection] = set()
         self.position = Position()
         self._joining: set[ViewerConnection] = set()
         self._live: dict[ViewerConnection, asyncio.Transport] = {}
@@ -54,11 +55,14 @@ class ShowHub:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def add(self, connection: ViewerConnection) -> None:
-        """Deliver live frames to ``connection`` from now on."""
+    def add(self, connection: ViewerConnection, *, audience: bool = True) -> None:
+        """Deliver live frames to ``connection`` from now on; ``audience`` counts it as a viewer
+        (a producer's console watches too, but is not part of the show's audience)."""
         self.connections.add(connection)
         self._joining.add(connection)
-        metrics.VIEWERS.labels(self.show_id).inc()
+        if audience:
+            self.audience.add(connection)
+            metrics.VIEWERS.labels(self.show_id).inc()
 
     def remove(self, connection: ViewerConnection) -> None:
         """Stop delivering to ``connection``."""
@@ -67,7 +71,9 @@ class ShowHub:
             self._joining.discard(connection)
             if self._live.pop(connection, None) is not None:
                 self._live_transports = None
-            metrics.VIEWERS.labels(self.show_id).dec()
+            if connection in self.audience:
+                self.audience.discard(connection)
+                metrics.VIEWERS.labels(self.show_id).dec()
 
     def broadcast(self, first_seq: int, texts: list[str]) -> None:
         """Hand consecutive show frames, starting at ``first_seq``, to every viewer.
@@ -162,11 +168,11 @@ class HubRegistry:
 
     def viewer_count(self) -> int:
         """Viewers connected to this process, all shows."""
-        return sum(len(hub.connections) for hub in self._hubs.values())
+        return sum(len(hub.audience) for hub in self._hubs.values())
 
     def viewer_counts(self) -> dict[str, int]:
         """Viewers connected to this process, per show."""
-        return {show_id: len(hub.connections) for show_id, hub in self._hubs.items()}
+        return {show_id: len(hub.audience) for show_id, hub in self._hubs.items()}
 
     async def close(self) -> None:
         """Stop every hub."""

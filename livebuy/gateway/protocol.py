@@ -26,6 +26,12 @@ class CloseCode(IntEnum):
     TOO_SLOW = 4429
 
 
+# ``?role=`` of the websocket: who is watching. Consoles get every frame but are not the audience.
+VIEWER = "viewer"
+CONSOLE = "console"
+ROLES = frozenset({VIEWER, CONSOLE})
+
+
 def encode_frame(frame_type: str, seq: int, at: int, ts: int, data_json: str) -> str:
     """One frame as JSON text; ``data_json`` is already encoded, so this is string assembly only."""
     return f'{{"type":"{frame_type}","seq":{seq},"at":{at},"ts":{ts},"data":{data_json}}}'

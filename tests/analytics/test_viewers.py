@@ -57,3 +57,20 @@ async def test_a_process_stopping_cleanly_withdraws_its_viewers(
         first, second = await _viewers_on_two_processes(make_server, stack, NEVER_STALE)
         await second.stop()
         await analytics_until(first, lambda answer: answer["viewers"] == 2)
+
+
+async def test_a_console_watching_the_show_is_not_counted_as_a_viewer(
+    make_server: Callable[..., Awaitable[LiveServer]],
+) -> None:
+    """Two viewers and a producer's console (``role=console``): the show has two viewers."""
+    server = await make_server(**FAST)
+    async with AsyncExitStack() as stack:
+        for url in (
+            server.ws_url(SHOW),
+            server.ws_url(SHOW, role="console"),
+            server.ws_url(SHOW, role="viewer"),
+        ):
+            ws = await stack.enter_async_context(connect(url))
+            assert (await receive_json(ws))["type"] == "snapshot"
+        answer = await analytics_until(server, lambda answer: answer["viewers"] == 2)
+        assert max(point["value"] for point in answer["viewers_per_minute"]) == 2

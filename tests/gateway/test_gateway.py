@@ -156,6 +156,17 @@ async def test_unknown_show_closes_4404(make_server: MakeServer) -> None:
     assert "no-such-show" in closed.value.rcvd.reason
 
 
+async def test_unknown_role_closes_1008(make_server: MakeServer) -> None:
+    """``role`` is ``viewer`` or ``console``; anything else is refused with a reason."""
+    server = await make_server()
+    async with connect(server.ws_url(SHOW, role="admin")) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive_json(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert "role" in closed.value.rcvd.reason
+
+
 async def test_malformed_frame_gets_error_and_connection_stays(make_server: MakeServer) -> None:
     """Bad JSON and unknown frame types get error frames; the viewer keeps receiving."""
     server = await make_server()

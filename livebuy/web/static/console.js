@@ -120,14 +120,14 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const params = new URLSearchParams();
+    // A console watches the show but is not part of its audience: the dashboard must not count it.
+    const params = new URLSearchParams({ role: "console" });
     if (state.lastSeq !== null && state.epoch !== null) {
       params.set("since", String(state.lastSeq));
       params.set("epoch", state.epoch);
     }
-    const query = params.toString();
     const socket = new WebSocket(
-      `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}${query ? `?${query}` : ""}`,
+      `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}?${params}`,
     );
     state.socket = socket;
     socket.onopen = () => setConnection("live", "on air");
