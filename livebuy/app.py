@@ -84,7 +84,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         catalog = CatalogStore(redis)
         stream = ShowStream(redis, settings.stream_maxlen)
         show_service = ShowService(redis, stream, catalog, settings.speed)
-        hubs = HubRegistry(redis)
+        hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
         app.state.redis = redis
         app.state.catalog = catalog
         app.state.stream = stream

@@ -55,8 +55,12 @@ class Settings(BaseSettings):
     max_client_frame_bytes: int = Field(
         4096, ge=128, description="bigger client frames: close 1009"
     )
-    ws_ping_interval_s: float = 20.0
-    ws_ping_timeout_s: float = 20.0
+    ws_ping_interval_s: float = Field(
+        20.0, ge=0, description="keepalive ping to every viewer this often (0: none)"
+    )
+    ws_ping_timeout_s: float = Field(
+        20.0, gt=0, description="a peer that acknowledges nothing for interval + this is closed"
+    )
     ws_close_timeout_s: float = 10.0
     player_tick_ms: int = Field(
         50, ge=5, description="how often the show player looks at the clock"

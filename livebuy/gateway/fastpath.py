@@ -9,6 +9,7 @@ straight to it. Everything else (handshake, pings, close) stays with uvicorn and
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,14 +41,31 @@ class RawSocket:
 
 
 class PushFastPath:
-    """ASGI wrapper that hands websocket scopes the raw socket when uvicorn provides one."""
+    """ASGI wrapper that hands websocket scopes the raw socket when uvicorn provides one.
 
-    def __init__(self, app: ASGIApp) -> None:
+    With ``user_timeout_ms``, each such socket also gets ``TCP_USER_TIMEOUT``: the kernel closes
+    a connection whose sent data (frames, the hub's keepalive pings) stays unacknowledged that
+    long, which is how a vanished peer is detected without a pong timer per connection.
+    """
+
+    def __init__(self, app: ASGIApp, *, user_timeout_ms: int | None = None) -> None:
         self.app = app
+        self.user_timeout_ms = user_timeout_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             protocol: Any = getattr(send, "__self__", None)
             if isinstance(protocol, WebSocketsSansIOProtocol):
-                scope = {**scope, RAW_SOCKET: RawSocket(protocol)}
+                raw = RawSocket(protocol)
+                if self.user_timeout_ms is not None:
+                    set_user_timeout(raw.transport, self.user_timeout_ms)
+                scope = {**scope, RAW_SOCKET: raw}
         await self.app(scope, receive, send)
+
+
+def set_user_timeout(transport: asyncio.BaseTransport, timeout_ms: int) -> None:
+    """Set ``TCP_USER_TIMEOUT`` on the transport's socket (Linux; a no-op where unsupported)."""
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    sock = transport.get_extra_info("socket")
+    if option is not None and sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, option, timeout_ms)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
+# A websocket ping with no payload: server frames are unmasked, so these bytes suit every viewer.
+PING_FRAME = b"\x89\x00"
 
 
 class ShowHub:
@@ -91,6 +93,17 @@ class ShowHub:
         self._promote()
         metrics.DELIVERIES.inc(len(self.connections) * len(frames))
 
+    def ping(self) -> None:
+        """Keepalive: one ping to every live viewer, written in the fan-out loop.
+
+        The ping's only job is to put bytes on the wire: proxies and NATs see traffic, and a peer
+        that is gone leaves them unacknowledged until the kernel's ``TCP_USER_TIMEOUT`` closes the
+        connection. Viewers that caught up since the last broadcast go live first (on a quiet
+        show nothing else would promote them).
+        """
+        self._promote()
+        self._write_live(PING_FRAME)
+
     def _write_live(self, joined: bytes) -> None:
         if self._live_transports is None:
             self._live_transports = [
@@ -148,10 +161,21 @@ class ShowHub:
 class HubRegistry:
     """The hubs of this process, started on a show's first viewer and kept until shutdown."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, ping_interval_s: float = 0) -> None:
         self._redis = redis
         self._hubs: dict[str, ShowHub] = {}
         self._lock = asyncio.Lock()
+        self._keepalive: asyncio.Task[None] | None = None
+        if ping_interval_s > 0:
+            self._keepalive = asyncio.create_task(
+                self._ping_every(ping_interval_s), name="keepalive"
+            )
+
+    async def _ping_every(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            for hub in list(self._hubs.values()):
+                hub.ping()
 
     async def hub(self, show_id: str) -> ShowHub:
         """The running hub of ``show_id``, started if needed."""
@@ -175,7 +199,10 @@ class HubRegistry:
         return {show_id: len(hub.audience) for show_id, hub in self._hubs.items()}
 
     async def close(self) -> None:
-        """Stop every hub."""
+        """Stop the keepalive and every hub."""
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            await asyncio.gather(self._keepalive, return_exceptions=True)
         for hub in self._hubs.values():
             await hub.stop()
         self._hubs.clear()
