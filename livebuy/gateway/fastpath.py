@@ -3,7 +3,8 @@
 Going through ASGI costs a message dict, framework checks, UTF-8 encoding and websocket framing
 for every frame and every viewer. Instead, the ASGI entry point (``PushFastPath``) notes the
 connection's transport in the scope, and the gateway writes frames it built once (``Frame.wire``)
-straight to it. Everything else (handshake, pings, close) stays with uvicorn and websockets.
+straight to it. Everything else (handshake, reading client frames, close) stays with uvicorn and
+websockets; keepalive pings are the hub's (written like any other frame).
 """
 
 from __future__ import annotations
