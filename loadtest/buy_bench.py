@@ -86,6 +86,20 @@ async def run_phase(
     return len(calls) / elapsed, outcomes
 
 
+def deal_buys(deal_id: str, tokens: list[str]) -> list[tuple[str, str, dict[str, str], Any]]:
+    """One buy-now call per viewer token on ``deal_id``, each with the same idempotency key name
+    (keys are per customer, so every viewer's first try is a real order)."""
+    return [
+        (
+            "POST",
+            "/api/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": deal_id},
+            {"sku": SKU, "show_id": SHOW, "deal_id": deal_id},
+        )
+        for token in tokens
+    ]
+
+
 async def bench(host: str, port: int, requests: int, storm: int, connections: int) -> None:
     """Run the three phases against a ready server and print the numbers."""
     setup = await Connection.open(host, port)
@@ -120,29 +134,15 @@ async def bench(host: str, port: int, requests: int, storm: int, connections: in
     print(f"GET /healthz           {rate:8.0f} requests/s   {dict(outcomes)}")
 
     await deal("bench-open", requests)
-    buys = [
-        (
-            "POST",
-            "/api/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": "bench-open"},
-            {"sku": SKU, "show_id": SHOW, "deal_id": "bench-open"},
-        )
-        for token in tokens[:requests]
-    ]
-    rate, outcomes = await run_phase(host, port, connections, buys)
+    rate, outcomes = await run_phase(
+        host, port, connections, deal_buys("bench-open", tokens[:requests])
+    )
     print(f"buy now (all succeed)  {rate:8.0f} orders/s     {dict(outcomes)}")
 
     await deal("bench-storm", 100)
-    storm_calls = [
-        (
-            "POST",
-            "/api/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": "bench-storm"},
-            {"sku": SKU, "show_id": SHOW, "deal_id": "bench-storm"},
-        )
-        for token in tokens[:storm]
-    ]
-    rate, outcomes = await run_phase(host, port, connections, storm_calls)
+    rate, outcomes = await run_phase(
+        host, port, connections, deal_buys("bench-storm", tokens[:storm])
+    )
     print(f"flash storm (100 units){rate:8.0f} attempts/s   {dict(outcomes)}")
 
 

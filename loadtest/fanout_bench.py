@@ -32,6 +32,8 @@ from typing import Any, cast
 
 import httpx
 
+from livebuy.processes import terminate
+
 CLIENT_CPU = 0
 SERVER_CPU = 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -303,15 +305,6 @@ def _spawn(command: list[str], env: dict[str, str], log: Path, cpu: int) -> subp
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @asynccontextmanager
 async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
     """Start ``floor``, ``naive`` or ``livebuy`` on CPU 1 (livebuy's Redis and producer on CPU 0)."""
@@ -360,7 +353,7 @@ async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
             )
     finally:
         for process in reversed(processes):
-            _stop(process)
+            terminate(process, timeout_s=10)
         if redis is not None:
             redis.stop()
 

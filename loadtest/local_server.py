@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from livebuy.processes import terminate
 from livebuy.redis.embedded import EmbeddedRedis, free_port
 
 READY_TIMEOUT_S = 30
@@ -79,9 +80,4 @@ def local_server(
                 _wait_ready(running.base_url, server)
                 yield running
             finally:
-                server.terminate()
-                try:
-                    server.wait(15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                terminate(server, timeout_s=15)

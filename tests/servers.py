@@ -16,6 +16,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection
 
 from livebuy.app import create_app
+from livebuy.processes import terminate
 from livebuy.redis.embedded import free_port
 from livebuy.server import uvicorn_config
 from livebuy.settings import Settings
@@ -134,15 +135,7 @@ class ProcessServer(LiveServer):
         await asyncio.to_thread(self._process.wait)
 
     async def stop(self) -> None:
-        if self._process.poll() is not None:
-            self._log.close()
-            return
-        self._process.terminate()
-        try:
-            await asyncio.to_thread(self._process.wait, 10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            await asyncio.to_thread(self._process.wait)
+        await asyncio.to_thread(terminate, self._process, 10)
         self._log.close()
 
 

@@ -190,10 +190,6 @@ class HubRegistry:
                 self._hubs[show_id] = hub
             return hub
 
-    def viewer_count(self) -> int:
-        """Viewers connected to this process, all shows."""
-        return sum(len(hub.audience) for hub in self._hubs.values())
-
     def viewer_counts(self) -> dict[str, int]:
         """Viewers connected to this process, per show."""
         return {show_id: len(hub.audience) for show_id, hub in self._hubs.items()}

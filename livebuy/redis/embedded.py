@@ -11,6 +11,8 @@ from types import TracebackType
 
 import redis
 
+from livebuy.processes import terminate
+
 INSTALL_HINT = (
     "redis-server is not installed: run `sudo apt-get install redis-server` (Debian/Ubuntu)"
 )
@@ -99,15 +101,9 @@ class EmbeddedRedis:
     def stop(self) -> None:
         """Shut the server down cleanly (flushing the AOF), killing it if it does not exit."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        # SIGTERM is redis-server's graceful shutdown: it fsyncs the AOF before exiting.
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            # SIGTERM is redis-server's graceful shutdown: it fsyncs the AOF before exiting.
+            terminate(process, timeout_s=10)
 
     def __enter__(self) -> EmbeddedRedis:
         self.start()
