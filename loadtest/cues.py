@@ -18,13 +18,21 @@ from loadtest.stats import report
 
 # Give the last users spawned a moment to receive their snapshot before cues and the deal.
 USERS_GRACE_S = 1.0
+# Quiet time after the last cue was acknowledged, so every viewer has it when the run stops.
 QUIET_END_S = 1.5
+# On a loaded machine posting can run late; the run waits for it at most this long past its end.
+MAX_OVERRUN_S = 10.0
 
 
 class CuePublisher:
     """Posts ``announce`` cues at ``cue_rate`` per second for the whole run."""
 
+    # When the last cue was acknowledged (monotonic); the shape ends the run only after it plus
+    # QUIET_END_S, since a loaded machine can acknowledge posts later than their schedule.
+    finished_at: float | None = None
+
     def __init__(self, environment: Environment, config: LoadTestConfig) -> None:
+        CuePublisher.finished_at = None
         self._environment = environment
         self._config = config
         self._http = requests.Session()
@@ -87,6 +95,12 @@ class CuePublisher:
             self.post("announce", {"kind": "announce", "text": f"load test cue {count}"})
             next_at += interval
             gevent.sleep(max(next_at - time.monotonic(), 0))
+        CuePublisher.finished_at = time.monotonic()
+
+    @classmethod
+    def quiet(cls, now: float) -> bool:
+        """Whether the last cue was acknowledged at least ``QUIET_END_S`` before ``now``."""
+        return cls.finished_at is not None and now - cls.finished_at >= QUIET_END_S
 
     def _deal(self) -> None:
         self._wait_for_users()

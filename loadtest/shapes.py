@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from locust import LoadTestShape
 
 from loadtest.config import LoadTestConfig
+from loadtest.cues import MAX_OVERRUN_S, CuePublisher
 from loadtest.users import Buyer, Chatter, Viewer
 
 USER_CLASSES: dict[str, list[type]] = {
@@ -20,7 +23,12 @@ class ScenarioShape(LoadTestShape):
     config = LoadTestConfig.from_env()
 
     def tick(self) -> tuple[int, float, list[type]] | None:
-        """Hold ``users`` of the scenario's classes until ``duration_s``, then stop."""
-        if self.get_run_time() >= self.config.duration_s:  # type: ignore[no-untyped-call]
+        """Hold ``users`` of the scenario's classes until ``duration_s`` and the producer's last
+        cue has had time to arrive (bounded by ``MAX_OVERRUN_S``), then stop."""
+        run_time = self.get_run_time()  # type: ignore[no-untyped-call]
+        if run_time >= self.config.duration_s and (
+            CuePublisher.quiet(time.monotonic())
+            or run_time >= self.config.duration_s + MAX_OVERRUN_S
+        ):
             return None
         return self.config.users, self.config.spawn_rate, USER_CLASSES[self.config.scenario]
