@@ -10,6 +10,7 @@ from livebuy.chat.models import Author, ChatMessage
 from livebuy.chat.sampling import ChatSampler
 from livebuy.chat.text import clean_text, mask_blocked
 from livebuy.errors import ChatTextError
+from livebuy.sessions.models import Role
 
 
 def test_clean_text_trims_and_normalises() -> None:
@@ -37,8 +38,8 @@ def test_mask_blocked_whole_words_any_case() -> None:
     assert mask_blocked("nothing here", []) == "nothing here"
 
 
-def _message(index: int, role: str = "viewer") -> ChatMessage:
-    author = Author(session_id=f"s{index}", display_name="n", role=role)  # type: ignore[arg-type]
+def _message(index: int, role: Role = "viewer") -> ChatMessage:
+    author = Author(session_id=f"s{index}", display_name="n", role=role)
     return ChatMessage(id=f"1-{index}", author=author, text=f"t{index}", at=index)
 
 

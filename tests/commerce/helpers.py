@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from redis.asyncio import Redis
@@ -78,7 +78,7 @@ async def start_deal(
 
 async def stock(redis: Redis, sku: str) -> dict[str, int]:
     """A SKU's counters."""
-    raw = await redis.hgetall(keys.inventory(sku))
+    raw = cast(dict[str, str], await redis.hgetall(keys.inventory(sku)))
     return {field: int(value) for field, value in raw.items()}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import orjson
@@ -49,7 +49,7 @@ async def _storm(
 async def _deal_orders(redis: Redis, deal_id: str) -> list[dict[str, str]]:
     orders = []
     async for key in redis.scan_iter(match=keys.order("*")):
-        fields = await redis.hgetall(key)
+        fields = cast(dict[str, str], await redis.hgetall(key))
         if fields.get("deal_id") == deal_id:
             orders.append(fields)
     return orders
@@ -104,7 +104,9 @@ async def test_duplicated_keys_and_per_customer_limits(
     assert len(orders) == 100
     per_customer = Counter(order["customer"] for order in orders)
     assert max(per_customer.values()) <= 2
-    deal = orjson.loads(await redis.hget(keys.show_state(SHOW), "deal:dupes"))
+    raw_deal = await redis.hget(keys.show_state(SHOW), "deal:dupes")
+    assert raw_deal is not None
+    deal = orjson.loads(raw_deal)
     counters = await redis.hgetall(keys.deal_counters(SHOW, "dupes", deal["started_at"]))
     assert int(counters["taken"]) == 100
     assert all(int(counters[f"c:{customer}"]) == n for customer, n in per_customer.items())

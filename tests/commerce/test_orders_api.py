@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import httpx
 from redis.asyncio import Redis
@@ -67,7 +68,7 @@ async def test_buy_now_pay_and_cancel_with_refund(make_server: MakeServer, redis
         assert await assert_invariant(redis, SKU) == {**before}
         listed = await client.get("/api/orders", headers=auth(token))
         assert [o["id"] for o in listed.json()["items"]] == [order["id"]]
-    events = await redis.xrange(keys.orders_stream())
+    events = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.orders_stream()))
     assert [e[1]["status"] for e in events] == ["pending_payment", "paid", "cancelled", "refunded"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -39,7 +40,7 @@ async def test_two_sweepers_expire_each_order_once(make_server: MakeServer, redi
             if not await redis.zcard(keys.order_expiries()):
                 break
             await asyncio.sleep(0.05)
-    events = await redis.xrange(keys.orders_stream())
+    events = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.orders_stream()))
     assert Counter(fields["status"] for _, fields in events) == {
         "pending_payment": ORDERS,
         "expired": ORDERS,

@@ -12,7 +12,7 @@ import orjson
 from redis.asyncio import Redis
 
 from livebuy.redis import keys
-from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, LiveServer
+from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, LiveServer, ProcessServer
 
 SHOW = "rehearsal"
 CUES = 30
@@ -33,7 +33,7 @@ def write_sheet(directory: Path) -> None:
 
 async def cue_events(redis: Redis) -> list[dict[str, Any]]:
     """Every cue event in the show stream, in seq order, with its `at`."""
-    entries = await redis.xrange(keys.show_events(SHOW))
+    entries = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.show_events(SHOW)))
     events = []
     for _, fields in entries:
         if fields["type"] == "cue":
@@ -72,6 +72,7 @@ async def test_speed_change_through_one_process_drives_the_other(
     # A few cues at the new speed, then the first player goes; the other takes the lease over.
     await wait_for_cues(redis, min(CUES, anchor["sheet_ms"] // GAP_MS + 4))
     holder = await redis.get(keys.show_player_lease(SHOW))
+    assert isinstance(first, ProcessServer)
     await first.stop()
     events = await wait_for_cues(redis, CUES)
     # The first process held the lease (it started playing first); the second holds it now.
@@ -86,5 +87,7 @@ async def test_speed_change_through_one_process_drives_the_other(
         else:
             expected = anchor["wall_ms"] + (offset - anchor["sheet_ms"]) / SPEED
         assert abs(event["at"] - expected) <= 1, (event, anchor)
-    timeline = orjson.loads(await redis.get(keys.show_timeline(SHOW)))
+    raw_timeline = await redis.get(keys.show_timeline(SHOW))
+    assert raw_timeline is not None
+    timeline = orjson.loads(raw_timeline)
     assert timeline["version"] == 1

@@ -11,7 +11,6 @@
     showId: null,
     show: null,
     products: new Map(),
-    socket: null,
     lastSeq: null,
     epoch: null,
     pins: new Map(),
@@ -24,8 +23,10 @@
     clockSkew: 0, // server clock minus this browser's, from the snapshot's ts
   };
   const MODERATOR = { "x-moderator": "console" };
+  let link = null; // the open show's websocket link
 
   const { $, el } = window.livebuyDom;
+  const { setConnection } = window.livebuySocket;
 
   function clockText(ms) {
     const total = Math.max(0, Math.floor(ms / 1000));
@@ -68,6 +69,9 @@
   // ---- login ---------------------------------------------------------------------------------
 
   function signOut(message) {
+    // Signed out, the console stops following the show: no reconnect until it signs in again.
+    link?.close();
+    link = null;
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
     $("desk").hidden = true;
@@ -107,11 +111,7 @@
     state.played.clear();
     state.head = null;
     renderSheet();
-    if (state.socket) {
-      const old = state.socket;
-      state.socket = null;
-      old.close();
-    }
+    link?.close();
     state.lastSeq = null;
     connect();
     loadBlockedWords();
@@ -119,33 +119,15 @@
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    // A console watches the show but is not part of its audience: the dashboard must not count it.
-    const params = new URLSearchParams({ role: "console" });
-    if (state.lastSeq !== null && state.epoch !== null) {
-      params.set("since", String(state.lastSeq));
-      params.set("epoch", state.epoch);
-    }
-    const socket = new WebSocket(
-      `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}?${params}`,
-    );
-    state.socket = socket;
-    socket.onopen = () => setConnection("live", "on air");
-    socket.onmessage = (event) => onFrame(JSON.parse(event.data));
-    socket.onclose = () => {
-      if (state.socket !== socket) return;
-      state.socket = null;
-      setConnection("", "reconnecting…");
-      setTimeout(() => {
-        if (state.socket === null && state.token) connect();
-      }, 1000);
-    };
-  }
-
-  function setConnection(className, text) {
-    const pill = $("connection");
-    pill.className = `pill ${className}`.trim();
-    pill.textContent = text;
+    link = window.livebuySocket.create(state.showId, {
+      // A console watches the show but is not part of its audience: the dashboard must not count it.
+      params: { role: "console" },
+      resume: () => ({ since: state.lastSeq, epoch: state.epoch }),
+      onFrame,
+      onOpen: () => setConnection("live", "on air"),
+      onClose: () => setConnection("", "reconnecting…"),
+    });
+    link.connect();
   }
 
   function onFrame(frame) {

@@ -4,8 +4,6 @@
 
 (() => {
   const SHOW_PATH = /^\/shows\/([a-z0-9][a-z0-9_-]{0,63})\/?$/;
-  const RECONNECT_MIN_MS = 250;
-  const RECONNECT_MAX_MS = 5000;
 
   const state = {
     showId: null,
@@ -20,14 +18,19 @@
     favorites: new Set(),
     orders: [], // orders this page placed (for people and tests)
     revealed: [], // what was revealed when, for people and tests: {cue_id, seq, at, kind, program}
-    socket: null,
-    socketUrl: null,
-    held: false,
-    backoffMs: RECONNECT_MIN_MS,
     video: { mode: "loading", hls: null },
+    // The show socket, for people and tests: null while it is down; the URL it last opened.
+    get socket() {
+      return link ? link.socket : null;
+    },
+    get socketUrl() {
+      return link ? link.url : null;
+    },
   };
+  let link = null; // the show's websocket link, made once the show is known
 
   const { $, el } = window.livebuyDom;
+  const { setConnection } = window.livebuySocket;
 
   const shop = window.livebuyShop;
   const { money, toast } = shop;
@@ -209,52 +212,30 @@
   // ---- socket --------------------------------------------------------------------------------
 
   function connect() {
-    state.held = false;
-    const params = new URLSearchParams();
-    if (state.lastSeq !== null && state.epoch !== null) {
-      params.set("since", String(state.lastSeq));
-      params.set("epoch", state.epoch);
-    }
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = params.toString();
-    const url = `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}`;
-    state.socketUrl = query ? `${url}?${query}` : url;
-    const socket = new WebSocket(state.socketUrl);
-    state.socket = socket;
-    socket.onopen = () => {
-      state.backoffMs = RECONNECT_MIN_MS;
-      window.livebuyChat.attach(socket);
-      setConnection("live", "LIVE");
-    };
-    socket.onmessage = (event) => onFrame(JSON.parse(event.data));
-    socket.onclose = (event) => {
-      if (state.socket !== socket) return;
-      state.socket = null;
-      if (event.code === 4404) {
-        setConnection("", "unknown show");
-        toast(event.reason || "This show does not exist.");
-        return;
-      }
-      setConnection("", "reconnecting…");
-      if (state.held) return;
-      const delay = state.backoffMs * (0.5 + Math.random() / 2);
-      state.backoffMs = Math.min(state.backoffMs * 2, RECONNECT_MAX_MS);
-      setTimeout(() => {
-        if (!state.held && state.socket === null) connect();
-      }, delay);
-    };
+    link ??= window.livebuySocket.create(state.showId, {
+      resume: () => ({ since: state.lastSeq, epoch: state.epoch }),
+      onFrame,
+      onOpen: (socket) => {
+        window.livebuyChat.attach(socket);
+        setConnection("live", "LIVE");
+      },
+      onClose: (event) => {
+        if (event.code === 4404) {
+          setConnection("", "unknown show");
+          toast(event.reason || "This show does not exist.");
+          return false;
+        }
+        setConnection("", "reconnecting…");
+        return true;
+      },
+    });
+    link.connect();
   }
 
   /** Drop the socket and stay offline until `connect()` (a network drop, on purpose). */
   function disconnect() {
-    state.held = true;
-    if (state.socket) state.socket.close(1000, "viewer went offline");
-  }
-
-  function setConnection(className, text) {
-    const pill = $("connection");
-    pill.className = `pill ${className}`.trim();
-    pill.textContent = text;
+    setConnection("", "reconnecting…");
+    link?.close(1000, "viewer went offline");
   }
 
   // ---- rendering -----------------------------------------------------------------------------
