@@ -24,12 +24,14 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
 
 
-def local_config(directory: Path, upstream_port: int, port: int) -> Path:
-    """docs/nginx.conf with the upstream on 127.0.0.1:``upstream_port``, listening on ``port``."""
+def local_config(directory: Path, upstream_ports: list[int], port: int) -> Path:
+    """docs/nginx.conf listening on ``port``, its upstream the loopback ``upstream_ports`` (one
+    server line each, as Docker's DNS resolves the replicas)."""
     text = NGINX_CONF.read_text()
     server, listen = COMPOSE_ONLY
+    servers = " ".join(f"server 127.0.0.1:{upstream_port};" for upstream_port in upstream_ports)
     for old, new in (
-        (server, f"server 127.0.0.1:{upstream_port};"),
+        (server, servers),
         (listen, f"listen 127.0.0.1:{port} "),
     ):
         assert text.count(old) == 1, f"docs/nginx.conf no longer has exactly one {old!r}"
@@ -42,9 +44,9 @@ def local_config(directory: Path, upstream_port: int, port: int) -> Path:
 class LocalNginx:
     """nginx in the foreground with docs/nginx.conf (adapted by ``local_config``)."""
 
-    def __init__(self, binary: str, directory: Path, upstream_port: int) -> None:
+    def __init__(self, binary: str, directory: Path, upstream_ports: list[int]) -> None:
         self.port = free_port()
-        self.config = local_config(directory, upstream_port, self.port)
+        self.config = local_config(directory, upstream_ports, self.port)
         # Outside the container: pid file and start-up error log in the test's directory.
         self.argv = [
             binary,

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.deploy.conftest import StartNginx
 from tests.deploy.nginx import LocalNginx, RecordingUpstream, nginx_binary
 from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, LiveServer, receive_json, receive_until
 
 SHOW = "spring-runway"
-StartNginx = Callable[[int], Awaitable[LocalNginx]]
 
 
 async def raw_get(port: int, target: str) -> tuple[int, bytes]:
@@ -34,27 +34,6 @@ async def raw_get(port: int, target: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-async def start_nginx(tmp_path: Path) -> AsyncIterator[StartNginx]:
-    """Factory: nginx with docs/nginx.conf in front of an upstream port; stopped after the test."""
-    binary = nginx_binary()
-    if binary is None:
-        pytest.skip("nginx is not installed (scripts/test installs it)")
-    started: list[LocalNginx] = []
-
-    async def start(upstream_port: int) -> LocalNginx:
-        directory = tmp_path / f"nginx{len(started)}"
-        directory.mkdir()
-        nginx = LocalNginx(binary, directory, upstream_port)
-        started.append(nginx)
-        await nginx.start()
-        return nginx
-
-    yield start
-    for nginx in started:
-        await nginx.stop()
-
-
-@pytest.fixture
 async def upstream() -> AsyncIterator[RecordingUpstream]:
     """A recording HTTP upstream on a free loopback port."""
     server = RecordingUpstream()
@@ -68,7 +47,7 @@ def test_nginx_config_is_valid(tmp_path: Path) -> None:
     binary = nginx_binary()
     if binary is None:
         pytest.skip("nginx is not installed (scripts/test installs it)")
-    result = LocalNginx(binary, tmp_path, upstream_port=9).test_config()
+    result = LocalNginx(binary, tmp_path, upstream_ports=[9]).test_config()
     assert result.returncode == 0, result.stderr.decode()
 
 
