@@ -64,7 +64,11 @@ def test_env_file_never_reaches_git_or_the_image() -> None:
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
     assert ".env" in (ROOT / ".dockerignore").read_text().splitlines()
     listed = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", ".env"], cwd=ROOT, capture_output=True, check=False
+        ["git", "ls-files", "--error-unmatch", ".env"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        timeout=TIMEOUT_S,
     )
     assert listed.returncode != 0
 
