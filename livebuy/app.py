@@ -90,7 +90,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         app.state.stream = stream
         app.state.shows = show_service
         app.state.hubs = hubs
-        app.state.sessions = SessionService(redis, settings.session_secret.get_secret_value())
+        app.state.sessions = SessionService.from_settings(redis, settings)
         app.state.chat = ChatService(redis, settings)
         app.state.moderation = ModerationService(redis, stream)
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.

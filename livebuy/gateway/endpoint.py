@@ -198,7 +198,7 @@ async def _handle_client_frame(
     try:
         if isinstance(frame, AuthFrame):
             session = await channel.authenticate(frame.data.token)
-            reply = {"session_id": session.session_id, "display_name": session.display_name}
+            reply = {"handle": session.handle, "display_name": session.display_name}
             connection.offer(None, _control_frame(connection, "auth_ok", reply))
         elif isinstance(frame, ChatFrame):
             stored = await channel.chat(frame.data.text)

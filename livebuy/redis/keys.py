@@ -158,14 +158,14 @@ def chat_bucket(show_id: str, session_id: str) -> str:
     return f"{_show(show_id)}:chat:bucket:{session_id}"
 
 
-def chat_mute(show_id: str, session_id: str) -> str:
-    """Present (with a TTL) while the session is muted in the show."""
-    return f"{_show(show_id)}:chat:mute:{session_id}"
+def chat_mute(show_id: str, handle: str) -> str:
+    """Present (with a TTL) while the session with this public handle is muted in the show."""
+    return f"{_show(show_id)}:chat:mute:{handle}"
 
 
-def chat_ban(show_id: str, session_id: str) -> str:
-    """Present (with a TTL) while the session is banned from the show's chat and reactions."""
-    return f"{_show(show_id)}:chat:ban:{session_id}"
+def chat_ban(show_id: str, handle: str) -> str:
+    """Present (with a TTL) while the session with this handle is banned from chat and reactions."""
+    return f"{_show(show_id)}:chat:ban:{handle}"
 
 
 def chat_slow_mode(show_id: str) -> str:

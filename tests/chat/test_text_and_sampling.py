@@ -38,7 +38,7 @@ def test_mask_blocked_whole_words_any_case() -> None:
 
 
 def _message(index: int, role: str = "viewer") -> ChatMessage:
-    author = Author(session_id=f"s{index}", display_name="n", role=role)  # type: ignore[arg-type]
+    author = Author(handle=f"s{index}", display_name="n", role=role)  # type: ignore[arg-type]
     return ChatMessage(id=f"1-{index}", author=author, text=f"t{index}", at=index)
 
 
