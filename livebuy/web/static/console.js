@@ -130,11 +130,19 @@
       `${scheme}://${location.host}/ws/shows/${encodeURIComponent(state.showId)}?${params}`,
     );
     state.socket = socket;
-    socket.onopen = () => setConnection("live", "on air");
+    // The producer token goes in the first frame, never the URL (URLs end up in logs).
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ type: "auth", data: { token: state.token } }));
+      setConnection("live", "on air");
+    };
     socket.onmessage = (event) => onFrame(JSON.parse(event.data));
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (state.socket !== socket) return;
       state.socket = null;
+      if (event.code === 1008 || event.code === 4401) {
+        signOut("The token was refused.");
+        return;
+      }
       setConnection("", "reconnecting…");
       setTimeout(() => {
         if (state.socket === null && state.token) connect();
