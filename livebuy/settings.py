@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_TOKEN = "change-me"
@@ -171,6 +172,16 @@ class Settings(BaseSettings):
         default_factory=list,
         description="proxy addresses or networks whose X-Forwarded-For is believed (JSON list)",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {proxy!r}") from None
+        return proxies
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

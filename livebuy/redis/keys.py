@@ -270,3 +270,11 @@ def video_segments(show_id: str) -> str:
 def show_timeline(show_id: str) -> str:
     """JSON of the show's timeline segments (rehearsal speed, pause) and their version."""
     return f"{_show(show_id)}:timeline"
+
+
+# --- security: per-client rate limits ---
+
+
+def rate_limit(scope: str, client_ip: str) -> str:
+    """Hash of one client IP's token bucket for one kind of request (tokens, at)."""
+    return f"{PREFIX}:ratelimit:{scope}:{client_ip}"
