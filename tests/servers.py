@@ -34,6 +34,9 @@ def settings_for_tests(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "producer_token": PRODUCER_TOKEN,
         "session_secret": SESSION_SECRET,
+        # Every test client is 127.0.0.1; the tests of the per-IP limits set their own.
+        "rate_limit_sessions_per_minute": 0,
+        "rate_limit_orders_per_minute": 0,
         "play_shows": False,
         "log_json": False,
         "demo_start_delay_ms": 0,

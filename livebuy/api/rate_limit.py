@@ -93,9 +93,10 @@ class RateLimiter:
             keys=[keys.rate_limit(scope, ip)], args=[per_minute, burst]
         )
         if not int(allowed):
+            retry_after_s = max(1, math.ceil(int(wait_ms) / 1000))
             raise TooManyRequestsError(
-                f"too many requests from your address: retry in {math.ceil(int(wait_ms) / 1000)} s",
-                retry_after_s=max(1, math.ceil(int(wait_ms) / 1000)),
+                f"too many requests from your address: retry in {retry_after_s} s",
+                retry_after_s=retry_after_s,
             )
 
 
