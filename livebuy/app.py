@@ -20,7 +20,7 @@ from livebuy.api import analytics as analytics_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
-from livebuy.api import health, moderation, sessions, shows
+from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
@@ -90,7 +90,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         app.state.stream = stream
         app.state.shows = show_service
         app.state.hubs = hubs
-        app.state.sessions = SessionService(redis, settings.session_secret.get_secret_value())
+        app.state.sessions = SessionService.from_settings(redis, settings)
+        app.state.rate_limiter = rate_limit.RateLimiter(redis, settings)
         app.state.chat = ChatService(redis, settings)
         app.state.moderation = ModerationService(redis, stream)
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
@@ -158,6 +159,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     _install_error_handlers(app)
+    rate_limit.install(app)
     app.include_router(health.router)
     app.include_router(catalog_api.router)
     app.include_router(shows.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import signal
 import sys
@@ -9,15 +10,44 @@ from pathlib import Path
 
 import typer
 import uvicorn
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from livebuy.app import create_app
 from livebuy.logs import configure_logging
 from livebuy.redis.embedded import EmbeddedRedis, RedisServerMissingError
 from livebuy.server import uvicorn_config
+from livebuy.sessions.secret_file import MIN_SECRET_CHARS, load_or_create_secret
 from livebuy.settings import PLACEHOLDER_TOKEN, Settings
 
 cli = typer.Typer(help="livebuy: live-commerce show backend", no_args_is_help=True)
+log = logging.getLogger(__name__)
+
+
+def _is_weak(secret: SecretStr) -> bool:
+    value = secret.get_secret_value()
+    return value == PLACEHOLDER_TOKEN or len(value) < MIN_SECRET_CHARS
+
+
+def _weak_secrets(settings: Settings) -> list[str]:
+    """The secrets that must not guard a server: placeholder, empty or short (values never shown)."""
+    weak = []
+    if _is_weak(settings.session_secret):
+        weak.append("LIVEBUY_SESSION_SECRET")
+    if _is_weak(settings.producer_token):
+        weak.append("LIVEBUY_PRODUCER_TOKEN")
+    return weak
+
+
+def _load_settings(**values: object) -> Settings:
+    """Settings from the environment; a bad value is one line on stderr and exit 2, no traceback."""
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = first["msg"].removeprefix("Value error, ")
+        typer.echo(f"livebuy: bad configuration: {where + ': ' if where else ''}{reason}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
@@ -27,11 +57,15 @@ def demo(
     video: bool = typer.Option(True, help="stream the live HLS test video (needs ffmpeg)"),
 ) -> None:
     """Run the demo event: embedded Redis (unless LIVEBUY_REDIS_URL is set), catalog, looping show."""
-    settings = Settings(speed=speed, port=port, host="127.0.0.1", video_enabled=video)
+    settings = _load_settings(speed=speed, port=port, host="127.0.0.1", video_enabled=video)
     if settings.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
         settings = settings.model_copy(
             update={"producer_token": SecretStr(secrets.token_urlsafe(16))}
         )
+    if settings.session_secret.get_secret_value() == PLACEHOLDER_TOKEN:
+        # Kept next to the embedded Redis data, so sessions outlive a restart of the demo.
+        generated = load_or_create_secret(Path(settings.data_dir) / "session-secret")
+        settings = settings.model_copy(update={"session_secret": SecretStr(generated)})
     settings = settings.model_copy(
         update={"allowed_origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]}
     )
@@ -74,9 +108,24 @@ def demo(
 def serve(
     host: str = typer.Option(None, help="bind address (default LIVEBUY_HOST)"),
     port: int = typer.Option(None, help="port (default LIVEBUY_PORT)"),
+    insecure_dev: bool = typer.Option(
+        False, "--insecure-dev", help="allow placeholder or short secrets (local development only)"
+    ),
 ) -> None:
-    """Run one gateway process against an external Redis (LIVEBUY_REDIS_URL, required)."""
-    settings = Settings()
+    """Run one gateway process against an external Redis (LIVEBUY_REDIS_URL, required).
+
+    Refuses placeholder, empty or short (< 16 characters) secrets unless ``--insecure-dev``.
+    """
+    settings = _load_settings()
+    weak = _weak_secrets(settings)
+    if weak and not insecure_dev:
+        typer.echo(
+            f"livebuy: refusing to start: {' and '.join(weak)} must be set to a random value of "
+            f"at least {MIN_SECRET_CHARS} characters (not the placeholder); "
+            "pass --insecure-dev to run with weak secrets on a development machine",
+            err=True,
+        )
+        raise typer.Exit(2)
     if host is not None:
         settings = settings.model_copy(update={"host": host})
     if port is not None:
@@ -87,6 +136,12 @@ def serve(
         )
         raise typer.Exit(2)
     configure_logging(settings.log_json)
+    if weak:
+        log.warning(
+            "INSECURE: started with --insecure-dev and weak %s: anyone can forge viewer sessions "
+            "or act as the producer; never expose this server",
+            " and ".join(weak),
+        )
     uvicorn.Server(uvicorn_config(create_app(settings, settings.redis_url), settings)).run()
 
 

@@ -29,6 +29,7 @@ ChatError (chat and reactions; websocket: error frame, connection stays)
 ├── MutedError                    muted           403   (+ retry_after_ms)
 │   └── BannedError               banned          403   (+ retry_after_ms)
 └── MessageNotFoundError          unknown_message 404
+TooManyRequestsError              rate_limited    429   (+ retry_after_s; HTTP Retry-After)
 """
 
 from __future__ import annotations
@@ -197,3 +198,13 @@ class BannedError(MutedError):
 class MessageNotFoundError(ChatError):
     code = "unknown_message"
     http_status = 404
+
+
+# --- security: per-client request rate limits ---
+
+
+class TooManyRequestsError(LivebuyError):
+    """A client IP is over its limit for creating sessions or orders; ``retry_after_s`` says when."""
+
+    code = "rate_limited"
+    http_status = 429

@@ -35,5 +35,8 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
         lifespan="on",
         log_config=None,
         access_log=False,
+        # The client address stays the socket peer; livebuy's rate limits decide which proxies'
+        # X-Forwarded-For to believe (LIVEBUY_TRUSTED_PROXIES), not uvicorn's default of 127.0.0.1.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )

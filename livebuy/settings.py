@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_TOKEN = "change-me"
@@ -141,6 +142,46 @@ class Settings(BaseSettings):
     viewer_stale_ms: int = Field(
         5000, ge=200, description="a process silent this long (crashed) drops out of the viewers"
     )
+
+    # --- security: sessions, secrets, rate limits ---
+    session_secret_previous: SecretStr | None = Field(
+        None, description="previous session secret: its tokens stay valid while this is set"
+    )
+    session_unused_ttl_s: int = Field(
+        3600, ge=60, description="a new session expires after this long unless it is used"
+    )
+    session_ttl_s: int = Field(
+        7 * 24 * 3600, ge=60, description="a session's lifetime from its first use"
+    )
+    console_auth_timeout_s: float = Field(
+        10.0, gt=0, description="a role=console socket must authenticate within this long"
+    )
+    rate_limit_sessions_per_minute: int = Field(
+        60, ge=0, description="POST /api/sessions per client IP per minute (0: no limit)"
+    )
+    rate_limit_sessions_burst: int = Field(
+        120, ge=1, description="POST /api/sessions a client IP may make at once"
+    )
+    rate_limit_orders_per_minute: int = Field(
+        120, ge=0, description="POST /api/orders per client IP per minute (0: no limit)"
+    )
+    rate_limit_orders_burst: int = Field(
+        240, ge=1, description="POST /api/orders a client IP may make at once"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="proxy addresses or networks whose X-Forwarded-For is believed (JSON list)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {proxy!r}") from None
+        return proxies
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

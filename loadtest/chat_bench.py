@@ -101,7 +101,7 @@ async def _read_frames(ws: ClientConnection, stats: Stats, counts: bool) -> None
 
 def run(viewers: int, posters: int, rate: float, duration_s: float) -> dict[str, Any]:
     """Run the benchmark against a fresh server and return the measured numbers."""
-    with local_server("bench-token", env={"LIVEBUY_SEND_QUEUE_FRAMES": "4096"}) as server:
+    with local_server("bench-producer-token", env={"LIVEBUY_SEND_QUEUE_FRAMES": "4096"}) as server:
         try:
             return asyncio.run(
                 _measure(server.port, server.pid, viewers, posters, rate, duration_s)

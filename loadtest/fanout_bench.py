@@ -325,6 +325,7 @@ async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
                 LIVEBUY_PLAY_SHOWS="false",
                 LIVEBUY_LOG_JSON="false",
                 LIVEBUY_PRODUCER_TOKEN=token,
+                LIVEBUY_SESSION_SECRET=secrets.token_urlsafe(32),
             )
             command = [sys.executable, "-m", "livebuy", "serve"]
             server = _spawn([*command, "--port", str(port)], env, log, SERVER_CPU)

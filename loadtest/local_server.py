@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,10 @@ def local_server(
             "LIVEBUY_REDIS_URL": redis.url,
             "LIVEBUY_PORT": str(port),
             "LIVEBUY_PRODUCER_TOKEN": token,
+            "LIVEBUY_SESSION_SECRET": secrets.token_urlsafe(32),
+            # Every simulated viewer comes from this one machine's address.
+            "LIVEBUY_RATE_LIMIT_SESSIONS_PER_MINUTE": "0",
+            "LIVEBUY_RATE_LIMIT_ORDERS_PER_MINUTE": "0",
             "LIVEBUY_PLAY_SHOWS": "false",
             "LIVEBUY_LOG_JSON": "false",
             **(env or {}),

@@ -22,6 +22,8 @@ from livebuy.server import uvicorn_config
 from livebuy.settings import Settings
 
 PRODUCER_TOKEN = "test-producer-token"
+# Long enough for ``livebuy serve``, which refuses placeholder and short secrets.
+SESSION_SECRET = "test-session-secret-0123456789"
 
 # Every wait for an event in the suite is scaled by this one constant (slow CI machines raise it).
 TIMEOUT_S = 10.0 * float(os.environ.get("LIVEBUY_TEST_TIMEOUT_SCALE", "1"))
@@ -31,6 +33,10 @@ def settings_for_tests(**overrides: Any) -> Settings:
     """Settings for a test server: demo content, no player unless asked, JSON logs off."""
     values: dict[str, Any] = {
         "producer_token": PRODUCER_TOKEN,
+        "session_secret": SESSION_SECRET,
+        # Every test client is 127.0.0.1; the tests of the per-IP limits set their own.
+        "rate_limit_sessions_per_minute": 0,
+        "rate_limit_orders_per_minute": 0,
         "play_shows": False,
         "log_json": False,
         "demo_start_delay_ms": 0,

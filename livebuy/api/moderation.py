@@ -68,9 +68,9 @@ async def restrict(
     _: ProducerDep,
     by: ModeratorHeader = "producer",
 ) -> None:
-    """Mute (no chat) or ban (no chat, no reactions) a session for ``duration_ms``."""
+    """Mute (no chat) or ban (no chat, no reactions) a chat author's ``handle`` for a while."""
     service = await _moderation(request, show_id)
-    await service.restrict(show_id, kind[:-1], body.session_id, body.duration_ms, by, body.reason)
+    await service.restrict(show_id, kind[:-1], body.handle, body.duration_ms, by, body.reason)
 
 
 @router.delete("/shows/{show_id}/chat/messages/{message_id}")
@@ -86,18 +86,18 @@ async def delete_message(
     return Published(seq=await service.delete_message(show_id, message_id, by))
 
 
-@router.delete("/shows/{show_id}/chat/{kind}/{session_id}", status_code=204)
+@router.delete("/shows/{show_id}/chat/{kind}/{handle}", status_code=204)
 async def lift(
     request: Request,
     show_id: str,
     kind: Restriction,
-    session_id: str,
+    handle: str,
     _: ProducerDep,
     by: ModeratorHeader = "producer",
 ) -> None:
     """End a mute or ban now."""
     service = await _moderation(request, show_id)
-    await service.lift(show_id, kind[:-1], session_id, by)
+    await service.lift(show_id, kind[:-1], handle, by)
 
 
 @router.put("/shows/{show_id}/chat/pin")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from livebuy import metrics
 from livebuy.api.auth import ProducerDep
+from livebuy.api.rate_limit import rate_limited
 from livebuy.api.sessions import SessionDep
 from livebuy.commerce.models import (
     Coupon,
@@ -38,7 +39,7 @@ def _commerce(request: Request) -> Commerce:
     return commerce
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[Depends(rate_limited("orders"))])
 async def create_order(
     request: Request,
     response: Response,

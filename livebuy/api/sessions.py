@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from livebuy.api.rate_limit import rate_limited
 from livebuy.errors import UnauthorizedError
 from livebuy.sessions.models import IssuedSession, Session, SessionRequest
 from livebuy.sessions.service import SessionService
@@ -18,9 +19,12 @@ def _sessions(request: Request) -> SessionService:
     return service
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[Depends(rate_limited("sessions"))])
 async def create_session(request: Request, body: SessionRequest | None = None) -> IssuedSession:
-    """A guest session: signed token and display name (chosen or generated)."""
+    """A guest session: signed token, public handle and display name (chosen or generated).
+
+    Limited per client IP (429 ``rate_limited`` with ``Retry-After``).
+    """
     return await _sessions(request).create(body.display_name if body else None)
 
 

@@ -12,7 +12,7 @@ local burst = tonumber(ARGV[1])
 local refill_ms = tonumber(ARGV[2])
 local maxlen = ARGV[3]
 local analytics_ttl_ms = ARGV[4]
-local session_id = ARGV[5]
+local handle = ARGV[5]
 local display_name = ARGV[6]
 local role = ARGV[7]
 local text = ARGV[8]
@@ -55,7 +55,7 @@ if slow_ms > 0 then
   redis.call('SET', slow_wait_key, '1', 'PX', slow_ms)
 end
 local id = redis.call('XADD', messages_key, 'MAXLEN', '~', maxlen, '*',
-  'session_id', session_id, 'name', display_name, 'role', role, 'text', text, 'at', tostring(now))
+  'handle', handle, 'name', display_name, 'role', role, 'text', text, 'at', tostring(now))
 redis.call('HINCRBY', per_minute_key, tostring(now - now % 60000), 1)
 redis.call('PEXPIRE', per_minute_key, analytics_ttl_ms)
 return {'ok', id, tostring(now)}

@@ -13,9 +13,9 @@ MAX_RESTRICTION_MS = 30 * 24 * 3600 * 1000
 
 
 class Author(BaseModel):
-    """Who wrote a message, as every viewer sees it."""
+    """Who wrote a message, as every viewer sees it: the public handle, never the session id."""
 
-    session_id: str
+    handle: str
     display_name: str
     role: Role
 
@@ -39,7 +39,8 @@ class ChatMessage(BaseModel):
         return cls(
             id=entry_id,
             author=Author(
-                session_id=fields["session_id"],
+                # Entries stored before handles existed have none; their authors stay anonymous.
+                handle=fields.get("handle", ""),
                 display_name=fields["name"],
                 role=fields["role"],
             ),
@@ -57,9 +58,9 @@ class _Request(BaseModel):
 
 
 class RestrictionRequest(_Request):
-    """Mute or ban a session for ``duration_ms``."""
+    """Mute or ban the session with this public ``handle`` (from chat frames) for ``duration_ms``."""
 
-    session_id: str = Field(min_length=1, max_length=64)
+    handle: str = Field(min_length=1, max_length=64)
     duration_ms: int = Field(ge=1000, le=MAX_RESTRICTION_MS)
     reason: str | None = Field(None, max_length=200)
 

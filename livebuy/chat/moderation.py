@@ -56,21 +56,21 @@ class ModerationService:
         self,
         show_id: str,
         kind: str,
-        session_id: str,
+        handle: str,
         duration_ms: int,
         by: str,
         reason: str | None,
     ) -> None:
-        """Mute (no chat) or ban (no chat, no reactions) a session in the show for a while."""
+        """Mute (no chat) or ban (no chat, no reactions) the session with ``handle`` for a while."""
         key = keys.chat_mute if kind == "mute" else keys.chat_ban
-        await self._redis.set(key(show_id, session_id), by, px=duration_ms)
-        await self._log(show_id, kind, session_id, by, duration_ms=duration_ms, reason=reason)
+        await self._redis.set(key(show_id, handle), by, px=duration_ms)
+        await self._log(show_id, kind, handle, by, duration_ms=duration_ms, reason=reason)
 
-    async def lift(self, show_id: str, kind: str, session_id: str, by: str) -> None:
+    async def lift(self, show_id: str, kind: str, handle: str, by: str) -> None:
         """End a mute or ban early."""
         key = keys.chat_mute if kind == "mute" else keys.chat_ban
-        await self._redis.delete(key(show_id, session_id))
-        await self._log(show_id, f"un{kind}", session_id, by)
+        await self._redis.delete(key(show_id, handle))
+        await self._log(show_id, f"un{kind}", handle, by)
 
     async def delete_message(self, show_id: str, message_id: str, by: str) -> int:
         """Remove a message from history and tell every viewer (``chat_delete``); returns its seq.
@@ -88,7 +88,7 @@ class ModerationService:
         appended = await self._stream.append(
             show_id, "chat_delete", at, {"id": message_id, "by": by}
         )
-        await self._log(show_id, "delete", message_id, by, author=message.author.session_id)
+        await self._log(show_id, "delete", message_id, by, author=message.author.handle)
         return appended.seq
 
     async def pin(self, show_id: str, message_id: str, by: str) -> int:

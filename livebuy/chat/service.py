@@ -76,8 +76,8 @@ class ChatService:
         result = await self._post(
             keys=[
                 keys.chat_bucket(show_id, session.session_id),
-                keys.chat_mute(show_id, session.session_id),
-                keys.chat_ban(show_id, session.session_id),
+                keys.chat_mute(show_id, session.handle),
+                keys.chat_ban(show_id, session.handle),
                 keys.chat_slow_mode(show_id),
                 keys.chat_slow_last(show_id, session.session_id),
                 keys.chat_messages(show_id),
@@ -88,7 +88,7 @@ class ChatService:
                 settings.chat_refill_ms,
                 settings.chat_history_maxlen,
                 ANALYTICS_TTL_MS,
-                session.session_id,
+                session.handle,
                 session.display_name,
                 session.role,
                 text,
@@ -101,7 +101,7 @@ class ChatService:
         return ChatMessage(
             id=outcome[1],
             author=Author(
-                session_id=session.session_id, display_name=session.display_name, role=session.role
+                handle=session.handle, display_name=session.display_name, role=session.role
             ),
             text=text,
             at=int(outcome[2]),
@@ -124,7 +124,7 @@ class ChatService:
             result = await self._react(
                 keys=[
                     keys.reaction_rate(show_id, session.session_id),
-                    keys.chat_ban(show_id, session.session_id),
+                    keys.chat_ban(show_id, session.handle),
                     keys.reactions_pending(show_id),
                     keys.reactions_totals(show_id),
                     keys.analytics_reactions_per_minute(show_id),

@@ -17,9 +17,11 @@ from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
 from livebuy.gateway.connection import ViewerConnection
+from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.protocol import (
+    CONSOLE,
     ROLES,
     VIEWER,
     AnyClientFrame,
@@ -89,6 +91,8 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     role = websocket.query_params.get("role", VIEWER)
     if role not in ROLES:
         await websocket.close(CloseCode.POLICY, "role must be 'viewer' or 'console'")
+        return
+    if role == CONSOLE and not await authorise_console(websocket, settings):
         return
     try:
         await shows.get(show_id)
@@ -198,7 +202,7 @@ async def _handle_client_frame(
     try:
         if isinstance(frame, AuthFrame):
             session = await channel.authenticate(frame.data.token)
-            reply = {"session_id": session.session_id, "display_name": session.display_name}
+            reply = {"handle": session.handle, "display_name": session.display_name}
             connection.offer(None, _control_frame(connection, "auth_ok", reply))
         elif isinstance(frame, ChatFrame):
             stored = await channel.chat(frame.data.text)

@@ -158,14 +158,14 @@ def chat_bucket(show_id: str, session_id: str) -> str:
     return f"{_show(show_id)}:chat:bucket:{session_id}"
 
 
-def chat_mute(show_id: str, session_id: str) -> str:
-    """Present (with a TTL) while the session is muted in the show."""
-    return f"{_show(show_id)}:chat:mute:{session_id}"
+def chat_mute(show_id: str, handle: str) -> str:
+    """Present (with a TTL) while the session with this public handle is muted in the show."""
+    return f"{_show(show_id)}:chat:mute:{handle}"
 
 
-def chat_ban(show_id: str, session_id: str) -> str:
-    """Present (with a TTL) while the session is banned from the show's chat and reactions."""
-    return f"{_show(show_id)}:chat:ban:{session_id}"
+def chat_ban(show_id: str, handle: str) -> str:
+    """Present (with a TTL) while the session with this handle is banned from chat and reactions."""
+    return f"{_show(show_id)}:chat:ban:{handle}"
 
 
 def chat_slow_mode(show_id: str) -> str:
@@ -270,3 +270,11 @@ def video_segments(show_id: str) -> str:
 def show_timeline(show_id: str) -> str:
     """JSON of the show's timeline segments (rehearsal speed, pause) and their version."""
     return f"{_show(show_id)}:timeline"
+
+
+# --- security: per-client rate limits ---
+
+
+def rate_limit(scope: str, client_ip: str) -> str:
+    """Hash of one client IP's token bucket for one kind of request (tokens, at)."""
+    return f"{PREFIX}:ratelimit:{scope}:{client_ip}"

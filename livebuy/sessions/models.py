@@ -18,9 +18,14 @@ class SessionRequest(BaseModel):
 
 
 class Session(BaseModel):
-    """A viewer session as the services see it."""
+    """A viewer session as the services see it.
+
+    ``session_id`` is private (the token signs it); ``handle`` is the public name of the session in
+    chat and moderation, random and unrelated to the id, so seeing it grants nothing.
+    """
 
     session_id: str
+    handle: str
     display_name: str
     role: Role = "viewer"
     created_at: int

@@ -1,24 +1,32 @@
 """Creates guest sessions and verifies their tokens.
 
 A token is ``<session id>.<HMAC-SHA256 of the id>``: the gateway verifies it without a Redis round
-trip, and Redis still holds the session (display name, role, mutes) for everything else.
+trip, and Redis still holds the session (display name, handle, role) for everything else. A new
+session lives a short while until its first use, then the long lifetime, so sessions created and
+never used cost little.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, UnauthorizedError
 from livebuy.redis import keys
 from livebuy.sessions.models import IssuedSession, Role, Session
+from livebuy.settings import Settings
 
-SESSION_TTL_S = 7 * 24 * 3600
+# Exactly what ``create`` issues; anything else (non-ASCII, oversized, truncated) is refused
+# before it reaches HMAC or Redis.
+_TOKEN = re.compile(r"[0-9a-f]{24}\.[0-9a-f]{32}", re.ASCII)
 _ADJECTIVES = ["Bold", "Chic", "Sunny", "Velvet", "Swift", "Lucky", "Golden", "Indigo", "Coral"]
 _NOUNS = ["Shopper", "Fox", "Heron", "Comet", "Tiger", "Otter", "Lark", "Maple", "Pearl"]
 
@@ -30,18 +38,57 @@ def _clean_name(name: str) -> str:
     return name
 
 
-class SessionService:
-    """Guest sessions in Redis, tokens signed with the server's session secret."""
+class _StoredSession(Session):
+    """The Redis record: ``in_use`` once the session was first used and got the long lifetime."""
 
-    def __init__(self, redis: Redis, secret: str) -> None:
+    in_use: bool = False
+
+
+class SessionService:
+    """Guest sessions in Redis, tokens signed with the server's session secret.
+
+    Args:
+        secret: signs new tokens and verifies them.
+        previous_secrets: verify tokens only (rotation: old tokens stay valid while listed).
+        unused_ttl_s: lifetime of a session nobody has used yet.
+        ttl_s: lifetime from the session's first use.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        secret: str,
+        previous_secrets: Sequence[str] = (),
+        *,
+        unused_ttl_s: int,
+        ttl_s: int,
+    ) -> None:
         self._redis = redis
         self._secret = secret.encode()
+        self._verifiers = [self._secret, *(previous.encode() for previous in previous_secrets)]
+        self._unused_ttl_s = unused_ttl_s
+        self._ttl_s = ttl_s
 
-    def _sign(self, session_id: str) -> str:
-        return hmac.new(self._secret, session_id.encode(), hashlib.sha256).hexdigest()[:32]
+    @classmethod
+    def from_settings(cls, redis: Redis, settings: Settings) -> SessionService:
+        """The service with the configured secrets (current, and previous during a rotation)."""
+        previous = settings.session_secret_previous
+        return cls(
+            redis,
+            settings.session_secret.get_secret_value(),
+            [previous.get_secret_value()] if previous is not None else [],
+            unused_ttl_s=settings.session_unused_ttl_s,
+            ttl_s=settings.session_ttl_s,
+        )
+
+    @staticmethod
+    def _sign(secret: bytes, session_id: str) -> str:
+        return hmac.new(secret, session_id.encode(), hashlib.sha256).hexdigest()[:32]
 
     async def create(self, display_name: str | None, role: Role = "viewer") -> IssuedSession:
         """A new session; a generated display name when none is given.
+
+        Staff sessions (made by the producer) get the long lifetime at once.
 
         Raises:
             InvalidInputError: the name is blank or has control characters.
@@ -50,38 +97,51 @@ class SessionService:
             display_name = (
                 f"{secrets.choice(_ADJECTIVES)}{secrets.choice(_NOUNS)}{secrets.randbelow(1000)}"
             )
-        session = Session(
+        session = _StoredSession(
             session_id=secrets.token_hex(12),
+            handle=secrets.token_hex(6),
             display_name=_clean_name(display_name),
             role=role,
             created_at=now_ms(),
+            in_use=role != "viewer",
         )
-        await self._redis.set(
-            keys.session(session.session_id), session.model_dump_json(), ex=SESSION_TTL_S
-        )
-        return IssuedSession(
-            **session.model_dump(), token=f"{session.session_id}.{self._sign(session.session_id)}"
-        )
+        ttl_s = self._ttl_s if session.in_use else self._unused_ttl_s
+        await self._redis.set(keys.session(session.session_id), session.model_dump_json(), ex=ttl_s)
+        token = f"{session.session_id}.{self._sign(self._secret, session.session_id)}"
+        return IssuedSession(**session.model_dump(exclude={"in_use"}), token=token)
 
     def verify_token(self, token: str) -> str:
-        """The session id a token was issued for.
+        """The session id a token was issued for (signed by the current or a previous secret).
 
         Raises:
             UnauthorizedError: the token is malformed or its signature is wrong.
         """
-        session_id, _, signature = token.partition(".")
-        if not session_id or not hmac.compare_digest(signature, self._sign(session_id)):
+        if not _TOKEN.fullmatch(token):
             raise UnauthorizedError("invalid session token")
-        return session_id
+        session_id, _, signature = token.partition(".")
+        for secret in self._verifiers:
+            if hmac.compare_digest(signature, self._sign(secret, session_id)):
+                return session_id
+        raise UnauthorizedError("invalid session token")
 
     async def authenticate(self, token: str) -> Session:
-        """The session behind a token.
+        """The session behind a token; its first use extends it to the long lifetime.
 
         Raises:
             UnauthorizedError: bad token, or the session expired.
         """
         session_id = self.verify_token(token)
-        raw = await self._redis.get(keys.session(session_id))
+        key = keys.session(session_id)
+        raw = await self._redis.get(key)
         if raw is None:
             raise UnauthorizedError("session expired: create a new one")
-        return Session.model_validate_json(raw)
+        try:
+            stored = _StoredSession.model_validate_json(raw)
+        except ValidationError:
+            # A record from before handles existed: the client starts a new session on 401.
+            raise UnauthorizedError("session expired: create a new one") from None
+        if not stored.in_use:
+            stored.in_use = True
+            # XX: a session that expired meanwhile stays gone.
+            await self._redis.set(key, stored.model_dump_json(), ex=self._ttl_s, xx=True)
+        return Session(**stored.model_dump(exclude={"in_use"}))

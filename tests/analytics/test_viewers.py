@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 from websockets.asyncio.client import connect
 
 from tests.analytics.helpers import SHOW, analytics, analytics_until
-from tests.servers import LiveServer, ProcessServer, receive_json
+from tests.servers import PRODUCER_TOKEN, LiveServer, ProcessServer, receive_json
 
 FAST = {"viewer_report_interval_ms": 100, "viewer_stale_ms": 1500}
 # Far longer than the test waits: a process that drops out under it withdrew its own entry.
@@ -71,6 +72,8 @@ async def test_a_console_watching_the_show_is_not_counted_as_a_viewer(
             server.ws_url(SHOW, role="viewer"),
         ):
             ws = await stack.enter_async_context(connect(url))
+            if "role=console" in url:
+                await ws.send(json.dumps({"type": "auth", "data": {"token": PRODUCER_TOKEN}}))
             assert (await receive_json(ws))["type"] == "snapshot"
         answer = await analytics_until(server, lambda answer: answer["viewers"] == 2)
         assert max(point["value"] for point in answer["viewers_per_minute"]) == 2

@@ -17,7 +17,7 @@ PRODUCER = {"Authorization": f"Bearer {PRODUCER_TOKEN}"}
 
 
 async def new_session(server: LiveServer, name: str | None = None) -> dict[str, Any]:
-    """A guest viewer session (token, session_id, display_name)."""
+    """A guest viewer session (token, session_id, handle, display_name)."""
     async with server.http() as client:
         response = await client.post("/api/sessions", json={"display_name": name} if name else None)
     assert response.status_code == 201, response.text

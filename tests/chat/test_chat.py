@@ -39,7 +39,7 @@ async def test_posted_message_is_acked_and_batched_to_everyone(make_server: Make
     message = ack["data"]
     assert message["text"] == "Love the Caf\u00e9 look!"
     assert message["author"] == {
-        "session_id": alice["session_id"],
+        "handle": alice["handle"],
         "display_name": "Alice",
         "role": "viewer",
     }
@@ -175,12 +175,12 @@ async def test_mute_delete_pin_blocked_words_and_log(make_server: MakeServer) ->
             )
             muted = await client.post(
                 f"/api/shows/{SHOW}/chat/mutes",
-                json={"session_id": troll["session_id"], "duration_ms": 60_000},
+                json={"handle": troll["handle"], "duration_ms": 60_000},
                 headers={**PRODUCER, "X-Moderator": "mia"},
             )
             unauthorised = await client.post(
                 f"/api/shows/{SHOW}/chat/mutes",
-                json={"session_id": troll["session_id"], "duration_ms": 60_000},
+                json={"handle": troll["handle"], "duration_ms": 60_000},
             )
             log = await client.get(f"/api/shows/{SHOW}/chat/moderation-log", headers=PRODUCER)
         pin_frame = await receive_until(ws, "chat_pin")
@@ -225,7 +225,7 @@ async def test_bad_moderation_requests(make_server: MakeServer) -> None:
     async with server.http() as client:
         bad_duration = await client.post(
             f"/api/shows/{SHOW}/chat/bans",
-            json={"session_id": "x", "duration_ms": -5},
+            json={"handle": "x", "duration_ms": -5},
             headers=PRODUCER,
         )
         unknown_show = await client.put(

@@ -39,7 +39,7 @@ def test_mask_blocked_whole_words_any_case() -> None:
 
 
 def _message(index: int, role: Role = "viewer") -> ChatMessage:
-    author = Author(session_id=f"s{index}", display_name="n", role=role)
+    author = Author(handle=f"s{index}", display_name="n", role=role)
     return ChatMessage(id=f"1-{index}", author=author, text=f"t{index}", at=index)
 
 

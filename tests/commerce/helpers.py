@@ -47,7 +47,7 @@ async def many_sessions(server: LiveServer, redis: Redis, count: int) -> list[st
     Thousands of ``POST /api/sessions`` would only measure the HTTP client; the buys that follow
     still go through HTTP and the server still verifies every token.
     """
-    service = SessionService(redis, server.settings.session_secret.get_secret_value())
+    service = SessionService.from_settings(redis, server.settings)
     return [(await service.create(None)).token for _ in range(count)]
 
 

@@ -16,10 +16,11 @@ HUGE = "x" * 2_000_000
 
 
 async def _snapshot(redis: Redis) -> dict[str, Any]:
-    """Everything commerce could have changed (sessions and shows aside)."""
+    """Everything commerce could have changed (sessions, shows and rate-limit counters aside)."""
     state: dict[str, Any] = {}
+    skipped = (keys.session(""), "lb:{show:", keys.rate_limit("orders", ""))
     async for key in redis.scan_iter(match="lb:*"):
-        if key.startswith((keys.session(""), "lb:{show:")):
+        if key.startswith(skipped):
             continue
         kind = await redis.type(key)
         if kind == "hash":

@@ -16,9 +16,6 @@ from tests.commerce.helpers import SHOW, SKU, assert_invariant, auth, many_sessi
 from tests.servers import TIMEOUT_S, LiveServer
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
-# A separate server process passes its settings through the environment, where a secret reads
-# as its mask; using the mask itself as the secret keeps test and server agreeing either way.
-MASKED_SECRET = "**********"
 # Below redis-py 8's default pool of 100 connections per server process (see docs/commerce.md).
 CONCURRENCY = 80
 
@@ -57,7 +54,7 @@ async def _deal_orders(redis: Redis, deal_id: str) -> list[dict[str, str]]:
 
 async def test_2000_buyers_for_100_deal_units(make_server: MakeServer, redis: Redis) -> None:
     """2,000 concurrent one-tap buys of a 100-unit deal: exactly 100 orders, the rest out_of_stock."""
-    server = await make_server(process=True, push_stock=False, session_secret=MASKED_SECRET)
+    server = await make_server(process=True, push_stock=False)
     tokens = await many_sessions(server, redis, 2000)
     await start_deal(server, "storm", units=100, limit=1)
     before = await assert_invariant(redis, SKU)
@@ -78,7 +75,7 @@ async def test_duplicated_keys_and_per_customer_limits(
     make_server: MakeServer, redis: Redis
 ) -> None:
     """Every request sent twice with its key: no duplicate orders, at most 2 per customer."""
-    server = await make_server(process=True, push_stock=False, session_secret=MASKED_SECRET)
+    server = await make_server(process=True, push_stock=False)
     tokens = await many_sessions(server, redis, 100)
     await start_deal(server, "dupes", units=100, limit=2)
     body = {"sku": SKU, "show_id": SHOW, "deal_id": "dupes"}

@@ -11,7 +11,6 @@ from redis.asyncio import Redis
 
 from livebuy.redis import keys
 from tests.commerce.helpers import SKU, assert_invariant, buy, many_sessions
-from tests.commerce.test_contention import MASKED_SECRET
 from tests.servers import TIMEOUT_S, LiveServer
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
@@ -23,7 +22,6 @@ async def test_two_sweepers_expire_each_order_once(make_server: MakeServer, redi
     options = {
         "process": True,
         "push_stock": False,
-        "session_secret": MASKED_SECRET,
         "reservation_hold_ms": 1000,
         "sweeper_interval_ms": 10,
     }

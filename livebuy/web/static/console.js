@@ -124,8 +124,19 @@
       params: { role: "console" },
       resume: () => ({ since: state.lastSeq, epoch: state.epoch }),
       onFrame,
-      onOpen: () => setConnection("live", "on air"),
-      onClose: () => setConnection("", "reconnecting…"),
+      // The producer token goes in the first frame, never the URL (URLs end up in logs).
+      onOpen: (socket) => {
+        socket.send(JSON.stringify({ type: "auth", data: { token: state.token } }));
+        setConnection("live", "on air");
+      },
+      onClose: (event) => {
+        if (event.code === 1008 || event.code === 4401) {
+          signOut("The token was refused.");
+          return false;
+        }
+        setConnection("", "reconnecting…");
+        return true;
+      },
     });
     link.connect();
   }
@@ -374,7 +385,7 @@
   function addModMessage(message) {
     const list = $("mod-chat");
     if (list.querySelector(`[data-message-id="${CSS.escape(message.id)}"]`)) return;
-    const item = el("li", { "data-message-id": message.id, "data-session-id": message.author.session_id });
+    const item = el("li", { "data-message-id": message.id, "data-handle": message.author.handle });
     item.append(
       el("span", { class: "who" }, message.author.display_name),
       el("span", { class: "text" }, message.text),
@@ -396,12 +407,12 @@
     const item = button?.closest("li");
     if (!item) return;
     const messageId = item.dataset.messageId;
-    const sessionId = item.dataset.sessionId;
+    const handle = item.dataset.handle;
     const action = button.dataset.action;
     if (action === "delete") await moderate("DELETE", `messages/${encodeURIComponent(messageId)}`, undefined, "delete");
     if (action === "pin") await moderate("PUT", "pin", { message_id: messageId }, "pin message");
-    if (action === "mute") await moderate("POST", "mutes", { session_id: sessionId, duration_ms: 300_000 }, "mute");
-    if (action === "ban") await moderate("POST", "bans", { session_id: sessionId, duration_ms: 3_600_000 }, "ban");
+    if (action === "mute") await moderate("POST", "mutes", { handle, duration_ms: 300_000 }, "mute");
+    if (action === "ban") await moderate("POST", "bans", { handle, duration_ms: 3_600_000 }, "ban");
   }
 
   async function loadBlockedWords() {
