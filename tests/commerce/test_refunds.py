@@ -175,6 +175,10 @@ async def test_demo_gateway_is_idempotent_per_key(redis: Redis) -> None:
     )
     assert first == second and first.outcome == "approved"
     assert await gateway.lookup("order:x") == first.payment_id
+    declined = PaymentRequest(
+        card_number="4000000000000002", expiry_month=1, expiry_year=2030, cvc="123"
+    )
+    assert await gateway.charge(amount, declined, "order:x") == first  # the first result
     refund_a, refund_b = await asyncio.gather(
         gateway.refund(first.payment_id, amount, "refund:x"),
         gateway.refund(first.payment_id, amount, "refund:x"),
