@@ -183,6 +183,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or network: {proxy!r}") from None
         return proxies
 
+    # --- payments outbox ---
+    payments_worker: bool = Field(
+        True, description="run the refund and charge-reconciliation worker (lease-elected)"
+    )
+    payments_lease_ms: int = Field(
+        5000, ge=300, description="lease held by the one process running the payments worker"
+    )
+    payments_tick_ms: int = Field(
+        250, ge=10, description="how often the elected payments worker looks for due work"
+    )
+    refund_retry_base_ms: int = Field(
+        1000, ge=10, description="a due refund is first retried after this; the wait then doubles"
+    )
+    refund_retry_max_ms: int = Field(
+        300_000, ge=10, description="cap of the wait between two attempts of one refund"
+    )
+    reconcile_grace_ms: int = Field(
+        2000,
+        ge=0,
+        description="a charge attempt is reconciled this long after its payment lock ran out",
+    )
+    fault_points: list[str] = Field(
+        default_factory=list,
+        description="TEST ONLY: named points where the process exits at once, as kill -9 would",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

@@ -83,7 +83,7 @@ async def pay_order(
 
 @router.post("/{order_id}/cancel")
 async def cancel_order(request: Request, session: SessionDep, order_id: str) -> Order:
-    """Cancel: units go back to stock; a paid order is refunded."""
+    """Cancel: units go back to stock; a paid order's refund is due (``pending`` until made)."""
     return await _commerce(request).orders.cancel(session.session_id, order_id)
 
 

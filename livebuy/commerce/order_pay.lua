@@ -1,23 +1,42 @@
--- The three steps of paying an order, each atomic: 'begin' takes the payment lock (the order is
--- then neither expired nor cancelled while the gateway is charging), 'commit' turns the reserved
--- units into sold ones, 'fail' releases the lock and keeps the reservation until it expires.
+-- The steps of paying an order, each atomic: 'begin' takes the payment lock (the order is then
+-- neither expired nor cancelled while the gateway is charging) and records the charge attempt,
+-- 'commit' turns the reserved units into sold ones, 'fail' releases the lock and keeps the
+-- reservation until it expires. 'reconcile' settles an attempt whose request vanished (a crash),
+-- given what the gateway says it charged. A charge that can no longer be sold (the order expired
+-- or was cancelled meanwhile) becomes a refund due, in the same step.
 local order_key = KEYS[1]
 local expiries_key = KEYS[2]
 local stream_key = KEYS[3]
 local dirty_key = KEYS[4]
 local sales_key = KEYS[5]
+local attempts_key = KEYS[6]
+local refunds_due_key = KEYS[7]
 local action = ARGV[1]
 local now = tonumber(ARGV[2])
 local token = ARGV[3]
 local lock_ms = tonumber(ARGV[4])
 local payment_id = ARGV[5]
 local stream_maxlen = ARGV[6]
+local extra = ARGV[7]
 
 local order = redis.call('HMGET', order_key, 'status', 'expires_at', 'lock_token', 'lock_until',
-  'lines', 'customer')
+  'lines', 'customer', 'id', 'refund_status')
 local status = order[1]
 if not status then
   return {'error', 'unknown_order'}
+end
+local order_id = order[7]
+local locked = order[3] and order[3] ~= '' and tonumber(order[4]) > now
+
+-- The charge was made but the order was released meanwhile: the money goes back, through the
+-- refund outbox (retried until the gateway confirms), never sold.
+local function refund_due(first_attempt_at)
+  if not order[8] or order[8] == '' then
+    redis.call('HSET', order_key, 'payment_id', payment_id, 'refund_status', 'pending',
+      'refund_attempts', 0, 'updated_at', now)
+    redis.call('ZADD', refunds_due_key, first_attempt_at, order_id)
+  end
+  redis.call('ZREM', attempts_key, order_id)
 end
 
 if action == 'begin' then
@@ -27,29 +46,66 @@ if action == 'begin' then
   if now >= tonumber(order[2]) then
     return {'error', 'expired'}
   end
-  if order[3] and order[3] ~= '' and tonumber(order[4]) > now then
+  if locked then
     return {'error', 'payment_in_progress'}
   end
-  redis.call('HSET', order_key, 'lock_token', token, 'lock_until', now + lock_ms)
+  redis.call('HSET', order_key, 'lock_token', token, 'lock_until', now + lock_ms,
+    'charge_key', 'order:' .. order_id, 'charge_started_at', now)
+  redis.call('ZADD', attempts_key, now, order_id)
   return {'ok', status}
 end
 
--- Only the request holding the lock may finish, and only while the order still waits: a lock
--- that ran out may have let the sweeper expire the order and release its units.
-if order[3] ~= token or status ~= 'pending_payment' then
-  return {'error', 'lock_lost'}
+if action == 'reconcile' then
+  -- Someone is paying right now (a newer attempt): it finishes, or is reconciled in its turn.
+  if status == 'pending_payment' and locked then
+    return {'noop', 'payment_in_progress'}
+  end
+  if payment_id == '' then
+    redis.call('ZREM', attempts_key, order_id)
+    return {'ok', 'no_charge'}
+  end
+  if status == 'paid' then
+    redis.call('ZREM', attempts_key, order_id)
+    return {'ok', 'paid'}
+  end
+  if status ~= 'pending_payment' then
+    refund_due(tonumber(extra))
+    return {'ok', 'refund_due'}
+  end
+  -- Still pending with its units reserved: the customer paid, so the order is sold (below).
+else
+  -- Only the request holding the lock may finish, and only while the order still waits: a lock
+  -- that ran out may have let the sweeper expire the order and release its units.
+  if order[3] ~= token or status ~= 'pending_payment' then
+    if action == 'commit' then
+      -- The same idempotency key made the same charge: whoever committed it sold this order.
+      if status == 'paid' then
+        return {'ok', 'paid'}
+      end
+      if status ~= 'pending_payment' then
+        refund_due(tonumber(extra))
+        return {'error', 'refund_due', status}
+      end
+    end
+    return {'error', 'lock_lost'}
+  end
+
+  if action == 'fail' then
+    redis.call('HSET', order_key, 'lock_token', '', 'lock_until', 0, 'last_payment_error',
+      payment_id, 'updated_at', now)
+    -- A timeout may have charged after all: the attempt stays for reconciliation to ask.
+    if extra ~= '1' then
+      redis.call('ZREM', attempts_key, order_id)
+    end
+    return {'ok', status}
+  end
 end
 
-if action == 'fail' then
-  redis.call('HSET', order_key, 'lock_token', '', 'lock_until', 0, 'last_payment_error', payment_id,
-    'updated_at', now)
-  return {'ok', status}
-end
-
--- commit: the lock kept the sweeper and cancels away, so the order is still pending.
+-- commit (or reconcile of a pending order): the lock kept the sweeper and cancels away, so the
+-- order is still pending and its units reserved.
 local lines = cjson.decode(order[5])
 for index, line in ipairs(lines) do
-  local inventory_key = KEYS[5 + index]
+  local inventory_key = KEYS[7 + index]
   redis.call('HINCRBY', inventory_key, 'reserved', -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'sold', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
@@ -91,8 +147,9 @@ if sales_key ~= '' then
 end
 redis.call('HSET', order_key, 'status', 'paid', 'payment_id', payment_id, 'paid_at', now,
   'updated_at', now, 'lock_token', '', 'lock_until', 0)
-redis.call('ZREM', expiries_key, redis.call('HGET', order_key, 'id'))
+redis.call('ZREM', expiries_key, order_id)
+redis.call('ZREM', attempts_key, order_id)
 redis.call('XADD', stream_key, 'MAXLEN', '~', stream_maxlen, '*',
-  'order_id', redis.call('HGET', order_key, 'id'), 'status', 'paid', 'customer', order[6],
+  'order_id', order_id, 'status', 'paid', 'customer', order[6],
   'at', now)
 return {'ok', 'paid'}

@@ -1,5 +1,5 @@
 -- Release an order's units in one atomic step: a cancel (reserved or sold units go back to
--- available; a paid order is marked for refund) or the expiry of an unpaid reservation. Any
+-- available; a paid order's refund becomes due) or the expiry of an unpaid reservation. Any
 -- number of sweepers may race on the same order: the status check makes the second a no-op.
 local order_key = KEYS[1]
 local expiries_key = KEYS[2]
@@ -9,9 +9,11 @@ local deal_key = KEYS[5]
 local coupon_key = KEYS[6]
 local coupon_uses_key = KEYS[7]
 local sales_key = KEYS[8]
+local refunds_due_key = KEYS[9]
 local reason = ARGV[1]
 local now = tonumber(ARGV[2])
 local stream_maxlen = ARGV[3]
+local refund_first_at = ARGV[4]
 
 local order = redis.call('HMGET', order_key, 'id', 'status', 'expires_at', 'lock_token',
   'lock_until', 'lines', 'customer', 'deal_units', 'coupon', 'counted_sales')
@@ -42,7 +44,7 @@ end
 local from_field = 'reserved'
 if status == 'paid' then from_field = 'sold' end
 for index, line in ipairs(cjson.decode(order[6])) do
-  local inventory_key = KEYS[8 + index]
+  local inventory_key = KEYS[9 + index]
   redis.call('HINCRBY', inventory_key, from_field, -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'available', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
@@ -72,8 +74,11 @@ local new_status = 'cancelled'
 if reason == 'expire' then new_status = 'expired' end
 redis.call('HSET', order_key, 'status', new_status, 'updated_at', now, 'closed_at', now,
   'lock_token', '', 'lock_until', 0)
+-- The refund is owed from this very step on (the outbox): whatever happens to the request now,
+-- the payments worker retries it from the due set until the gateway confirms it.
 if status == 'paid' then
-  redis.call('HSET', order_key, 'refund_status', 'pending')
+  redis.call('HSET', order_key, 'refund_status', 'pending', 'refund_attempts', 0)
+  redis.call('ZADD', refunds_due_key, refund_first_at, order_id)
 end
 redis.call('ZREM', expiries_key, order_id)
 redis.call('XADD', stream_key, 'MAXLEN', '~', stream_maxlen, '*',

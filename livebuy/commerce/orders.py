@@ -16,6 +16,8 @@ from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.commerce.models import Order, OrderLine, OrderList, OrderRequest, PaymentRequest
+from livebuy.commerce.order_keys import pay_keys, release_keys
+from livebuy.commerce.outbox import ORDERS_STREAM_MAXLEN, PaymentOutbox, charge_key
 from livebuy.commerce.payment import PaymentGateway
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.errors import (
@@ -33,10 +35,10 @@ from livebuy.errors import (
     PaymentTimeoutError,
     ShowNotFoundError,
 )
+from livebuy.faults import Faults
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
 
-ORDERS_STREAM_MAXLEN = 100_000
 LIST_LIMIT = 50
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _LINE_ERRORS: dict[str, type[OrderLineError]] = {
@@ -93,16 +95,6 @@ def _order(fields: dict[str, str]) -> Order:
     )
 
 
-def _line_keys(fields: dict[str, str]) -> list[str]:
-    return [keys.inventory(line["sku"]) for line in orjson.loads(fields["lines"])]
-
-
-def _sales_key(fields: dict[str, str]) -> str:
-    """The show's sales counters that paying (or cancelling) the order moves, if it has a show."""
-    show_id = fields.get("show_id", "")
-    return keys.analytics_sales(show_id) if show_id else ""
-
-
 class OrderService:
     """Creates and moves orders through pending_payment → paid / cancelled / expired."""
 
@@ -113,12 +105,16 @@ class OrderService:
         deals: DealBook,
         gateway: PaymentGateway,
         policy: OrderPolicy,
+        outbox: PaymentOutbox,
+        faults: Faults,
     ) -> None:
         self._redis = redis
         self._skus = skus
         self._deals = deals
         self._gateway = gateway
         self.policy = policy
+        self.outbox = outbox
+        self._faults = faults
         self._create = register(redis, "livebuy.commerce", "order_create")
         self._pay = register(redis, "livebuy.commerce", "order_pay")
         self._release = register(redis, "livebuy.commerce", "order_release")
@@ -249,94 +245,121 @@ class OrderService:
     async def pay(self, customer: str, order_id: str, card: PaymentRequest) -> Order:
         """Charge the order's total and commit its units as sold.
 
+        The charge attempt is recorded with the payment lock, so a crash anywhere after ``begin``
+        is settled later by reconciliation (see docs/commerce.md).
+
         Raises:
             OrderNotFoundError: no such order of this customer.
-            OrderStateError: the order is not awaiting payment (paid, cancelled, expired) or
-                is being paid by another request.
+            OrderStateError: the order is not awaiting payment (paid, cancelled, expired), is
+                being paid by another request, or was released while the gateway charged (the
+                charge is then refunded).
             PaymentDeclinedError, PaymentTimeoutError: the gateway said no or did not answer;
                 the reservation stays until it expires.
         """
         fields = await self._fields(customer, order_id)
-        stock_keys = [
-            keys.order(order_id),
-            keys.order_expiries(),
-            keys.orders_stream(),
-            keys.stock_dirty(),
-            _sales_key(fields),
-        ]
         token = secrets.token_hex(8)
         began = await self._pay(
-            keys=stock_keys,
-            args=["begin", now_ms(), token, self.policy.payment_lock_ms, "", ORDERS_STREAM_MAXLEN],
+            keys=pay_keys(fields, with_lines=False),
+            args=[
+                "begin",
+                now_ms(),
+                token,
+                self.policy.payment_lock_ms,
+                "",
+                ORDERS_STREAM_MAXLEN,
+                "",
+            ],
         )
         if began[0] == "error":
             raise OrderStateError(
                 f"order {order_id} cannot be paid: {began[1]}", order_id=order_id, reason=began[1]
             )
+        self._faults.hit("pay:after_begin")
         total = Money(amount=int(fields["total"]), currency=fields["currency"])
-        charge = await self._gateway.charge(total, card, idempotency_key=f"order:{order_id}")
+        charge = await self._gateway.charge(total, card, idempotency_key=charge_key(order_id))
+        self._faults.hit("pay:after_charge")
         if charge.outcome != "approved":
+            # A timeout may still have charged: the attempt then stays for reconciliation.
+            keep_attempt = "1" if charge.outcome == "timeout" else "0"
             await self._pay(
-                keys=stock_keys,
-                args=["fail", now_ms(), token, 0, charge.reason, ORDERS_STREAM_MAXLEN],
+                keys=pay_keys(fields, with_lines=False),
+                args=[
+                    "fail",
+                    now_ms(),
+                    token,
+                    0,
+                    charge.reason,
+                    ORDERS_STREAM_MAXLEN,
+                    keep_attempt,
+                ],
             )
             if charge.outcome == "timeout":
                 raise PaymentTimeoutError(charge.reason, order_id=order_id)
             raise PaymentDeclinedError(
                 f"payment declined: {charge.reason}", order_id=order_id, reason=charge.reason
             )
+        now = now_ms()
         committed = await self._pay(
-            keys=[*stock_keys, *_line_keys(fields)],
-            args=["commit", now_ms(), token, 0, charge.payment_id, ORDERS_STREAM_MAXLEN],
+            keys=pay_keys(fields, with_lines=True),
+            args=[
+                "commit",
+                now,
+                token,
+                0,
+                charge.payment_id,
+                ORDERS_STREAM_MAXLEN,
+                self.outbox.first_attempt_at(now),
+            ],
         )
         if committed[0] == "error":
-            # The lock ran out while the gateway was charging and the order expired: give the
-            # money back rather than sell units that were already released.
-            await self._gateway.refund(charge.payment_id, total)
+            if committed[1] == "refund_due":
+                # The lock ran out while the gateway was charging and the order was released:
+                # the money goes back (the outbox retries if this one attempt fails).
+                await self.outbox.refund(order_id)
+                raise OrderStateError(
+                    f"order {order_id} was {committed[2]} while it was being paid; "
+                    "the charge is refunded",
+                    order_id=order_id,
+                    reason=committed[2],
+                )
             raise OrderStateError(
-                f"order {order_id} expired while it was being paid; the charge was refunded",
+                f"order {order_id} is being paid by another request",
                 order_id=order_id,
-                reason="expired",
+                reason="payment_in_progress",
             )
+        self._faults.hit("pay:after_commit")
         metrics.ORDER_TRANSITIONS.labels("paid").inc()
         return await self.get(customer, order_id)
 
     async def cancel(self, customer: str, order_id: str) -> Order:
         """Cancel the order: its units return to stock, and a paid order is refunded.
 
+        The refund is due from the cancelling step on; it is tried once here, and retried by the
+        payments worker until the gateway confirms it, so the answer may say
+        ``refund_status: pending``.
+
         Raises:
             OrderNotFoundError: no such order of this customer.
             OrderStateError: already cancelled or expired, or being paid right now.
         """
         fields = await self._fields(customer, order_id)
-        result = await self._run_release(fields, "cancel")
+        now = now_ms()
+        result = await self._run_release(fields, "cancel", now)
         if result[0] == "error":
+            reason = str(result[1])
+            message = f"order {order_id} cannot be cancelled: {reason}"
+            if reason in ("cancelled", "expired"):
+                message = f"order {order_id} is already {reason}"
             raise OrderStateError(
-                f"order {order_id} cannot be cancelled: {result[1]}",
+                message,
                 order_id=order_id,
-                reason=result[1],
+                reason=reason,
+                refund_status=fields.get("refund_status") or None,
             )
         metrics.ORDER_TRANSITIONS.labels("cancelled").inc()
         if result[1] == "paid":
-            total = Money(amount=int(fields["total"]), currency=fields["currency"])
-            refund_id = await self._gateway.refund(fields["payment_id"], total)
-            async with self._redis.pipeline(transaction=True) as pipe:
-                await pipe.hset(
-                    keys.order(order_id),
-                    mapping={"refund_status": "refunded", "refund_id": refund_id},
-                )
-                await pipe.xadd(
-                    keys.orders_stream(),
-                    {
-                        "order_id": order_id,
-                        "status": "refunded",
-                        "customer": customer,
-                        "at": now_ms(),
-                    },
-                    maxlen=ORDERS_STREAM_MAXLEN,
-                    approximate=True,
-                )
-                await pipe.execute()
+            self._faults.hit("cancel:after_release")
+            await self.outbox.refund(order_id)
         return await self.get(customer, order_id)
 
     async def expire(self, order_id: str, now: int) -> bool:
@@ -353,23 +376,10 @@ class OrderService:
         ids = await self._redis.zrangebyscore(keys.order_expiries(), 0, now, start=0, num=limit)
         return [str(order_id) for order_id in ids]
 
-    async def _run_release(
-        self, fields: dict[str, str], reason: str, now: int | None = None
-    ) -> Any:
-        coupon = fields.get("coupon", "")
+    async def _run_release(self, fields: dict[str, str], reason: str, now: int) -> Any:
         return await self._release(
-            keys=[
-                keys.order(fields["id"]),
-                keys.order_expiries(),
-                keys.orders_stream(),
-                keys.stock_dirty(),
-                fields.get("deal_key", ""),
-                keys.coupon(coupon) if coupon else "",
-                keys.coupon_uses(coupon) if coupon else "",
-                _sales_key(fields),
-                *_line_keys(fields),
-            ],
-            args=[reason, now_ms() if now is None else now, ORDERS_STREAM_MAXLEN],
+            keys=release_keys(fields),
+            args=[reason, now, ORDERS_STREAM_MAXLEN, self.outbox.first_attempt_at(now)],
         )
 
     async def _fields(self, customer: str, order_id: str) -> dict[str, str]:

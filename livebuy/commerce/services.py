@@ -14,10 +14,13 @@ from livebuy.commerce.deals import DealBook
 from livebuy.commerce.favorites import FavoriteService
 from livebuy.commerce.inventory import InventoryService
 from livebuy.commerce.orders import OrderPolicy, OrderService
+from livebuy.commerce.outbox import OutboxPolicy, PaymentOutbox
 from livebuy.commerce.payment import DemoGateway, PaymentGateway
+from livebuy.commerce.payments_worker import PaymentsWorker
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.commerce.stock_push import StockPusher
 from livebuy.commerce.sweeper import run_sweeper
+from livebuy.faults import Faults
 from livebuy.settings import Settings
 from livebuy.shows.stream import ShowStream
 
@@ -33,6 +36,7 @@ class Commerce:
     coupons: CouponService
     orders: OrderService
     pusher: StockPusher
+    payments_worker: PaymentsWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -43,8 +47,12 @@ class Commerce:
         stream: ShowStream,
         settings: Settings,
         gateway: PaymentGateway | None = None,
+        faults: Faults | None = None,
     ) -> Commerce:
-        """Every commerce service; the demo payment gateway unless another is given."""
+        """Every commerce service; the demo payment gateway unless another is given.
+
+        ``faults`` defaults to the (test-only) ``fault_points`` of the settings: none.
+        """
         skus = SkuDirectory(catalog)
         deals = DealBook(redis)
         inventory = InventoryService(redis, skus)
@@ -54,13 +62,26 @@ class Commerce:
             idempotency_ttl_ms=settings.idempotency_ttl_ms,
             max_line_quantity=settings.max_line_quantity,
         )
+        gateway = gateway or DemoGateway(redis)
+        faults = faults or Faults(settings.fault_points)
+        outbox = PaymentOutbox(
+            redis,
+            gateway,
+            OutboxPolicy(
+                payment_lock_ms=settings.payment_lock_ms,
+                reconcile_grace_ms=settings.reconcile_grace_ms,
+                retry_base_ms=settings.refund_retry_base_ms,
+                retry_max_ms=settings.refund_retry_max_ms,
+            ),
+            faults,
+        )
         return cls(
             settings=settings,
             favorites=FavoriteService(redis, catalog),
             cart=CartService(redis, skus, deals, inventory, settings.max_line_quantity),
             inventory=inventory,
             coupons=CouponService(redis),
-            orders=OrderService(redis, skus, deals, gateway or DemoGateway(), policy),
+            orders=OrderService(redis, skus, deals, gateway, policy, outbox, faults),
             pusher=StockPusher(
                 redis,
                 catalog,
@@ -68,10 +89,16 @@ class Commerce:
                 settings.stock_push_interval_ms,
                 lease_ms=settings.player_lease_ms,
             ),
+            payments_worker=PaymentsWorker(
+                redis,
+                outbox,
+                tick_ms=settings.payments_tick_ms,
+                lease_ms=settings.payments_lease_ms,
+            ),
         )
 
     def start(self) -> None:
-        """Start the reservation sweeper and (if enabled) the stock pusher."""
+        """Start the reservation sweeper and (if enabled) the stock pusher and payments worker."""
         self._tasks.append(
             asyncio.create_task(
                 run_sweeper(self.orders, self.settings.sweeper_interval_ms), name="sweeper"
@@ -79,6 +106,10 @@ class Commerce:
         )
         if self.settings.push_stock:
             self._tasks.append(asyncio.create_task(self.pusher.run(), name="stock-pusher"))
+        if self.settings.payments_worker:
+            self._tasks.append(
+                asyncio.create_task(self.payments_worker.run(), name="payments-worker")
+            )
 
     async def stop(self) -> None:
         """Stop the background tasks."""

@@ -47,8 +47,8 @@ class EmbeddedRedis:
         """``redis://`` URL of the running server."""
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout_s: float = 10.0) -> None:
-        """Start the server and wait until it answers ``PING``.
+    def start(self, timeout_s: float = 10.0, *, port: int | None = None) -> None:
+        """Start the server (on ``port``, or a free one) and wait until it answers ``PING``.
 
         Raises:
             RedisServerMissingError: redis-server is not installed.
@@ -58,7 +58,7 @@ class EmbeddedRedis:
         if binary is None:
             raise RedisServerMissingError(INSTALL_HINT)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         self._process = subprocess.Popen(
             [
                 binary,
@@ -104,6 +104,13 @@ class EmbeddedRedis:
         if process is not None:
             # SIGTERM is redis-server's graceful shutdown: it fsyncs the AOF before exiting.
             terminate(process, timeout_s=10)
+
+    def kill(self) -> None:
+        """End the server with SIGKILL, as a crash would (fault tests): only fsynced data stays."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
 
     def __enter__(self) -> EmbeddedRedis:
         self.start()

@@ -278,3 +278,46 @@ def show_timeline(show_id: str) -> str:
 def rate_limit(scope: str, client_ip: str) -> str:
     """Hash of one client IP's token bucket for one kind of request (tokens, at)."""
     return f"{PREFIX}:ratelimit:{scope}:{client_ip}"
+
+
+# --- payments outbox (issue 10 item 3): refunds due, charge attempts, the demo gateway's ledger ---
+
+
+def refunds_due() -> str:
+    """Sorted set of order ids whose refund is owed, scored by the next attempt's time (ms)."""
+    return f"{PREFIX}:orders:refunds_due"
+
+
+def charge_attempts() -> str:
+    """Sorted set of order ids being charged, scored by when the charge began (ms)."""
+    return f"{PREFIX}:orders:charge_attempts"
+
+
+def payments_worker_lease() -> str:
+    """Lease naming the process that retries refunds and reconciles charge attempts."""
+    return f"{PREFIX}:orders:payments_worker"
+
+
+def _demo_gateway() -> str:
+    # One hash tag: the demo provider's ledger is one slot, so its scripts run on a cluster.
+    return f"{PREFIX}:{{demo-gateway}}"
+
+
+def demo_gateway_charge(idempotency_key: str) -> str:
+    """The payment id a demo charge with this idempotency key made (present once charged)."""
+    return f"{_demo_gateway()}:charge:{idempotency_key}"
+
+
+def demo_gateway_payment(payment_id: str) -> str:
+    """Hash of one demo payment: amount, currency, idempotency key, refund id, failures left."""
+    return f"{_demo_gateway()}:payment:{payment_id}"
+
+
+def demo_gateway_refund(idempotency_key: str) -> str:
+    """Hash of the demo refund made with this idempotency key: refund id, payment id."""
+    return f"{_demo_gateway()}:refund:{idempotency_key}"
+
+
+def demo_gateway_log() -> str:
+    """List of every demo charge and refund that moved money (audit trail the tests count)."""
+    return f"{_demo_gateway()}:log"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections import Counter
 from typing import Any, cast
 
 import httpx
@@ -10,7 +12,7 @@ from redis.asyncio import Redis
 
 from livebuy.redis import keys
 from livebuy.sessions.service import SessionService
-from tests.servers import LiveServer
+from tests.servers import TIMEOUT_S, LiveServer
 
 SHOW = "spring-runway"
 SKU = "STW-CRT-WHT-40"  # 220 units in the demo catalog
@@ -18,6 +20,8 @@ PRODUCT = "stridewell-court-low"
 CARD_OK = "4242424242424242"
 CARD_DECLINE = "4000000000000002"
 CARD_TIMEOUT = "4000000000000119"
+CARD_REFUND_FAILS = "4000000000005126"  # approved; its first 3 refunds fail
+CARD_CHARGED_TIMEOUT = "4000000000000259"  # charged, but the answer is lost
 
 
 def card(number: str = CARD_OK) -> dict[str, Any]:
@@ -96,3 +100,62 @@ async def assert_invariant(redis: Redis, sku: str) -> dict[str, int]:
 async def buy(client: httpx.AsyncClient, token: str, key: str, **body: Any) -> httpx.Response:
     """``POST /api/orders`` as a viewer."""
     return await client.post("/api/orders", json=body, headers=auth(token, key))
+
+
+async def gateway_log(redis: Redis) -> list[dict[str, Any]]:
+    """Every charge and refund the demo gateway made (its ledger, oldest first)."""
+    return [json.loads(entry) for entry in await redis.lrange(keys.demo_gateway_log(), 0, -1)]
+
+
+async def money_moves(redis: Redis) -> tuple[Counter[str], Counter[str]]:
+    """Charges per idempotency key and refunds per payment id, from the gateway's ledger."""
+    log = await gateway_log(redis)
+    charges = Counter(entry["idempotency_key"] for entry in log if entry["kind"] == "charge")
+    refunds = Counter(entry["payment_id"] for entry in log if entry["kind"] == "refund")
+    return charges, refunds
+
+
+async def wait_until_settled(redis: Redis) -> None:
+    """Wait until no refund is due and no charge attempt is open (the payments worker is done)."""
+    async with asyncio.timeout(TIMEOUT_S * 3):
+        while True:
+            if not await redis.zcard(keys.refunds_due()):
+                if not await redis.zcard(keys.charge_attempts()):
+                    return
+            await asyncio.sleep(0.05)
+
+
+async def assert_payments_consistent(redis: Redis) -> dict[str, int]:
+    """Every order agrees with the gateway's ledger; returns the orders per outcome.
+
+    Paid ⇔ charged once and not refunded; released (cancelled or expired) after a charge ⇔
+    refunded exactly once with the order's refund id; no charge without an order; no refund
+    twice. Call once the payments worker has settled (``wait_until_settled``).
+    """
+    log = await gateway_log(redis)
+    charges, refunds = await money_moves(redis)
+    payment_of = {e["idempotency_key"]: e["payment_id"] for e in log if e["kind"] == "charge"}
+    refund_of = {e["payment_id"]: e["refund_id"] for e in log if e["kind"] == "refund"}
+    assert all(count == 1 for count in charges.values()), charges
+    assert all(count == 1 for count in refunds.values()), refunds
+    outcomes: Counter[str] = Counter()
+    seen: set[str] = set()
+    async for key in redis.scan_iter(match=keys.order("*")):
+        order = cast(dict[str, str], await redis.hgetall(key))
+        charge = f"order:{order['id']}"
+        seen.add(charge)
+        payment = payment_of.get(charge)
+        if order["status"] == "paid":
+            assert payment is not None and order["payment_id"] == payment, (order, payment)
+            assert payment not in refund_of, order
+            outcomes["paid"] += 1
+        elif payment is not None:
+            assert order["status"] in ("cancelled", "expired"), order
+            assert order.get("refund_status") == "refunded", order
+            assert order["payment_id"] == payment and order["refund_id"] == refund_of[payment]
+            outcomes[f"{order['status']}+refunded"] += 1
+        else:
+            assert not order.get("refund_status"), order
+            outcomes[order["status"]] += 1
+    assert set(payment_of) <= seen, set(payment_of) - seen
+    return dict(outcomes)
