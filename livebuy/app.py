@@ -21,6 +21,7 @@ from livebuy.api import health, moderation, sessions, shows
 from livebuy.api import orders as orders_api
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
+from livebuy.api.openapi import install_openapi
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
@@ -129,6 +130,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app, settings)
     # The last added is the outermost: request ids and error answers cover the limits' refusals.
     app.add_middleware(
         RequestLimitMiddleware,

@@ -62,6 +62,7 @@ def _error(
 
 
 _HTTP_CODES = {
+    400: "malformed_request",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",

@@ -99,7 +99,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
                 422,
                 "invalid_input",
             ),
-            ("POST", "/api/orders", auth(token, "i"), {"from_cart": True}, 422, "invalid_input"),
+            ("POST", "/api/orders", auth(token, "i"), {"from_cart": True}, 409, "empty_cart"),
             (
                 "POST",
                 "/api/orders",
