@@ -110,6 +110,9 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def _is_outage(error: BaseException) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        # Concurrent Redis calls (a task group) fail together when Redis goes away.
+        return all(_is_outage(inner) for inner in error.exceptions)
     if isinstance(error, OUTAGE_ERRORS):
         return True
     # redis-py may wrap the socket error; the cause tells the outage apart from a bug.
