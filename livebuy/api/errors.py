@@ -94,13 +94,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(error.status_code, code, str(error.detail), headers=error.headers)
 
 
-def request_id_of(scope: Scope) -> str:
-    """The id ``ErrorMiddleware`` gave this request ("" outside it)."""
-    state: dict[str, Any] = scope.get("state", {})
-    request_id: str = state.get("request_id", "")
-    return request_id
-
-
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
