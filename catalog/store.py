@@ -12,6 +12,8 @@ from livebuy.errors import InvalidInputError, ProductNotFoundError
 from livebuy.redis import keys
 
 _STOCK_FIELDS = ("available", "reserved", "sold")
+# ZRANGE takes signed 64-bit positions; offset + limit must stay inside them.
+MAX_POSITION = 2**62
 
 
 class CatalogStore:
@@ -51,9 +53,10 @@ class CatalogStore:
 
     async def list_cards(self, offset: int, limit: int) -> tuple[list[ProductCard], int]:
         """Up to ``limit`` cards from catalog position ``offset`` on, and the catalog's size."""
-        if offset < 0 or limit < 1:
+        if not 0 <= offset <= MAX_POSITION or not 1 <= limit <= MAX_POSITION:
             raise InvalidInputError(
-                f"need offset >= 0 and limit >= 1, got offset={offset} limit={limit}"
+                f"need 0 <= offset <= {MAX_POSITION} and 1 <= limit <= {MAX_POSITION},"
+                f" got offset={offset} limit={limit}"
             )
         index = keys.catalog_index()
         async with self._redis.pipeline(transaction=False) as pipe:

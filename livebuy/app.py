@@ -6,11 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
@@ -22,12 +19,14 @@ from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
+from livebuy.api.errors import ErrorMiddleware, install_error_handlers
+from livebuy.api.limits import RequestLimitMiddleware
+from livebuy.api.openapi import install_openapi
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
-from livebuy.errors import LivebuyError
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.redis.connection import connect
@@ -44,35 +43,6 @@ from livebuy.web import routes as web_routes
 
 # Each shutdown step gets this long; one that hangs is logged and left behind.
 SHUTDOWN_STEP_S = 5.0
-
-
-def _error(status: int, code: str, message: str, **details: object) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, **details}}, status_code=status
-    )
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as ``{"error": {"code", "message", ...}}`` with a 4xx/5xx status."""
-
-    @app.exception_handler(LivebuyError)
-    async def livebuy_error(_: Request, error: LivebuyError) -> JSONResponse:
-        return JSONResponse({"error": error.to_json()}, status_code=error.http_status)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
-            for e in error.errors()
-        ]
-        first = problems[0] if problems else {"field": "", "message": "invalid request"}
-        message = f"{first['field']}: {first['message']}"
-        return _error(422, "invalid_input", message, problems=problems)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return _error(error.status_code, code, str(error.detail))
 
 
 def create_app(settings: Settings, redis_url: str) -> FastAPI:
@@ -156,10 +126,20 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             await stop_within("hubs", SHUTDOWN_STEP_S, hubs.close())
             await redis.aclose()
 
-    app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan)
+    # No trailing-slash redirects: Starlette builds them from the Host header (an open redirect to
+    # any host a client names), and every path is documented without its variants.
+    app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
-    _install_error_handlers(app)
+    install_error_handlers(app)
     rate_limit.install(app)
+    install_openapi(app, settings)
+    # The last added is the outermost: request ids and error answers cover the limits' refusals.
+    app.add_middleware(
+        RequestLimitMiddleware,
+        max_url_bytes=settings.max_url_bytes,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(ErrorMiddleware)
     app.include_router(health.router)
     app.include_router(catalog_api.router)
     app.include_router(shows.router)

@@ -13,6 +13,7 @@ LivebuyError                      code            HTTP  websocket
     ├── OrderNotFoundError        unknown_order   404
     ├── IdempotencyKeyMissingError idempotency_key_required 400
     ├── IdempotencyConflictError  idempotency_conflict 409
+    ├── EmptyCartError            empty_cart      409
     ├── OrderLineError            (names the line: index, sku)
     │   ├── OutOfStockError       out_of_stock    409
     │   ├── DealNotActiveError    deal_not_active 409
@@ -117,6 +118,12 @@ class IdempotencyConflictError(CommerceError):
 
     code = "idempotency_conflict"
     http_status = 409
+
+
+class EmptyCartError(CommerceError):
+    """An order from the cart while the cart is empty (a state, not a malformed body)."""
+
+    code = "empty_cart"
 
 
 class OrderLineError(CommerceError):

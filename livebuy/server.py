@@ -6,6 +6,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from livebuy.gateway.fastpath import PushFastPath
+from livebuy.http_parser import head_limited_protocol
 from livebuy.settings import Settings
 
 
@@ -19,6 +20,9 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
     Keepalive is the hub's (one pre-built ping written to every viewer in its fan-out loop, see
     ``gateway/hub.py``), not uvicorn's timer, ping and pong bookkeeping per connection; a peer that
     stops acknowledging is closed by the kernel (``TCP_USER_TIMEOUT``).
+
+    HTTP is httptools with a cap on each request's head (``max_header_bytes``: 431 and close, see
+    ``http_parser.py``); the h11 limit is set too, should anyone switch to h11.
     """
     user_timeout_ms = None
     if settings.ws_ping_interval_s > 0:
@@ -27,6 +31,8 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
         PushFastPath(app, user_timeout_ms=user_timeout_ms),
         host=settings.host,
         port=settings.port if port is None else port,
+        http=head_limited_protocol(settings.max_header_bytes),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         ws="websockets-sansio",
         ws_max_size=settings.max_client_frame_bytes,
         ws_per_message_deflate=False,

@@ -209,6 +209,19 @@ class Settings(BaseSettings):
         description="TEST ONLY: named points where the process exits at once, as kill -9 would",
     )
 
+    # --- request limits ---
+    max_header_bytes: int = Field(
+        32 * 1024,
+        ge=1024,
+        description="request line and headers of one request; over it: 431 and the connection closes",
+    )
+    max_url_bytes: int = Field(
+        8 * 1024, ge=256, description="path and query string of one request; over it: 414"
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

@@ -13,6 +13,9 @@ from livebuy.api.deps import RedisDep
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
+# Far beyond any catalog, far below what Redis' 64-bit range arithmetic would refuse.
+MAX_OFFSET = 1_000_000
+
 
 class ProductPage(BaseModel):
     """One page of product cards in catalog order, with the catalog's total size."""
@@ -36,7 +39,9 @@ CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
 @router.get("/products")
 async def list_products(
     catalog: CatalogDep,
-    offset: Annotated[int, Query(ge=0, description="catalog position of the first card")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="catalog position of the first card")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="cards per page")] = 20,
 ) -> ProductPage:
     """A page of product cards, in catalog order."""

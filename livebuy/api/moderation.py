@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel
 
 from livebuy.api.auth import ProducerDep
 from livebuy.chat.models import (
+    MESSAGE_ID_PATTERN,
     BlockedWordsRequest,
     ModerationAction,
     PinRequest,
@@ -77,7 +78,7 @@ async def restrict(
 async def delete_message(
     request: Request,
     show_id: str,
-    message_id: str,
+    message_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, examples=["1763928000000-0"])],
     _: ProducerDep,
     by: ModeratorHeader = "producer",
 ) -> Published:

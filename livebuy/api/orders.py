@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from livebuy import metrics
@@ -12,6 +12,7 @@ from livebuy.api.auth import ProducerDep
 from livebuy.api.rate_limit import rate_limited
 from livebuy.api.sessions import SessionDep
 from livebuy.commerce.models import (
+    COUPON_CODE_PATTERN,
     Coupon,
     Order,
     OrderList,
@@ -88,7 +89,12 @@ async def cancel_order(request: Request, session: SessionDep, order_id: str) -> 
 
 
 @producer_router.put("/coupons/{code}", status_code=204)
-async def put_coupon(request: Request, code: str, body: Coupon, _: ProducerDep) -> None:
+async def put_coupon(
+    request: Request,
+    code: Annotated[str, Path(pattern=COUPON_CODE_PATTERN)],
+    body: Coupon,
+    _: ProducerDep,
+) -> None:
     """Producer: create or change a coupon (the body's code must match the path)."""
     if body.code != code:
         raise InvalidInputError("the body's code must match the path", field="code")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from livebuy.sessions.models import Role
+
+# A chat message id is its Redis stream entry id, ``<ms>-<seq>``; 19 digits always fit Redis'
+# 64-bit parts, so a well-formed id never makes Redis refuse the command.
+MESSAGE_ID_PATTERN = r"^[0-9]{1,19}-[0-9]{1,19}$"
+MessageId = Annotated[str, Field(pattern=MESSAGE_ID_PATTERN, examples=["1763928000000-0"])]
 
 # A producer may restrict a session for at most 30 days at a time.
 MAX_RESTRICTION_MS = 30 * 24 * 3600 * 1000
@@ -74,7 +79,7 @@ class SlowModeRequest(_Request):
 class PinRequest(_Request):
     """Pin one chat message of the show."""
 
-    message_id: str = Field(min_length=3, max_length=40)
+    message_id: MessageId
 
 
 class BlockedWordsRequest(_Request):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,7 +11,8 @@ from catalog.models import Money
 Sku = Annotated[str, Field(pattern=r"^[A-Z0-9-]{3,40}$")]
 ProductId = Annotated[str, Field(pattern=r"^[a-z0-9-]{2,60}$")]
 ShowId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-CouponCode = Annotated[str, Field(pattern=r"^[A-Z0-9_-]{2,40}$")]
+COUPON_CODE_PATTERN = r"^[A-Z0-9_-]{2,40}$"
+CouponCode = Annotated[str, Field(pattern=COUPON_CODE_PATTERN)]
 OrderStatus = Literal["pending_payment", "paid", "cancelled", "expired"]
 
 
@@ -52,12 +53,35 @@ class Favorites(_Strict):
     product_ids: list[str]
 
 
+def _order_request_schema(schema: dict[str, Any]) -> None:
+    """State ``_one_source`` in the JSON Schema, so schema-valid bodies are the accepted ones.
+
+    Optional fields are documented as "omit" rather than "null" (the server takes both), and the
+    three accepted shapes are an ``anyOf``: buy now, buy now in a deal (with its show), from cart.
+    """
+    properties = schema["properties"]
+    for name in ("sku", "show_id", "deal_id", "coupon"):
+        (present,) = [choice for choice in properties[name]["anyOf"] if choice["type"] != "null"]
+        properties[name] = present
+    absent: dict[str, Any] = {"not": {}}
+    schema["anyOf"] = [
+        {"required": ["sku"], "properties": {"from_cart": {"const": False}, "deal_id": absent}},
+        {"required": ["sku", "show_id", "deal_id"], "properties": {"from_cart": {"const": False}}},
+        {
+            "required": ["from_cart"],
+            "properties": {"from_cart": {"const": True}, "sku": absent, "deal_id": absent},
+        },
+    ]
+
+
 class OrderRequest(_Strict):
     """Body of ``POST /api/orders``: one line (buy now) or ``from_cart``.
 
     ``show_id`` alone attributes the order to the show it was bought from (the producer's
     dashboard counts it); a deal needs its show.
     """
+
+    model_config = ConfigDict(json_schema_extra=_order_request_schema)
 
     sku: Sku | None = None
     quantity: int = Field(1, ge=1, le=1000)
@@ -123,8 +147,26 @@ class PaymentRequest(_Strict):
     cvc: str = Field(pattern=r"^[0-9]{3,4}$")
 
 
+def _coupon_schema(schema: dict[str, Any]) -> None:
+    """State ``_consistent`` in the JSON Schema, except ``ends_at > starts_at`` (which it cannot).
+
+    Optional fields are documented as "omit" rather than "null" (the server takes both).
+    """
+    properties = schema["properties"]
+    for name in ("currency", "ends_at", "max_uses", "per_customer"):
+        (present,) = [choice for choice in properties[name]["anyOf"] if choice["type"] != "null"]
+        properties[name] = present
+    schema["anyOf"] = [
+        {"properties": {"kind": {"const": "percent"}, "value": {"maximum": 100}}},
+        {"required": ["currency"], "properties": {"kind": {"const": "amount"}}},
+    ]
+    schema["description"] += " ``ends_at``, when given, must be after ``starts_at``."
+
+
 class Coupon(_Strict):
     """A coupon's terms: percent or amount off, minimum spend, window and usage limits."""
+
+    model_config = ConfigDict(json_schema_extra=_coupon_schema)
 
     code: CouponCode
     kind: Literal["percent", "amount"]

@@ -23,6 +23,7 @@ from livebuy.commerce.skus import SkuDirectory
 from livebuy.errors import (
     CouponRejectedError,
     DealNotActiveError,
+    EmptyCartError,
     IdempotencyConflictError,
     IdempotencyKeyMissingError,
     InvalidInputError,
@@ -145,7 +146,7 @@ class OrderService:
             cart = cast(dict[str, str], await self._redis.hgetall(keys.cart(customer)))
             wanted = sorted((sku, int(quantity)) for sku, quantity in cart.items())
             if not wanted:
-                raise InvalidInputError("the cart is empty", field="from_cart")
+                raise EmptyCartError("the cart is empty", field="from_cart")
         lines: list[dict[str, Any]] = []
         for index, (sku, quantity) in enumerate(wanted):
             if quantity > self.policy.max_line_quantity:

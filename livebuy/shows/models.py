@@ -159,10 +159,18 @@ class PublishedCue(BaseModel):
     at: int
 
 
+def _timeline_request_schema(schema: dict[str, Any]) -> None:
+    """State ``_changes_something`` in the JSON Schema: give ``speed``, ``paused`` or both."""
+    for name in ("speed", "paused"):
+        (present,) = [c for c in schema["properties"][name]["anyOf"] if c["type"] != "null"]
+        schema["properties"][name] = present
+    schema["anyOf"] = [{"required": ["speed"]}, {"required": ["paused"]}]
+
+
 class TimelineRequest(BaseModel):
     """A producer's change of the rehearsal timeline: a new speed, a pause or a resume."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_timeline_request_schema)
 
     speed: float | None = Field(None, gt=0, le=MAX_SPEED, allow_inf_nan=False)
     paused: bool | None = None

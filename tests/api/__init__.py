@@ -1,0 +1,1 @@
+"""HTTP edge: errors, request ids, limits, the OpenAPI contract."""
