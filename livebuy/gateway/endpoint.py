@@ -108,7 +108,10 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
 
     hub = await hubs.hub(show_id)
     connection = ViewerConnection(
-        websocket, max_frames=settings.send_queue_frames, max_bytes=settings.send_queue_bytes
+        websocket,
+        max_frames=settings.send_queue_frames,
+        max_bytes=settings.send_queue_bytes,
+        close_timeout_s=settings.ws_slow_close_s,
     )
     # Join the hub before reading Redis: every live frame after that read is then queued, and the
     # writer drops queued frames the snapshot or history already covered (seq <= last_seq).
@@ -117,7 +120,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     try:
         await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
         connection.start()
-        writer = asyncio.create_task(connection.run_writer(settings.ws_close_timeout_s))
+        writer = asyncio.create_task(connection.run_writer())
         await _receive(connection, writer, channel)
         if connection.too_slow:
             metrics.SLOW_CLOSES.inc()

@@ -111,13 +111,19 @@ class ShowHub:
                 for connection, transport in self._live.items()
             ]
         slow = []
+        size = len(joined)
         for transport, max_bytes, connection in self._live_transports:
             # A transport closes before its endpoint leaves the hub; uvloop refuses writes then.
             if transport.is_closing():
                 continue
-            transport.write(joined)
-            if transport.get_write_buffer_size() > max_bytes:
+            # Too slow: the kernel is full and this batch would take the unsent backlog past the
+            # bound. The batch is not written, so the 4429 close frame that follows waits behind
+            # at most max_bytes (the rule of RawSocket.write, inlined for the hot loop).
+            unsent = transport.get_write_buffer_size()
+            if unsent and unsent + size > max_bytes:
                 slow.append(connection)
+                continue
+            transport.write(joined)
         for connection in slow:
             self._live.pop(connection, None)
             self._live_transports = None
