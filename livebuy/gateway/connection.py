@@ -48,6 +48,8 @@ class ViewerConnection:
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
         self._delivering: asyncio.Future[None] | None = None
+        self._started = False
+        self.restarted_while_joining = False
 
     @property
     def last_seq(self) -> int:
@@ -182,4 +184,26 @@ class ViewerConnection:
 
     def start(self) -> None:
         """The join/resume frames are out: start delivering what queued meanwhile."""
+        self._started = True
+        self._wakeup.set()
+
+    def restart(self, seq: int, frame: Frame) -> None:
+        """The show's history was lost: drop what is queued, deliver ``frame`` (a fresh snapshot
+        at ``seq``) and continue after it. A viewer still joining may have read either history,
+        so it is only flagged (``restarted_while_joining``) for the endpoint to send it away."""
+        if self.too_slow:
+            return
+        self._queue.clear()
+        self._queued_bytes = 0
+        if not self._started:
+            self.restarted_while_joining = True
+            return
+        self.last_seq = seq
+        if self._direct:
+            assert self._raw is not None
+            if not self._raw.write(frame.wire, self.max_bytes):
+                self.mark_slow()
+            return
+        self._queue.append((None, frame))
+        self._queued_bytes += len(frame.text)
         self._wakeup.set()

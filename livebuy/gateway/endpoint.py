@@ -93,6 +93,11 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     try:
         await shows.get(show_id)
     except ShowNotFoundError:
+        if not await app.state.recovery.content_loaded():
+            # Redis lost its data and the shows are being reloaded: not an unknown show.
+            app.state.recovery.check_soon()
+            await websocket.close(CloseCode.RESTARTING, "show data is reloading: reconnect")
+            return
         await websocket.close(CloseCode.UNKNOWN_SHOW, f"unknown show '{show_id}'")
         return
     channel = ChatChannel(show_id, app.state.chat, app.state.sessions)
@@ -119,6 +124,10 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     writer: asyncio.Task[None] | None = None
     try:
         await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
+        if connection.restarted_while_joining:
+            # The show's history was lost while this viewer joined: it may hold either history.
+            await websocket.close(CloseCode.RESTARTING, "show history was lost: reconnect")
+            return
         connection.start()
         writer = asyncio.create_task(connection.run_writer())
         await _receive(connection, writer, channel)

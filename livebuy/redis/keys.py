@@ -270,3 +270,11 @@ def video_segments(show_id: str) -> str:
 def show_timeline(show_id: str) -> str:
     """JSON of the show's timeline segments (rehearsal speed, pause) and their version."""
     return f"{_show(show_id)}:timeline"
+
+
+# --- gateway recovery (issue 10) ---
+
+
+def content_loaded() -> str:
+    """Marker set once the catalog and run sheets are loaded; gone means Redis lost its data."""
+    return f"{PREFIX}:content:loaded"
