@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
@@ -73,3 +75,45 @@ async def test_viewers_on_two_processes_get_every_cue_after_redis_lost_its_data(
             assert [frame["data"]["text"] for frame in frames] == [f"after {i}" for i in range(30)]
             assert [frame["seq"] for frame in frames] == [p["seq"] for p in published]
             assert frames[0]["seq"] == snapshot["seq"] + 1
+
+
+TWO_CUES = """\
+id: quick
+title: Quick rehearsal
+length: 15000
+cues:
+  - {id: first, at: 9000, kind: announce, text: first}
+  - {id: second, at: 11000, kind: announce, text: second}
+"""
+
+
+async def test_run_sheet_plays_on_after_redis_lost_its_data(
+    make_server: MakeServer, redis: Redis, tmp_path: Path
+) -> None:
+    """After FLUSHALL the show keeps its start time and the players publish each later cue once."""
+    (tmp_path / "quick.yaml").write_text(TWO_CUES)
+    options = {
+        "play_shows": True,
+        "shows_dir": str(tmp_path),
+        "demo_start_delay_ms": 1000,
+        "loop_demo": False,
+    }
+    first = await make_server(process=True, **options)
+    second = await make_server(process=True, **options)
+    async with first.http() as client:
+        starts_at = (await client.get("/api/shows/quick")).json()["show"]["starts_at_ms"]
+    async with connect(second.ws_url("quick")) as ws:
+        await receive_json(ws)
+        await redis.flushall()
+        await _wait_ready(first)
+        await _wait_ready(second)
+        frames = [await receive_until(ws, "cue") for _ in range(2)]
+        extra = None
+        with contextlib.suppress(TimeoutError):
+            extra = await asyncio.wait_for(receive_until(ws, "cue"), 1.0)
+    async with first.http() as client:
+        after = (await client.get("/api/shows/quick")).json()["show"]["starts_at_ms"]
+    assert after == starts_at
+    assert [frame["data"]["cue_id"] for frame in frames] == ["first", "second"]
+    assert [frame["at"] - starts_at for frame in frames] == [9000, 11000]
+    assert extra is None
