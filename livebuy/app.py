@@ -29,6 +29,7 @@ from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
+from livebuy.recovery import ContentRecovery
 from livebuy.redis.connection import connect
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
@@ -70,6 +71,18 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         commerce = Commerce.build(redis, catalog, stream, settings)
         app.state.commerce = commerce
         loaded = await load_content(redis, catalog, show_service, settings)
+        known_starts = {show.id: show.starts_at_ms for show in loaded}
+        recovery = ContentRecovery(
+            redis,
+            hubs,
+            reload=lambda: load_content(
+                redis, catalog, show_service, settings, known_starts=known_starts
+            ),
+            snapshot=show_service.snapshot,
+            interval_s=settings.recovery_interval_s,
+        )
+        app.state.recovery = recovery
+        recovery_task = asyncio.create_task(recovery.run(), name="content-recovery")
         players: list[asyncio.Task[None]] = []
         if settings.play_shows:
             for show in loaded:
@@ -107,6 +120,12 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         try:
             yield
         finally:
+            recovery_task.cancel()
+            await stop_within(
+                "content recovery",
+                SHUTDOWN_STEP_S,
+                asyncio.gather(recovery_task, return_exceptions=True),
+            )
             viewer_reports.cancel()
             await stop_within(
                 "viewer reporter",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from catalog.demo import load_demo_catalog
 from catalog.loader import load_catalog
 from catalog.store import CatalogStore
 from livebuy.clock import now_ms
+from livebuy.redis import keys
 from livebuy.settings import Settings
 from livebuy.shows.models import ShowDefinition
 from livebuy.shows.runsheet import RunSheetFile, parse_run_sheet, read_run_sheet
@@ -37,12 +39,21 @@ def _read_shows_dir(directory: Path, known_products: set[str]) -> list[RunSheetF
 
 
 async def load_content(
-    redis: Redis, catalog: CatalogStore, shows: ShowService, settings: Settings
+    redis: Redis,
+    catalog: CatalogStore,
+    shows: ShowService,
+    settings: Settings,
+    *,
+    known_starts: Mapping[str, int] | None = None,
 ) -> list[ShowDefinition]:
     """Load the demo catalog and show (if enabled) and every run sheet in ``shows_dir``.
 
     Run sheets without a start time start ``demo_start_delay_ms`` after the first boot; later
     boots keep that start, so a restarted gateway resumes the show where the clock says it is.
+    ``known_starts`` (show id to start) are the starts this process loaded before: after Redis
+    lost its data they keep the shows on the program clock they were on, not a new one.
+    Idempotent, and safe to run in several processes at once; the ``content_loaded`` marker is
+    set last, so its presence means everything is there.
     """
     if settings.load_demo:
         await load_catalog(redis, load_demo_catalog())
@@ -57,8 +68,10 @@ async def load_content(
         sheets.extend(await asyncio.to_thread(_read_shows_dir, Path(settings.shows_dir), known))
     start = now_ms() + settings.demo_start_delay_ms
     loaded = []
+    starts = known_starts or {}
     for sheet in sheets:
-        definition = sheet.to_definition(start)
+        definition = sheet.to_definition(starts.get(sheet.id, start))
         loaded.append(await shows.save(definition, keep_start=sheet.starts_at is None))
         log.info("show loaded", extra={"show_id": definition.id, "cues": len(definition.cues)})
+    await redis.set(keys.content_loaded(), now_ms())
     return loaded

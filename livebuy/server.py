@@ -27,8 +27,9 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
     user_timeout_ms = None
     if settings.ws_ping_interval_s > 0:
         user_timeout_ms = int((settings.ws_ping_interval_s + settings.ws_ping_timeout_s) * 1000)
+    send_buffer_bytes = settings.ws_kernel_send_buffer_bytes or None
     return uvicorn.Config(
-        PushFastPath(app, user_timeout_ms=user_timeout_ms),
+        PushFastPath(app, user_timeout_ms=user_timeout_ms, send_buffer_bytes=send_buffer_bytes),
         host=settings.host,
         port=settings.port if port is None else port,
         http=head_limited_protocol(settings.max_header_bytes),

@@ -62,7 +62,6 @@ class Settings(BaseSettings):
     ws_ping_timeout_s: float = Field(
         20.0, gt=0, description="a peer that acknowledges nothing for interval + this is closed"
     )
-    ws_close_timeout_s: float = 10.0
     player_tick_ms: int = Field(
         50, ge=5, description="how often the show player looks at the clock"
     )
@@ -141,6 +140,20 @@ class Settings(BaseSettings):
     )
     viewer_stale_ms: int = Field(
         5000, ge=200, description="a process silent this long (crashed) drops out of the viewers"
+    )
+    # --- gateway recovery and slow consumers ---
+    ws_slow_close_s: float = Field(
+        1.0,
+        gt=0,
+        description="a too-slow viewer's 4429 close frame that is not out by then: reset (RST)",
+    )
+    ws_kernel_send_buffer_bytes: int = Field(
+        256 * 1024,
+        ge=0,
+        description="SO_SNDBUF of each viewer socket (0: the kernel's autotuning, up to MiBs)",
+    )
+    recovery_interval_s: float = Field(
+        1.0, gt=0, description="how often each process checks that Redis still has its content"
     )
 
     # --- security: sessions, secrets, rate limits ---

@@ -19,7 +19,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request, redis: RedisDep, response: Response) -> dict[str, str]:
-    """The process can serve: Redis answers (readiness); 503 otherwise.
+    """The process can serve: Redis answers and holds the content (readiness); 503 otherwise.
 
     ``video`` reports the shared live stream (``encoding`` here, ``following`` another process's
     encoder, ``stale``, ``starting``; absent with the video off) but never fails readiness: every process serves the
@@ -27,9 +27,15 @@ async def readyz(request: Request, redis: RedisDep, response: Response) -> dict[
     """
     try:
         await redis.ping()
+        recovery = getattr(request.app.state, "recovery", None)
+        content_loaded = recovery is not None and await recovery.content_loaded()
     except RedisError:
         response.status_code = 503
         return {"status": "redis unavailable"}
+    if not content_loaded:
+        # Before the lifespan loaded it, or after Redis lost it and until a process reloads it.
+        response.status_code = 503
+        return {"status": "content not loaded"}
     video = request.app.state.video
     if video is None:
         return {"status": "ready"}

@@ -11,6 +11,8 @@ from livebuy.gateway.fastpath import RAW_SOCKET, RawSocket
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.protocol import CloseCode
 
+TOO_SLOW_REASON = "too slow: reconnect with since"
+
 
 class Position:
     """The last show seq a viewer has: its own while it joins, its hub's once it is live."""
@@ -31,7 +33,9 @@ class ViewerConnection:
     that stops reading overflows its bound and is closed with 4429, to reconnect with ``since``.
     """
 
-    def __init__(self, websocket: WebSocket, *, max_frames: int, max_bytes: int) -> None:
+    def __init__(
+        self, websocket: WebSocket, *, max_frames: int, max_bytes: int, close_timeout_s: float
+    ) -> None:
         self.websocket = websocket
         self.too_slow = False
         self.max_bytes = max_bytes
@@ -39,9 +43,13 @@ class ViewerConnection:
         self._raw: RawSocket | None = websocket.scope.get(RAW_SOCKET)
         self._direct = False
         self._max_frames = max_frames
+        self._close_timeout_s = close_timeout_s
         self._queue: deque[tuple[int | None, Frame]] = deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
+        self._delivering: asyncio.Future[None] | None = None
+        self._started = False
+        self.restarted_while_joining = False
 
     @property
     def last_seq(self) -> int:
@@ -74,7 +82,7 @@ class ViewerConnection:
                 if seq <= self.last_seq:
                     return
                 self.last_seq = seq
-            if self._raw.write(frame.wire) > self.max_bytes:
+            if not self._raw.write(frame.wire, self.max_bytes):
                 self.mark_slow()
             return
         if (
@@ -94,22 +102,46 @@ class ViewerConnection:
         if self._direct and self.last_seq < first_seq and not self.too_slow:
             assert self._raw is not None
             self.last_seq = last_seq
-            if self._raw.write(joined) > self.max_bytes:
+            if not self._raw.write(joined, self.max_bytes):
                 self.mark_slow()
             return
         for offset, frame in enumerate(frames):
             self.offer(first_seq + offset, frame)
 
     def mark_slow(self) -> None:
-        """Stop delivering: the writer closes with 4429 so the viewer resumes with ``since``."""
+        """Stop delivering at once and close with 4429, so the viewer resumes with ``since``.
+
+        Frames not yet handed to the transport are dropped. On a raw socket the close frame is
+        written right away (behind what the transport already holds); otherwise the writer stops
+        the send it may be blocked in and closes through ASGI, within the same time bound.
+        """
+        if self.too_slow:
+            return
         self.too_slow = True
         self._queue.clear()
         self._queued_bytes = 0
+        if self._direct:
+            assert self._raw is not None
+            self._raw.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
+        elif self._delivering is not None:
+            self._delivering.cancel()
         self._wakeup.set()
 
-    async def run_writer(self, close_timeout_s: float) -> None:
+    async def run_writer(self) -> None:
         """Flush what queued during the join, then deliver (or go direct) until too slow."""
-        while True:
+        delivering = asyncio.ensure_future(self._deliver())
+        self._delivering = delivering
+        try:
+            await asyncio.wait({delivering})
+        finally:
+            delivering.cancel()
+        if not delivering.cancelled():
+            delivering.result()
+        if self.too_slow:
+            await self._close_slow()
+
+    async def _deliver(self) -> None:
+        while not self.too_slow:
             await self._wakeup.wait()
             self._wakeup.clear()
             if self._raw is not None and not self._direct:
@@ -122,16 +154,18 @@ class ViewerConnection:
                         continue
                     self.last_seq = seq
                 await self.websocket.send_text(frame.text)
-            if self.too_slow:
-                # The close frame itself may wait behind a full socket buffer: bound that wait.
-                try:
-                    async with asyncio.timeout(close_timeout_s):
-                        await self.websocket.close(
-                            CloseCode.TOO_SLOW, "too slow: reconnect with since"
-                        )
-                except TimeoutError:
-                    pass
-                return
+
+    async def _close_slow(self) -> None:
+        if self._raw is not None:
+            self._raw.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
+            return
+        # Another ASGI server: its close may wait behind a full socket buffer. Past the bound the
+        # handler ends, and the server closes the connection as it does for any finished handler.
+        try:
+            async with asyncio.timeout(self._close_timeout_s):
+                await self.websocket.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON)
+        except TimeoutError:
+            pass
 
     def _flush_raw(self) -> None:
         assert self._raw is not None
@@ -145,9 +179,31 @@ class ViewerConnection:
             chunks.append(frame.wire)
         self._queued_bytes = 0
         self._direct = True
-        if self._raw.write(b"".join(chunks)) > self.max_bytes:
+        if not self._raw.write(b"".join(chunks), self.max_bytes):
             self.mark_slow()
 
     def start(self) -> None:
         """The join/resume frames are out: start delivering what queued meanwhile."""
+        self._started = True
+        self._wakeup.set()
+
+    def restart(self, seq: int, frame: Frame) -> None:
+        """The show's history was lost: drop what is queued, deliver ``frame`` (a fresh snapshot
+        at ``seq``) and continue after it. A viewer still joining may have read either history,
+        so it is only flagged (``restarted_while_joining``) for the endpoint to send it away."""
+        if self.too_slow:
+            return
+        self._queue.clear()
+        self._queued_bytes = 0
+        if not self._started:
+            self.restarted_while_joining = True
+            return
+        self.last_seq = seq
+        if self._direct:
+            assert self._raw is not None
+            if not self._raw.write(frame.wire, self.max_bytes):
+                self.mark_slow()
+            return
+        self._queue.append((None, frame))
+        self._queued_bytes += len(frame.text)
         self._wakeup.set()

@@ -97,6 +97,11 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     try:
         await shows.get(show_id)
     except ShowNotFoundError:
+        if not await app.state.recovery.content_loaded():
+            # Redis lost its data and the shows are being reloaded: not an unknown show.
+            app.state.recovery.check_soon()
+            await websocket.close(CloseCode.RESTARTING, "show data is reloading: reconnect")
+            return
         await websocket.close(CloseCode.UNKNOWN_SHOW, f"unknown show '{show_id}'")
         return
     channel = ChatChannel(show_id, app.state.chat, app.state.sessions)
@@ -112,7 +117,10 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
 
     hub = await hubs.hub(show_id)
     connection = ViewerConnection(
-        websocket, max_frames=settings.send_queue_frames, max_bytes=settings.send_queue_bytes
+        websocket,
+        max_frames=settings.send_queue_frames,
+        max_bytes=settings.send_queue_bytes,
+        close_timeout_s=settings.ws_slow_close_s,
     )
     # Join the hub before reading Redis: every live frame after that read is then queued, and the
     # writer drops queued frames the snapshot or history already covered (seq <= last_seq).
@@ -120,8 +128,12 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     writer: asyncio.Task[None] | None = None
     try:
         await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
+        if connection.restarted_while_joining:
+            # The show's history was lost while this viewer joined: it may hold either history.
+            await websocket.close(CloseCode.RESTARTING, "show history was lost: reconnect")
+            return
         connection.start()
-        writer = asyncio.create_task(connection.run_writer(settings.ws_close_timeout_s))
+        writer = asyncio.create_task(connection.run_writer())
         await _receive(connection, writer, channel)
         if connection.too_slow:
             metrics.SLOW_CLOSES.inc()

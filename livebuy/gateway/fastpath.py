@@ -3,18 +3,25 @@
 Going through ASGI costs a message dict, framework checks, UTF-8 encoding and websocket framing
 for every frame and every viewer. Instead, the ASGI entry point (``PushFastPath``) notes the
 connection's transport in the scope, and the gateway writes frames it built once (``Frame.wire``)
-straight to it. Everything else (handshake, reading client frames, close) stays with uvicorn and
-websockets; keepalive pings are the hub's (written like any other frame).
+straight to it. Everything else (handshake, reading client frames, ordinary closes) stays with
+uvicorn and websockets; keepalive pings are the hub's (written like any other frame).
+
+The one close the gateway writes itself is 4429 (too slow): uvicorn's ``send`` waits for a paused
+transport to drain, which a viewer that stops reading never lets happen, so ``RawSocket.close``
+puts the close frame behind what is already queued without waiting, and resets the connection if
+that backlog has not reached the kernel within a bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 
 RAW_SOCKET = "livebuy.raw_socket"
 
@@ -27,18 +34,60 @@ class RawSocket:
     the gateway itself stops offering frames before it sends a close frame of its own.
     """
 
-    __slots__ = ("transport",)
+    __slots__ = ("_protocol", "transport")
 
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self.transport: asyncio.Transport = protocol.transport
+        self._protocol = protocol
 
-    def write(self, data: bytes) -> int:
-        """Queue ``data`` (whole frames) on the transport; returns the bytes still unsent."""
+    def write(self, data: bytes, max_bytes: int) -> bool:
+        """Queue ``data`` (whole frames) on the transport, unless the peer is too slow for it.
+
+        Too slow: bytes are still unsent and ``data`` would take them past ``max_bytes``. Then
+        nothing is written and this returns False. An empty buffer always takes ``data`` (the
+        kernel had room for everything so far), so one big burst never counts against a viewer.
+        """
         transport = self.transport
         if transport.is_closing():
-            return 0
+            return True
+        unsent = transport.get_write_buffer_size()
+        if unsent and unsent + len(data) > max_bytes:
+            return False
         transport.write(data)
-        return transport.get_write_buffer_size()
+        return True
+
+    def close(self, code: int, reason: str, abort_after_s: float) -> None:
+        """Send a close frame now, behind the frames already queued, and stop the connection.
+
+        Nothing is written after the close frame, and the transport closes as soon as its buffer
+        has reached the kernel (the peer gets the queued frames, the close frame, then FIN). A
+        peer that does not read long enough for that to happen within ``abort_after_s`` is reset
+        instead (RST), which frees the buffer at once whatever the peer does.
+        """
+        transport = self.transport
+        protocol = self._protocol
+        if transport.is_closing():
+            return
+        try:
+            # Through the protocol's own state machine, so uvicorn knows the close is sent and
+            # never writes another frame (its shutdown's 1012, a close reply) after this one.
+            protocol.conn.send_close(code, reason)
+        except InvalidState:
+            return
+        transport.write(b"".join(protocol.conn.data_to_send()))
+        protocol.close_sent = True
+        transport.close()
+        asyncio.get_running_loop().call_later(abort_after_s, self._abort_unless_gone)
+
+    def _abort_unless_gone(self) -> None:
+        if self._protocol.disconnected:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger 0: close() sends RST and drops the kernel's send buffer too, instead of
+            # leaving an orphaned socket retrying towards a peer that does not read.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
 
 class PushFastPath:
@@ -47,11 +96,23 @@ class PushFastPath:
     With ``user_timeout_ms``, each such socket also gets ``TCP_USER_TIMEOUT``: the kernel closes
     a connection whose sent data (frames, the hub's keepalive pings) stays unacknowledged that
     long, which is how a vanished peer is detected without a pong timer per connection.
+
+    With ``send_buffer_bytes``, each socket's kernel send buffer is fixed at that size instead of
+    growing to megabytes: a viewer's backlog then reaches the gateway's bound (and 4429) after a
+    few hundred KiB rather than several MiB, and a slow viewer that still reads gets its close
+    frame within ``ws_slow_close_s`` (the kernel wakes the writer once half its buffer is free).
     """
 
-    def __init__(self, app: ASGIApp, *, user_timeout_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        user_timeout_ms: int | None = None,
+        send_buffer_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.user_timeout_ms = user_timeout_ms
+        self.send_buffer_bytes = send_buffer_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -60,6 +121,8 @@ class PushFastPath:
                 raw = RawSocket(protocol)
                 if self.user_timeout_ms is not None:
                     set_user_timeout(raw.transport, self.user_timeout_ms)
+                if self.send_buffer_bytes is not None:
+                    set_send_buffer(raw.transport, self.send_buffer_bytes)
                 scope = {**scope, RAW_SOCKET: raw}
         await self.app(scope, receive, send)
 
@@ -70,3 +133,10 @@ def set_user_timeout(transport: asyncio.BaseTransport, timeout_ms: int) -> None:
     sock = transport.get_extra_info("socket")
     if option is not None and sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, option, timeout_ms)
+
+
+def set_send_buffer(transport: asyncio.BaseTransport, size: int) -> None:
+    """Fix the kernel send buffer (``SO_SNDBUF``; Linux doubles it) of the transport's socket."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -13,8 +15,9 @@ from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.gateway.connection import Position, ViewerConnection
 from livebuy.gateway.frames import Frame
+from livebuy.gateway.protocol import encode_data, encode_frame
 from livebuy.redis import keys
-from livebuy.shows.stream import decode_entries
+from livebuy.shows.stream import StreamPosition, decode_entries
 from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,9 @@ READ_BLOCK_MS = 1000
 READ_COUNT = 500
 # A websocket ping with no payload: server frames are unmasked, so these bytes suit every viewer.
 PING_FRAME = b"\x89\x00"
+
+# A show's join snapshot (ShowService.snapshot): its position and the snapshot frame's data.
+Snapshot = Callable[[str], Awaitable[tuple[StreamPosition, dict[str, Any]]]]
 
 
 class ShowHub:
@@ -35,8 +41,10 @@ class ShowHub:
     lookup costs more than the framing it would save.
     """
 
-    def __init__(self, redis: Redis, show_id: str) -> None:
+    def __init__(self, redis: Redis, show_id: str, on_gap: Callable[[], None]) -> None:
         self.show_id = show_id
+        self.epoch = ""
+        self._on_gap = on_gap
         self.connections: set[ViewerConnection] = set()
         self.audience: set[ViewerConnection] = set()
         self.position = Position()
@@ -48,8 +56,54 @@ class ShowHub:
 
     async def start(self) -> None:
         """Start reading after the latest event; viewers joining later get older ones by snapshot."""
-        self.position.seq = int(await self._redis.get(keys.show_seq(self.show_id)) or 0)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            # The epoch is fixed now if no event has fixed it yet, as the first snapshot would.
+            await pipe.set(keys.show_epoch(self.show_id), secrets.token_hex(8), nx=True)
+            await pipe.get(keys.show_seq(self.show_id))
+            await pipe.get(keys.show_epoch(self.show_id))
+            _, seq, epoch = await pipe.execute()
+        self.position.seq = int(seq or 0)
+        self.epoch = str(epoch)
         self._task = asyncio.create_task(self._read(self.position.seq), name=f"hub:{self.show_id}")
+
+    async def history_lost(self) -> bool:
+        """Whether the show's stream is no longer the one this hub reads: Redis lost its data.
+
+        Seen as an epoch that changed or vanished, or a seq that went back.
+        """
+        async with self._redis.pipeline(transaction=True) as pipe:
+            await pipe.get(keys.show_seq(self.show_id))
+            await pipe.get(keys.show_epoch(self.show_id))
+            seq, epoch = await pipe.execute()
+        return epoch != self.epoch or int(seq or 0) < self.position.seq
+
+    async def restart(self, snapshot: Snapshot) -> None:
+        """Follow the show's new stream and give every viewer a fresh snapshot (``recovered:
+        false``), from which its frames continue; viewers still joining are told to reconnect.
+        """
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            position, data = await snapshot(self.show_id)
+        except BaseException:
+            # Keep reading where the hub was; the next recovery check tries again.
+            self._task = asyncio.create_task(self._read(self.position.seq))
+            raise
+        data["recovered"] = False
+        now = now_ms()
+        frame = Frame.of(encode_frame("snapshot", position.seq, now, now, encode_data(data)))
+        self.epoch = position.epoch
+        # Live viewers share this position, so they continue from the snapshot's seq too.
+        self.position.seq = position.seq
+        self._write_live(frame.wire)
+        for connection in list(self._joining):
+            connection.restart(position.seq, frame)
+        self._task = asyncio.create_task(self._read(position.seq), name=f"hub:{self.show_id}")
+        log.warning(
+            "show history lost: viewers resent a snapshot",
+            extra={"show_id": self.show_id, "epoch": self.epoch},
+        )
 
     async def stop(self) -> None:
         """Stop reading (at shutdown)."""
@@ -111,13 +165,19 @@ class ShowHub:
                 for connection, transport in self._live.items()
             ]
         slow = []
+        size = len(joined)
         for transport, max_bytes, connection in self._live_transports:
             # A transport closes before its endpoint leaves the hub; uvloop refuses writes then.
             if transport.is_closing():
                 continue
-            transport.write(joined)
-            if transport.get_write_buffer_size() > max_bytes:
+            # Too slow: the kernel is full and this batch would take the unsent backlog past the
+            # bound. The batch is not written, so the 4429 close frame that follows waits behind
+            # at most max_bytes (the rule of RawSocket.write, inlined for the hot loop).
+            unsent = transport.get_write_buffer_size()
+            if unsent and unsent + size > max_bytes:
                 slow.append(connection)
+                continue
+            transport.write(joined)
         for connection in slow:
             self._live.pop(connection, None)
             self._live_transports = None
@@ -153,7 +213,12 @@ class ShowHub:
             # RESP2 reply: [[stream, [(id, fields), ...]]] (the stubs describe the RESP3 map).
             entries = cast(list[tuple[str, dict[str, str]]], reply[0][1])  # type: ignore[index]
             decoded = decode_entries(entries, now_ms())
-            # Stream ids are 0-<seq> with no holes, so a batch is consecutive seqs.
+            # Stream ids are 0-<seq> with no holes, so a batch is consecutive seqs; one that does
+            # not follow on is another history (Redis lost its data): recovery restarts the hub.
+            if decoded[0][0] != self.position.seq + 1 and await self.history_lost():
+                self._on_gap()
+                await asyncio.sleep(READ_BLOCK_MS / 1000)
+                continue
             self.broadcast(decoded[0][0], [text for _, text in decoded])
             last_id = entries[-1][0]
 
@@ -165,6 +230,8 @@ class HubRegistry:
         self._redis = redis
         self._hubs: dict[str, ShowHub] = {}
         self._lock = asyncio.Lock()
+        # Set when a hub sees a seq that does not follow on; the recovery watcher waits on it.
+        self.gap_seen = asyncio.Event()
         self._keepalive: asyncio.Task[None] | None = None
         if ping_interval_s > 0:
             self._keepalive = asyncio.create_task(
@@ -185,10 +252,17 @@ class HubRegistry:
         async with self._lock:
             hub = self._hubs.get(show_id)
             if hub is None:
-                hub = ShowHub(self._redis, show_id)
+                hub = ShowHub(self._redis, show_id, self.gap_seen.set)
                 await hub.start()
                 self._hubs[show_id] = hub
             return hub
+
+    async def recover(self, snapshot: Snapshot) -> None:
+        """Restart every hub whose show lost its history (see ``ShowHub.history_lost``)."""
+        async with self._lock:
+            for hub in list(self._hubs.values()):
+                if await hub.history_lost():
+                    await hub.restart(snapshot)
 
     def viewer_counts(self) -> dict[str, int]:
         """Viewers connected to this process, per show."""

@@ -10,7 +10,7 @@ from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 
 class CloseCode(IntEnum):
@@ -51,6 +51,17 @@ class PingFrame(_ClientFrame):
 
     type: Literal["ping"]
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("data")
+    @classmethod
+    def _echoable(cls, data: dict[str, Any]) -> dict[str, Any]:
+        # The pong echoes ``data``; what the encoder cannot write (integers wider than 64 bits)
+        # is refused here, as a malformed frame, rather than failing when the pong is built.
+        try:
+            orjson.dumps(data)
+        except orjson.JSONEncodeError as error:
+            raise ValueError("ping data must have integers of at most 64 bits") from error
+        return data
 
 
 class AuthData(_ClientFrame):

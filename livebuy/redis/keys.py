@@ -321,3 +321,11 @@ def demo_gateway_refund(idempotency_key: str) -> str:
 def demo_gateway_log() -> str:
     """List of every demo charge and refund that moved money (audit trail the tests count)."""
     return f"{_demo_gateway()}:log"
+
+
+# --- gateway recovery (issue 10) ---
+
+
+def content_loaded() -> str:
+    """Marker set once the catalog and run sheets are loaded; gone means Redis lost its data."""
+    return f"{PREFIX}:content:loaded"

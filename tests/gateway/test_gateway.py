@@ -214,8 +214,9 @@ async def test_foreign_origin_is_refused(make_server: MakeServer) -> None:
 async def test_slow_viewer_is_closed_4429_and_never_delays_others(
     make_server: MakeServer, redis: Redis
 ) -> None:
-    """A viewer that stops reading overflows its queue and gets 4429; a reading viewer gets all."""
-    server = await make_server(send_queue_bytes=1024 * 1024, ws_close_timeout_s=TIMEOUT_S * 3)
+    """A viewer that stops reading overflows its queue and is closed: 4429, or a reset if it read
+    nothing for ``ws_slow_close_s`` after its close frame was queued; a reading viewer gets all."""
+    server = await make_server(send_queue_bytes=1024 * 1024)
     stream = ShowStream(redis, maxlen=10_000)
     big = "x" * 60_000
     count = 300
@@ -242,5 +243,8 @@ async def test_slow_viewer_is_closed_4429_and_never_delays_others(
                 while True:
                     await slow.recv()
                     received += 1
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+    if closed.value.rcvd is None:
+        assert isinstance(closed.value.__cause__, ConnectionResetError)
+    else:
+        assert closed.value.rcvd.code == 4429
     assert received < count
