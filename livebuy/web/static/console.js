@@ -184,6 +184,7 @@
     if (cue.kind === "deal_start") state.deals.set(cue.deal_id, { ...cue, started_at: at });
     if (cue.kind === "deal_end") state.deals.delete(cue.deal_id);
     if (cue.kind === "announce") state.announcement = cue.text;
+    if (cue.kind === "announce_clear") state.announcement = null;
     const line = state.show?.cues.find((candidate) => candidate.id === cue.cue_id);
     if (line) {
       if (line.offset_ms === 0) state.played.clear();
@@ -440,6 +441,7 @@
       event.preventDefault();
       sendCue({ kind: "announce", text: $("announce-text").value }, "announcement");
     });
+    $("announce-clear").addEventListener("click", () => sendCue({ kind: "announce_clear" }, "clear announcement"));
     $("countdown-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const cue = {
