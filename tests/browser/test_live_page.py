@@ -130,6 +130,13 @@ async def test_deal_ends_on_the_server_clock_not_the_video(
     for at, what in log:
         if what in ("gone", "price"):
             assert abs(at - ends_at) <= CLOCK_TOLERANCE_MS, (what, at - ends_at, log)
+    ticked = [
+        at - ends_at + int(m) * 60_000 + int(s) * 1000
+        for at, w in ticks[1:]
+        for m, s in [w.split(":")]
+    ]
+    ended = [at - ends_at for at, what in log if what in ("gone", "price")]
+    print(f"deal clock at {speed}x: tick errors {ticked} ms, end errors {ended} ms")
 
 
 async def test_the_card_drops_the_deal_price_when_the_deal_ends(
@@ -314,12 +321,17 @@ async def test_a_dead_connection_shows_reconnecting_and_resumes(
         await open_viewer(page, server, f"http://127.0.0.1:{proxy.port}")
         await expect(page.locator("#connection")).to_have_text("LIVE")
         proxy.flowing.clear()
+        frozen_at = asyncio.get_running_loop().time()
         await server.post_cue(SHOW, {"kind": "pin", "product_id": PRODUCT}, "while-dead")
         # 10 s without a frame, checked twice a second, plus a little for a busy machine.
         await expect(page.locator("#connection")).to_have_text("reconnecting…", timeout=12_000)
+        noticed_s = asyncio.get_running_loop().time() - frozen_at
         assert await page.evaluate("livebuy.revealed.length") == 0
         proxy.flowing.set()
+        resumed_at = asyncio.get_running_loop().time()
         await expect(page.locator("#connection")).to_have_text("LIVE")
         await expect(page.locator(f'.card[data-product-id="{PRODUCT}"]')).to_be_visible()
         assert await page.evaluate("livebuy.revealed.map(r => r.cue_id)") == ["while-dead"]
         assert "since=" in await page.evaluate("livebuy.state.socketUrl")
+        resumed_s = asyncio.get_running_loop().time() - resumed_at
+        print(f"dead link noticed after {noticed_s:.1f} s; resumed {resumed_s:.1f} s after")
