@@ -229,6 +229,8 @@
         return cue.deal_id;
       case "announce":
         return cue.text;
+      case "announce_clear":
+        return "announcement down";
       default:
         return "";
     }

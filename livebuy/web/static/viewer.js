@@ -13,7 +13,7 @@
     pending: [], // cue frames waiting for the video to reach their `at`, in (at, seq) order
     pins: new Map(), // product_id -> product card
     deals: new Map(), // deal_id -> deal
-    endedDeals: new Set(), // deals a deal_end closed before the video reached their start
+    endedDeals: new Map(), // deal_id -> seq of the deal_end that closed it (it may beat the video)
     countdowns: new Map(), // countdown_id -> countdown
     announcement: null,
     favorites: new Set(),
@@ -137,7 +137,8 @@
         });
         break;
       case "deal_start":
-        if (state.endedDeals.has(cue.deal_id)) break;
+        // Its deal_end already arrived (a looping show starts the same deal id again later).
+        if ((state.endedDeals.get(cue.deal_id) ?? -1) > frame.seq) break;
         state.deals.set(cue.deal_id, {
           ...cue,
           started_at: frame.at,
@@ -146,6 +147,7 @@
         state.pins.set(cue.product_id, cue.product);
         break;
       case "deal_end":
+        // Already applied on arrival (endDeal); revealed here for the record.
         state.deals.delete(cue.deal_id);
         break;
       case "announce":
@@ -187,7 +189,7 @@
     state.lastSeq = frame.seq;
     if (frame.type === "cue") {
       // The server closed the deal now, whatever the video shows: its price ends at once.
-      if (frame.data.kind === "deal_end") endDeal(frame.data.deal_id);
+      if (frame.data.kind === "deal_end") endDeal(frame.data.deal_id, frame.seq);
       state.pending.push(frame);
       state.pending.sort((a, b) => a.at - b.at || a.seq - b.seq);
       release();
@@ -198,8 +200,8 @@
     }
   }
 
-  function endDeal(dealId) {
-    state.endedDeals.add(dealId);
+  function endDeal(dealId, seq) {
+    state.endedDeals.set(dealId, seq);
     if (state.deals.delete(dealId)) renderAll();
   }
 
@@ -446,7 +448,7 @@
     const stage = announced.get(item.key);
     const seconds = item.ends_at ? Math.ceil((item.ends_at - now) / 1000) : null;
     announcedLabels.set(item.key, item.label);
-    if (stage === undefined) {
+    if (stage === undefined || stage === "over") {
       announced.set(item.key, seconds !== null && seconds <= LAST_CALL_S ? "last" : "start");
       say(seconds === null ? `${item.label}.` : `${item.label}: ${spoken(seconds)} left.`);
     } else if (stage === "start" && seconds !== null && seconds <= LAST_CALL_S) {
