@@ -84,8 +84,14 @@ class AnnounceCue(_Cue):
     text: str = Field(min_length=1, max_length=500)
 
 
+class AnnounceClearCue(_Cue):
+    """Take the host's banner message down (the show has no announcement until the next one)."""
+
+    kind: Literal["announce_clear"]
+
+
 Cue = Annotated[
-    PinCue | UnpinCue | CountdownCue | DealStartCue | DealEndCue | AnnounceCue,
+    PinCue | UnpinCue | CountdownCue | DealStartCue | DealEndCue | AnnounceCue | AnnounceClearCue,
     Field(discriminator="kind"),
 ]
 

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from livebuy.shows.models import (
+    AnnounceClearCue,
     AnnounceCue,
     CountdownCue,
     Cue,
@@ -64,6 +65,8 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return [["del", DEAL + cue.deal_id]]
     if isinstance(cue, AnnounceCue):
         return [_set(ANNOUNCEMENT, {"text": cue.text, "cue_id": cue_id, "at": at_ms})]
+    if isinstance(cue, AnnounceClearCue):
+        return [["del", ANNOUNCEMENT]]
     raise AssertionError(f"unhandled cue {cue!r}")
 
 

@@ -120,3 +120,19 @@ async def test_console_moderates_chat(
     await post_chat(viewer, "third")
     await expect(viewer.locator("#toasts .toast")).to_be_visible()
     await expect(console.locator("#mod-chat li", has_text="third")).to_have_count(0)
+
+
+async def test_console_clears_the_announcement(
+    web_server: Callable[..., Awaitable[LiveServer]], new_page: Callable[..., Awaitable[Page]]
+) -> None:
+    """Clear (next to Announce) in the console empties the viewer's announcement line."""
+    server = await web_server()
+    await server.post_cue("spring-runway", {"kind": "announce", "text": "Doors open at eight"})
+    viewer = await new_page()
+    await viewer.goto(f"{server.base_url}/")
+    await expect(viewer.locator("#announcement")).to_have_text("Doors open at eight")
+    console = await new_page(viewport=DESKTOP)
+    await sign_in(console, server, PRODUCER_TOKEN)
+    await console.get_by_role("button", name="Clear", exact=True).click()
+    await expect(viewer.locator("#announcement")).to_have_text("")
+    await expect(console.locator("#on-air")).not_to_contain_text("Doors open")

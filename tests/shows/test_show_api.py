@@ -104,3 +104,16 @@ async def test_health_and_metrics(make_server: MakeServer) -> None:
         assert (await client.get("/readyz")).json() == {"status": "ready"}
         metrics = await client.get("/metrics")
     assert "livebuy_viewers" in metrics.text
+
+
+async def test_announce_clear_removes_the_announcement(make_server: MakeServer) -> None:
+    """An `announce_clear` cue leaves the show without an announcement (state and snapshot)."""
+    server = await make_server()
+    await server.post_cue(SHOW, {"kind": "announce", "text": "doors open"})
+    async with server.http() as client:
+        before = (await client.get(f"/api/shows/{SHOW}")).json()["state"]["announcement"]
+        cleared = await server.post_cue(SHOW, {"kind": "announce_clear"})
+        after = (await client.get(f"/api/shows/{SHOW}")).json()
+    assert before["text"] == "doors open"
+    assert after["state"]["announcement"] is None
+    assert after["latest_seq"] == cleared["seq"]

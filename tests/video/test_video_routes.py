@@ -97,3 +97,25 @@ async def test_pages_and_static_files_are_served(
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]
         assert (await client.get("/static/nope.js")).status_code == 404
+
+
+async def test_static_files_are_compressed_and_revalidated(
+    make_server: Callable[..., Awaitable[LiveServer]],
+) -> None:
+    """Scripts and pages go gzipped with an ETag and `no-cache`; a matching If-None-Match is 304."""
+    server = await make_server()
+    async with server.http() as client:
+        for path in ["/static/vendor/hls.light.min.js", "/static/viewer.js", "/", "/console"]:
+            first = await client.get(path, headers={"Accept-Encoding": "gzip"})
+            assert first.status_code == 200, path
+            assert first.headers.get("content-encoding") == "gzip", path
+            assert first.headers["cache-control"] == "no-cache", path
+            etag = first.headers["etag"]
+            again = await client.get(
+                path, headers={"Accept-Encoding": "gzip", "If-None-Match": etag}
+            )
+            assert again.status_code == 304, path
+            assert again.content == b""
+        raw = await client.get("/static/viewer.js", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in raw.headers
+        assert "livebuy" in raw.text

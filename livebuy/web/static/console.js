@@ -195,6 +195,7 @@
     if (cue.kind === "deal_start") state.deals.set(cue.deal_id, { ...cue, started_at: at });
     if (cue.kind === "deal_end") state.deals.delete(cue.deal_id);
     if (cue.kind === "announce") state.announcement = cue.text;
+    if (cue.kind === "announce_clear") state.announcement = null;
     const line = state.show?.cues.find((candidate) => candidate.id === cue.cue_id);
     if (line) {
       if (line.offset_ms === 0) state.played.clear();
@@ -239,6 +240,8 @@
         return cue.deal_id;
       case "announce":
         return cue.text;
+      case "announce_clear":
+        return "announcement down";
       default:
         return "";
     }
@@ -451,6 +454,7 @@
       event.preventDefault();
       sendCue({ kind: "announce", text: $("announce-text").value }, "announcement");
     });
+    $("announce-clear").addEventListener("click", () => sendCue({ kind: "announce_clear" }, "clear announcement"));
     $("countdown-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const cue = {

@@ -61,7 +61,12 @@ window.livebuyShop = (() => {
       return api(method, url, body, headers, true);
     }
     const answer = await response.json().catch(() => null);
-    if (!response.ok) throw new Error(answer?.error?.message || `HTTP ${response.status}`);
+    if (!response.ok) {
+      const error = new Error(answer?.error?.message || `HTTP ${response.status}`);
+      error.code = answer?.error?.code || null;
+      error.status = response.status;
+      throw error;
+    }
     return answer;
   }
 
@@ -89,25 +94,78 @@ window.livebuyShop = (() => {
     return raw ? JSON.parse(raw) : null;
   }
 
-  async function askProfile() {
-    const name = el("input", { id: "profile-name", name: "name", required: "", maxlength: "40", autocomplete: "name" });
+  function cardInput(value) {
     const card = el("input", { id: "profile-card", name: "card", required: "", inputmode: "numeric", pattern: "[0-9 ]{12,23}", autocomplete: "cc-number" });
-    card.value = DEMO_CARD.card_number;
+    card.value = value;
+    return card;
+  }
+
+  function saveCard(profile, number) {
+    const saved = { ...profile, card: { ...DEMO_CARD, card_number: number.replace(/\s+/g, "") } };
+    localStorage.setItem(PROFILE_KEY, JSON.stringify(saved));
+    return saved;
+  }
+
+  /** The guest profile sheet: new, or the saved one to change (`current`). */
+  async function askProfile(current = null) {
+    const name = el("input", { id: "profile-name", name: "name", required: "", maxlength: "40", autocomplete: "name" });
+    if (current) name.value = current.name;
+    const card = cardInput(current ? current.card.card_number : DEMO_CARD.card_number);
     const nameLabel = el("label", { for: "profile-name" }, "Name");
     const cardLabel = el("label", { for: "profile-card" }, "Card (demo: 4242 4242 4242 4242 is approved)");
     nameLabel.append(name);
     cardLabel.append(card);
-    const choice = await sheet("Save your guest profile", [nameLabel, cardLabel], [
+    const choice = await sheet(current ? "Change your card" : "Save your guest profile", [nameLabel, cardLabel], [
       { label: "Not now", value: "cancel" },
       { label: "Save", value: "save", primary: true },
     ]);
     if (choice !== "save") return null;
-    const profile = { name: name.value.trim(), card: { ...DEMO_CARD, card_number: card.value.replace(/\s+/g, "") } };
-    localStorage.setItem(PROFILE_KEY, JSON.stringify(profile));
-    return profile;
+    return saveCard({ name: name.value.trim() }, card.value);
+  }
+
+  const PAYMENT_PROBLEMS = {
+    payment_declined: (last4) => `Your card •••• ${last4} was declined. Nothing was charged: try another card.`,
+    payment_timeout: (last4) => `The bank of card •••• ${last4} did not answer in time. Nothing was charged: try again or use another card.`,
+  };
+
+  /**
+   * Pay an order, offering another card while the payment is declined or times out. Every try
+   * pays the SAME order (its stock stays reserved); giving up cancels it, releasing the stock.
+   * Resolves with the paid order, or null.
+   */
+  async function payOrder(order, profile, what) {
+    let current = profile;
+    for (;;) {
+      try {
+        return await api("POST", `/api/orders/${encodeURIComponent(order.id)}/pay`, current.card);
+      } catch (error) {
+        const problem = PAYMENT_PROBLEMS[error.code];
+        if (!problem) throw error;
+        const card = cardInput(current.card.card_number);
+        const label = el("label", { for: "profile-card" }, "Card number");
+        label.append(card);
+        const choice = await sheet("Payment not completed", [el("p", { class: "problem" }, problem(current.card.card_number.slice(-4))), el("p", {}, what), label], [
+          { label: "Cancel order", value: "cancel" },
+          { label: `Pay ${money(order.total)}`, value: "pay", primary: true },
+        ]);
+        if (choice !== "pay") {
+          await api("POST", `/api/orders/${encodeURIComponent(order.id)}/cancel`).catch(() => null);
+          toast("Order cancelled: nothing was charged.");
+          return null;
+        }
+        current = saveCard(current, card.value);
+      }
+    }
   }
 
   // ---- buying --------------------------------------------------------------------------------
+
+  // What a failed buy means for the viewer, in words (the server's message is for developers).
+  const BUY_PROBLEMS = {
+    out_of_stock: "this size just sold out.",
+    deal_not_active: "the flash deal has ended; the regular price applies again.",
+    limit_exceeded: "you already have as many as the flash deal allows.",
+  };
 
   /** One tap: confirm in a sheet, then order and pay with the saved profile's card. */
   async function buyNow({ product, sku, variantName, deal, showId }) {
@@ -129,12 +187,13 @@ window.livebuyShop = (() => {
       const show = showId || watchedShow();
       const body = { sku, quantity: 1, ...(show ? { show_id: show } : {}), ...(deal ? { deal_id: deal.deal_id } : {}) };
       const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
-      const paid = await api("POST", `/api/orders/${encodeURIComponent(order.id)}/pay`, profile.card);
+      const paid = await payOrder(order, profile, `${product.brand} ${product.name}, ${variantName}`);
+      if (!paid) return null;
       toast(`Order ${paid.status === "paid" ? "placed" : paid.status}: ${product.name}`);
       await refreshBagCount();
       return paid;
     } catch (error) {
-      toast(`Could not buy: ${error.message}`);
+      toast(`Could not buy: ${BUY_PROBLEMS[error.code] || error.message}`);
       return null;
     }
   }
@@ -197,10 +256,26 @@ window.livebuyShop = (() => {
       orderList.append(item);
     }
     nodes.push(orders.items.length ? orderList : el("p", {}, "No orders yet."));
+    const profile = loadProfile();
+    if (profile) {
+      nodes.push(el("h3", {}, "Payment card"));
+      const saved = el("div", { class: "saved-card" });
+      saved.append(
+        el("span", {}, `•••• ${profile.card.card_number.slice(-4)}, for ${profile.name}`),
+        el("button", { value: "card-change", formnovalidate: "" }, "Change card"),
+        el("button", { value: "card-remove", formnovalidate: "" }, "Remove card"),
+      );
+      nodes.push(saved);
+    }
     const actions = [{ label: "Close", value: "close" }];
     if (cart.items.length) actions.push({ label: "Checkout", value: "checkout", primary: true });
     const choice = await sheet("Your bag", nodes, actions);
     if (choice === "checkout") await checkout();
+    if (choice === "card-change") await askProfile(profile);
+    if (choice === "card-remove") {
+      localStorage.removeItem(PROFILE_KEY);
+      toast("Card removed from this device.");
+    }
     if (choice.startsWith("cancel:")) {
       try {
         await api("POST", `/api/orders/${encodeURIComponent(choice.slice(7))}/cancel`);
@@ -219,8 +294,8 @@ window.livebuyShop = (() => {
       const show = watchedShow();
       const body = { from_cart: true, ...(show ? { show_id: show } : {}) };
       const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
-      const paid = await api("POST", `/api/orders/${encodeURIComponent(order.id)}/pay`, profile.card);
-      toast(`Order ${paid.status === "paid" ? "placed" : paid.status}`);
+      const paid = await payOrder(order, profile, "Your cart");
+      if (paid) toast(`Order ${paid.status === "paid" ? "placed" : paid.status}`);
       await refreshBagCount();
     } catch (error) {
       toast(`Checkout failed: ${error.message}`);

@@ -13,6 +13,7 @@
     pending: [], // cue frames waiting for the video to reach their `at`, in (at, seq) order
     pins: new Map(), // product_id -> product card
     deals: new Map(), // deal_id -> deal
+    endedDeals: new Map(), // deal_id -> seq of the deal_end that closed it (it may beat the video)
     countdowns: new Map(), // countdown_id -> countdown
     announcement: null,
     favorites: new Set(),
@@ -30,7 +31,10 @@
   let link = null; // the show's websocket link, made once the show is known
 
   const { $, el } = window.livebuyDom;
-  const { setConnection } = window.livebuySocket;
+  const { setConnection, serverNow } = window.livebuySocket;
+  const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
+  // Seconds left at which a countdown or a deal is announced to screen readers once more.
+  const LAST_CALL_S = 10;
 
   const shop = window.livebuyShop;
   const { money, toast } = shop;
@@ -104,13 +108,14 @@
     state.pending = state.pending.filter((pending) => pending.seq > frame.seq);
     state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
     state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
+    state.endedDeals.clear();
     state.countdowns = new Map(data.countdowns.map((c) => [c.countdown_id, c]));
     state.announcement = data.announcement ? data.announcement.text : null;
     $("show-title").textContent = data.show.title;
     document.title = `${data.show.title} — livebuy`;
     window.livebuyChat.onSnapshot(data.chat);
     if (data.recovered === false) toast("Reconnected: caught up with the show.");
-    renderAll();
+    renderAll({ reveal: false });
   }
 
   function applyCue(frame) {
@@ -132,6 +137,8 @@
         });
         break;
       case "deal_start":
+        // Its deal_end already arrived (a looping show starts the same deal id again later).
+        if ((state.endedDeals.get(cue.deal_id) ?? -1) > frame.seq) break;
         state.deals.set(cue.deal_id, {
           ...cue,
           started_at: frame.at,
@@ -140,10 +147,14 @@
         state.pins.set(cue.product_id, cue.product);
         break;
       case "deal_end":
+        // Already applied on arrival (endDeal); revealed here for the record.
         state.deals.delete(cue.deal_id);
         break;
       case "announce":
         state.announcement = cue.text;
+        break;
+      case "announce_clear":
+        state.announcement = null;
         break;
       default:
         return;
@@ -177,6 +188,8 @@
     if (state.lastSeq !== null && frame.seq <= state.lastSeq) return;
     state.lastSeq = frame.seq;
     if (frame.type === "cue") {
+      // The server closed the deal now, whatever the video shows: its price ends at once.
+      if (frame.data.kind === "deal_end") endDeal(frame.data.deal_id, frame.seq);
       state.pending.push(frame);
       state.pending.sort((a, b) => a.at - b.at || a.seq - b.seq);
       release();
@@ -185,6 +198,11 @@
     } else {
       window.livebuyChat.onFrame(frame);
     }
+  }
+
+  function endDeal(dealId, seq) {
+    state.endedDeals.set(dealId, seq);
+    if (state.deals.delete(dealId)) renderAll();
   }
 
   /** Live stock is not a moment on stage: it applies as soon as it arrives. */
@@ -244,9 +262,22 @@
     return new Map((product.stock || []).map((line) => [line.sku, line.available]));
   }
 
+  /** Whether a deal's price applies now: deals open and close on the server's clock. */
+  function dealLive(deal, now = serverNow()) {
+    return !deal.ends_at || deal.ends_at > now;
+  }
+
+  /** The running deal of a product, if units are left (a sold-out deal sells at the regular price). */
   function dealFor(productId) {
-    for (const deal of state.deals.values()) if (deal.product_id === productId) return deal;
+    for (const deal of state.deals.values()) {
+      const left = deal.units_left !== undefined ? deal.units_left : deal.units;
+      if (deal.product_id === productId && dealLive(deal) && left > 0) return deal;
+    }
     return null;
+  }
+
+  function variantName(variant) {
+    return [variant.size, variant.color].filter(Boolean).join(" · ") || "One size";
   }
 
   function renderCard(product) {
@@ -273,25 +304,54 @@
     const select = el("select", { name: "sku" });
     for (const variant of product.variants) {
       const left = available.has(variant.sku) ? available.get(variant.sku) : variant.stock;
-      const name = [variant.size, variant.color].filter(Boolean).join(" · ") || "One size";
-      select.append(el("option", { value: variant.sku, disabled: left <= 0 }, `${name} — ${left > 0 ? `${left} left` : "sold out"}`));
+      // Disabled: a sold-out size cannot be picked, yet stays shown when it was already chosen.
+      select.append(el("option", { value: variant.sku, disabled: left <= 0, "data-left": String(left) }, `${variantName(variant)} — ${left > 0 ? `${left} left` : "sold out"}`));
     }
+    const firstLeft = [...select.options].find((option) => !option.disabled);
+    if (firstLeft) select.value = firstLeft.value;
     label.append(select);
     body.append(label);
+    body.append(el("p", { class: "stock-note", role: "status" }));
     const actions = el("div", { class: "actions" });
     const favorite = state.favorites.has(product.id);
     actions.append(
       el("button", { type: "button", class: "favorite", "aria-pressed": String(favorite), "aria-label": `Favorite ${product.name}` }, favorite ? "♥" : "♡"),
-      el("button", { type: "button", class: "add-to-cart" }, "Add to cart"),
-      el("button", { type: "button", class: "primary buy-now" }, "Buy now"),
+      el("button", { type: "button", class: "add-to-cart", "aria-label": `Add to cart: ${product.name}` }, "Add to cart"),
+      el("button", { type: "button", class: "primary buy-now", "aria-label": `Buy now: ${product.name}` }, "Buy now"),
     );
     body.append(actions);
     card.append(gallery, body);
+    if (![...select.options].some((option) => !option.disabled)) {
+      card.classList.add("is-sold-out");
+      card.append(el("p", { class: "sold-out" }, "Sold out"));
+    }
     return card;
   }
 
-  function renderCards() {
+  /**
+   * Buying follows the chosen size: a sold-out size disables both buttons and says so. The size
+   * is never switched behind the viewer's back when it sells out.
+   */
+  function updateBuyState(card, product, justSoldOut = false) {
+    const select = card.querySelector("select");
+    const option = select.selectedOptions[0];
+    const soldOut = !option || Number(option.dataset.left) <= 0;
+    const buy = card.querySelector(".buy-now");
+    buy.disabled = soldOut;
+    buy.textContent = soldOut ? "Sold out" : "Buy now";
+    buy.setAttribute("aria-label", soldOut ? `Buy now: ${product.name}, sold out` : `Buy now: ${product.name}`);
+    card.querySelector(".add-to-cart").disabled = soldOut;
+    const others = [...select.options].some((candidate) => !candidate.disabled);
+    const name = option ? option.textContent.split(" — ")[0] : "";
+    let note = "";
+    if (soldOut && justSoldOut) note = others ? `${name} just sold out: pick another size.` : `${name} just sold out.`;
+    else if (soldOut && others) note = `${name} is sold out: pick another size.`;
+    card.querySelector(".stock-note").textContent = note;
+  }
+
+  function renderCards({ reveal = true } = {}) {
     const container = $("cards");
+    let added = null;
     const wanted = [...state.pins.values()];
     const existing = new Map([...container.querySelectorAll(".card")].map((node) => [node.dataset.productId, node]));
     for (const [productId, node] of existing) if (!state.pins.has(productId)) node.remove();
@@ -302,40 +362,109 @@
       const fresh = renderCard(product);
       fresh.dataset.render = key;
       if (!old) {
+        updateBuyState(fresh, product);
         container.append(fresh);
+        added = fresh;
       } else {
         // An update (stock, deal) of a card already on screen: no entrance animation again, and
-        // the viewer's chosen size stays chosen.
+        // the viewer's chosen size stays chosen, even when it just sold out.
         fresh.style.animation = "none";
-        const chosen = old.querySelector("select").value;
+        const previous = old.querySelector("select").selectedOptions[0];
         const select = fresh.querySelector("select");
-        if ([...select.options].some((option) => option.value === chosen && !option.disabled)) select.value = chosen;
+        if (previous && [...select.options].some((option) => option.value === previous.value)) select.value = previous.value;
+        const wasAvailable = previous && Number(previous.dataset.left) > 0;
+        const justSoldOut = old.dataset.justSoldOut === "true" || Boolean(wasAvailable && select.selectedOptions[0]?.disabled);
+        if (justSoldOut && select.selectedOptions[0]?.disabled) fresh.dataset.justSoldOut = "true";
+        updateBuyState(fresh, product, fresh.dataset.justSoldOut === "true");
         old.replaceWith(fresh);
       }
     }
     container.querySelector(".cards-empty").hidden = state.pins.size > 0;
+    if (added && reveal) showCard(container, added);
   }
 
+  /** Bring a newly pinned card into the row's view, without moving focus. */
+  function showCard(container, card) {
+    const row = container.getBoundingClientRect();
+    const box = card.getBoundingClientRect();
+    const padding = parseFloat(getComputedStyle(container).paddingLeft) || 0;
+    const left = container.scrollLeft + box.left - row.left - padding;
+    container.scrollTo({ left, behavior: REDUCED_MOTION.matches ? "auto" : "smooth" });
+  }
+
+  /**
+   * The deal and countdown banners. Their end is `ends_at` on the server's clock (the instant the
+   * server closes the deal), not the video's: a viewer behind live loses the same seconds of the
+   * deal as everyone else. Only the text that changed is touched, every animation frame.
+   */
   function renderBanners() {
-    const now = programTime() ?? Date.now();
+    const now = serverNow();
     const banners = $("banners");
-    banners.replaceChildren();
+    const wanted = [];
     for (const deal of state.deals.values()) {
-      if (deal.ends_at && deal.ends_at <= now) continue;
+      if (!dealLive(deal, now)) continue;
       const product = state.pins.get(deal.product_id);
       const left = deal.units_left !== undefined ? deal.units_left : deal.units;
       const name = product ? product.name : deal.product_id;
-      const banner = el("p", { class: "banner deal", "data-deal-id": deal.deal_id });
-      banner.append(el("span", {}, `Flash deal: ${name} at ${money(deal.deal_price)} — ${left} left`));
-      if (deal.ends_at) banner.append(el("time", {}, remaining(deal.ends_at - now)));
-      banners.append(banner);
+      wanted.push({ key: `deal:${deal.deal_id}`, kind: "deal", id: deal.deal_id, text: `Flash deal: ${name} at ${money(deal.deal_price)} — ${left} left`, label: `Flash deal on ${name}`, ends_at: deal.ends_at });
     }
     for (const countdown of state.countdowns.values()) {
       if (countdown.ends_at <= now) continue;
-      const banner = el("p", { class: "banner countdown", "data-countdown-id": countdown.countdown_id });
-      banner.append(el("span", {}, countdown.label), el("time", {}, remaining(countdown.ends_at - now)));
-      banners.append(banner);
+      wanted.push({ key: `countdown:${countdown.countdown_id}`, kind: "countdown", id: countdown.countdown_id, text: countdown.label, label: countdown.label, ends_at: countdown.ends_at });
     }
+    const existing = new Map([...banners.children].map((node) => [node.dataset.key, node]));
+    for (const [key, node] of existing) if (!wanted.some((item) => item.key === key)) node.remove();
+    for (const [index, item] of wanted.entries()) {
+      let node = existing.get(item.key);
+      if (!node) {
+        node = el("p", { class: `banner ${item.kind}`, [`data-${item.kind}-id`]: item.id, "data-key": item.key });
+        node.append(el("span", {}, item.text));
+        if (item.ends_at) node.append(el("time", {}));
+      }
+      if (banners.children[index] !== node) banners.insertBefore(node, banners.children[index] || null);
+      const span = node.querySelector("span");
+      if (span.textContent !== item.text) span.textContent = item.text;
+      const time = node.querySelector("time");
+      if (time) {
+        const text = remaining(item.ends_at - now);
+        if (time.textContent !== text) time.textContent = text;
+      }
+      announceProgress(item, now);
+    }
+    for (const [key, stage] of announced) {
+      if (stage !== "over" && !wanted.some((item) => item.key === key)) {
+        announced.set(key, "over");
+        say(`${announcedLabels.get(key)}: over.`);
+      }
+    }
+  }
+
+  // What screen readers were told of each banner: "start", "last" (LAST_CALL_S left) or "over".
+  const announced = new Map();
+  const announcedLabels = new Map();
+
+  /** Tell screen readers of a banner's start and last seconds, never of each tick. */
+  function announceProgress(item, now) {
+    const stage = announced.get(item.key);
+    const seconds = item.ends_at ? Math.ceil((item.ends_at - now) / 1000) : null;
+    announcedLabels.set(item.key, item.label);
+    if (stage === undefined || stage === "over") {
+      announced.set(item.key, seconds !== null && seconds <= LAST_CALL_S ? "last" : "start");
+      say(seconds === null ? `${item.label}.` : `${item.label}: ${spoken(seconds)} left.`);
+    } else if (stage === "start" && seconds !== null && seconds <= LAST_CALL_S) {
+      announced.set(item.key, "last");
+      say(`${item.label}: ${spoken(seconds)} left.`);
+    }
+  }
+
+  function spoken(seconds) {
+    if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+    const minutes = Math.round(seconds / 60);
+    return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+  }
+
+  function say(text) {
+    $("announcer").textContent = text;
   }
 
   function remaining(ms) {
@@ -343,9 +472,9 @@
     return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
   }
 
-  function renderAll() {
+  function renderAll(options) {
     $("announcement").textContent = state.announcement || "";
-    renderCards();
+    renderCards(options);
     renderBanners();
   }
 
@@ -390,6 +519,7 @@
   // ---- the clock loop ------------------------------------------------------------------------
 
   let lastSecond = null;
+  let liveDeals = "";
   function tick() {
     release();
     const now = programTime();
@@ -397,7 +527,13 @@
     if (second !== lastSecond) {
       lastSecond = second;
       $("program-clock").textContent = now === null ? "" : new Date(now).toISOString().slice(11, 19) + " UTC";
-      renderBanners();
+    }
+    renderBanners();
+    // A deal that just reached its end drops its price from the card at that instant.
+    const live = [...state.pins.keys()].map((id) => dealFor(id)?.deal_id || "").join(",");
+    if (live !== liveDeals) {
+      liveDeals = live;
+      renderCards();
     }
   }
 
@@ -424,6 +560,13 @@
       return;
     }
     $("cards").addEventListener("click", onCardClick);
+    $("cards").addEventListener("change", (event) => {
+      const card = event.target.closest(".card");
+      const product = card && state.pins.get(card.dataset.productId);
+      if (!product) return;
+      delete card.dataset.justSoldOut;
+      updateBuyState(card, product);
+    });
     loadFavorites();
     connect();
     requestAnimationFrame(loop);
@@ -435,6 +578,7 @@
   window.livebuy = {
     state,
     programTime,
+    serverNow,
     connect,
     disconnect,
     get revealed() {
