@@ -102,10 +102,13 @@
 
   function applySnapshot(frame) {
     const data = frame.data;
+    // Buffered cues of another epoch (Redis lost the show's history) belong to a log that is gone;
+    // in the same epoch, the ones after the snapshot's seq are still to be revealed.
+    const sameEpoch = data.epoch === state.epoch;
     state.show = data.show;
     state.epoch = data.epoch;
     state.lastSeq = frame.seq;
-    state.pending = state.pending.filter((pending) => pending.seq > frame.seq);
+    state.pending = state.pending.filter((pending) => sameEpoch && pending.seq > frame.seq);
     state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
     state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
     state.endedDeals.clear();
