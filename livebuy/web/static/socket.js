@@ -119,9 +119,10 @@ window.livebuySocket = (() => {
       current.onopen = () => {
         backoffMs = RETRY_MIN_MS;
         lastHeard = performance.now();
+        // The owner's first frame goes first: a console's socket must open with its auth frame.
+        onOpen(current);
         ping(current);
         pinged = performance.now();
-        onOpen(current);
       };
       current.onmessage = (event) => {
         lastHeard = performance.now();
