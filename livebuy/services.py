@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from catalog.store import CatalogStore
+from livebuy.errors import InvalidInputError, ProductNotFoundError
 
 if TYPE_CHECKING:
     from livebuy.analytics.service import AnalyticsService
@@ -54,8 +55,8 @@ class Services:
 
 
 def catalog_store(redis: Redis) -> CatalogStore:
-    """The catalog on ``redis``, raising livebuy's ``ProductNotFoundError`` for unknown products."""
-    return CatalogStore(redis)
+    """The catalog on ``redis``, raising livebuy's errors (unknown product: 404, bad page: 422)."""
+    return CatalogStore(redis, unknown_product=ProductNotFoundError, bad_range=InvalidInputError)
 
 
 def services_of(connection: HTTPConnection) -> Services:
