@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
+from catalog import keys
 from catalog.models import Product
-from livebuy.redis import keys
-from livebuy.redis.scripts import register
 
 
 async def load_catalog(redis: Redis, products: Sequence[Product]) -> None:
@@ -18,7 +20,7 @@ async def load_catalog(redis: Redis, products: Sequence[Product]) -> None:
     the first time, so a restart during a show keeps the stock already reserved or sold.
     Products missing from ``products`` but loaded earlier are left in place.
     """
-    init_inventory = register(redis, "catalog", "inventory_init")
+    init_inventory = _inventory_init(redis)
     # Not a MULTI: the keys live in different cluster slots, and every write is idempotent.
     async with redis.pipeline(transaction=False) as pipe:
         # Awaiting a command on a pipeline only queues it (and is what the typing expects).
@@ -32,3 +34,13 @@ async def load_catalog(redis: Redis, products: Sequence[Product]) -> None:
             await pipe.set(keys.catalog_product(product.id), product.model_dump_json())
             await pipe.zadd(keys.catalog_index(), {product.id: position})
         await pipe.execute()
+
+
+@cache
+def _inventory_init_source() -> str:
+    return resources.files("catalog").joinpath("inventory_init.lua").read_text(encoding="utf-8")
+
+
+def _inventory_init(redis: Redis) -> AsyncScript:
+    # redis-py sends EVALSHA and reloads the source after NOSCRIPT.
+    return redis.register_script(_inventory_init_source())

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog.demo import demo_images_dir
-from catalog.store import CatalogStore
 from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
 from livebuy.api import analytics as analytics_api
@@ -31,6 +30,7 @@ from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.recovery import ContentRecovery
 from livebuy.redis.connection import connect
+from livebuy.services import Services, catalog_store
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
 from livebuy.shows.player import RunSheetPlayer
@@ -52,24 +52,13 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = connect(redis_url)
-        catalog = CatalogStore(redis)
+        catalog = catalog_store(redis)
         stream = ShowStream(redis, settings.stream_maxlen)
         show_service = ShowService(redis, stream, catalog, settings.speed)
         hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
-        app.state.redis = redis
-        app.state.catalog = catalog
-        app.state.stream = stream
-        app.state.shows = show_service
-        app.state.hubs = hubs
-        app.state.sessions = SessionService.from_settings(redis, settings)
-        app.state.rate_limiter = rate_limit.RateLimiter(redis, settings)
-        app.state.chat = ChatService(redis, settings)
-        app.state.moderation = ModerationService(redis, stream)
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
         chat_batchers = BatcherRegistry(redis, stream, settings)
-        app.state.chat_batchers = chat_batchers
         commerce = Commerce.build(redis, catalog, stream, settings)
-        app.state.commerce = commerce
         loaded = await load_content(redis, catalog, show_service, settings)
         known_starts = {show.id: show.starts_at_ms for show in loaded}
         recovery = ContentRecovery(
@@ -81,7 +70,6 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             snapshot=show_service.snapshot,
             interval_s=settings.recovery_interval_s,
         )
-        app.state.recovery = recovery
         recovery_task = asyncio.create_task(recovery.run(), name="content-recovery")
         players: list[asyncio.Task[None]] = []
         if settings.play_shows:
@@ -103,12 +91,27 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 segment_ms=settings.video_segment_ms,
                 lease_ms=settings.video_lease_ms,
             )
-        app.state.video = video
         if video is not None:
             await video.start([show.id for show in loaded])
         commerce.start()
-        app.state.analytics = AnalyticsService(
-            redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
+        app.state.services = Services(
+            settings=settings,
+            redis=redis,
+            catalog=catalog,
+            stream=stream,
+            shows=show_service,
+            hubs=hubs,
+            sessions=SessionService.from_settings(redis, settings),
+            rate_limiter=rate_limit.RateLimiter(redis, settings),
+            chat=ChatService(redis, settings),
+            moderation=ModerationService(redis, stream),
+            chat_batchers=chat_batchers,
+            commerce=commerce,
+            recovery=recovery,
+            analytics=AnalyticsService(
+                redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
+            ),
+            video=video,
         )
         reporter = ViewerReporter(
             redis,
@@ -148,6 +151,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     # No trailing-slash redirects: Starlette builds them from the Host header (an open redirect to
     # any host a client names), and every path is documented without its variants.
     app = FastAPI(title="livebuy", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
+    # Read before the lifespan has built the services (the producer token, the origins).
     app.state.settings = settings
     install_error_handlers(app)
     rate_limit.install(app)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from livebuy.analytics.models import ShowAnalytics
-from livebuy.analytics.service import AnalyticsService
 from livebuy.api.auth import ProducerDep
+from livebuy.api.deps import AnalyticsDep
 
 router = APIRouter(prefix="/api/shows", tags=["analytics"])
 
 
 @router.get("/{show_id}/analytics")
-async def get_analytics(request: Request, show_id: str, _: ProducerDep) -> ShowAnalytics:
+async def get_analytics(analytics: AnalyticsDep, show_id: str, _: ProducerDep) -> ShowAnalytics:
     """The show's figures across every gateway process (bearer token: 401 without, 403 wrong;
     unknown show: 404)."""
-    service: AnalyticsService = request.app.state.analytics
-    return await service.show(show_id)
+    return await analytics.show(show_id)

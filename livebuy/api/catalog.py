@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from catalog.models import ProductCard
-from catalog.store import CatalogStore
-from livebuy.api.deps import RedisDep
+from livebuy.api.deps import CatalogDep
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -26,14 +25,6 @@ class ProductPage(BaseModel):
     total: int
     offset: int
     limit: int
-
-
-def get_catalog(redis: RedisDep) -> CatalogStore:
-    """The catalog store on the app's Redis client."""
-    return CatalogStore(redis)
-
-
-CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
 
 
 @router.get("/products")

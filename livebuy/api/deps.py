@@ -1,26 +1,75 @@
-"""Typed FastAPI dependencies shared by the routers."""
+"""Typed FastAPI dependencies shared by the routers (and the websocket endpoint).
+
+Every one is ``async def``: FastAPI runs plain ``def`` dependencies in a thread pool, a hop no
+attribute read is worth. FastAPI caches ``get_services`` per request, so a route that takes several
+of these aliases still reads ``app.state`` once.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
 
+from catalog.store import CatalogStore
+from livebuy.analytics.service import AnalyticsService
+from livebuy.commerce.services import Commerce
+from livebuy.services import Services, services_of
+from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
+from livebuy.shows.service import ShowService
 
 
-def get_redis(request: Request) -> Redis:
-    """The process-wide Redis client created by the app's lifespan."""
-    redis: Redis = request.app.state.redis
-    return redis
+async def get_services(connection: HTTPConnection) -> Services:
+    """The services the app's lifespan built."""
+    return services_of(connection)
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_settings(connection: HTTPConnection) -> Settings:
+    """The settings the app was built with (there before the lifespan runs, unlike the services)."""
+    settings: Settings = connection.app.state.settings
     return settings
 
 
-RedisDep = Annotated[Redis, Depends(get_redis)]
+async def get_redis(services: ServicesDep) -> Redis:
+    """The process-wide Redis client."""
+    return services.redis
+
+
+async def get_catalog(services: ServicesDep) -> CatalogStore:
+    """The catalog store."""
+    return services.catalog
+
+
+async def get_shows(services: ServicesDep) -> ShowService:
+    """Shows: definitions, state, cues and timelines."""
+    return services.shows
+
+
+async def get_sessions(services: ServicesDep) -> SessionService:
+    """Viewer and staff sessions (not the caller's own session: that is ``SessionDep``)."""
+    return services.sessions
+
+
+async def get_commerce(services: ServicesDep) -> Commerce:
+    """Cart, favorites, orders, coupons and inventory."""
+    return services.commerce
+
+
+async def get_analytics(services: ServicesDep) -> AnalyticsService:
+    """The producer's dashboard figures."""
+    return services.analytics
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
+ShowsDep = Annotated[ShowService, Depends(get_shows)]
+SessionsDep = Annotated[SessionService, Depends(get_sessions)]
+CommerceDep = Annotated[Commerce, Depends(get_commerce)]
+AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]

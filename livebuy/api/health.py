@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from livebuy.api.deps import RedisDep
+from livebuy.api.deps import ServicesDep
 
 router = APIRouter(tags=["operations"])
 
@@ -18,7 +18,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request, redis: RedisDep, response: Response) -> dict[str, str]:
+async def readyz(services: ServicesDep, response: Response) -> dict[str, str]:
     """The process can serve: Redis answers and holds the content (readiness); 503 otherwise.
 
     ``video`` reports the shared live stream (``encoding`` here, ``following`` another process's
@@ -26,9 +26,8 @@ async def readyz(request: Request, redis: RedisDep, response: Response) -> dict[
     stream from Redis whoever encodes it, and a stalled demo video is no reason to drop viewers.
     """
     try:
-        await redis.ping()
-        recovery = getattr(request.app.state, "recovery", None)
-        content_loaded = recovery is not None and await recovery.content_loaded()
+        await services.redis.ping()
+        content_loaded = await services.recovery.content_loaded()
     except RedisError:
         response.status_code = 503
         return {"status": "redis unavailable"}
@@ -36,7 +35,7 @@ async def readyz(request: Request, redis: RedisDep, response: Response) -> dict[
         # Before the lifespan loaded it, or after Redis lost it and until a process reloads it.
         response.status_code = 503
         return {"status": "content not loaded"}
-    video = request.app.state.video
+    video = services.video
     if video is None:
         return {"status": "ready"}
     return {"status": "ready", "video": await video.summary()}

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from livebuy.errors import TooManyRequestsError
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
+from livebuy.services import services_of
 from livebuy.settings import Settings
 
 Scope = Literal["sessions", "orders"]
@@ -104,8 +105,7 @@ def rate_limited(scope: Scope) -> Callable[[Request], Awaitable[None]]:
     """A dependency that counts the request against its client IP's limit for ``scope``."""
 
     async def dependency(request: Request) -> None:
-        limiter: RateLimiter = request.app.state.rate_limiter
-        await limiter.take(scope, request)
+        await services_of(request).rate_limiter.take(scope, request)
 
     return dependency
 

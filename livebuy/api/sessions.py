@@ -6,29 +6,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from livebuy.api.deps import ServicesDep, SessionsDep
 from livebuy.api.rate_limit import rate_limited
 from livebuy.errors import UnauthorizedError
 from livebuy.sessions.models import IssuedSession, Session, SessionRequest
-from livebuy.sessions.service import SessionService
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
-def _sessions(request: Request) -> SessionService:
-    service: SessionService = request.app.state.sessions
-    return service
-
-
 @router.post("", status_code=201, dependencies=[Depends(rate_limited("sessions"))])
-async def create_session(request: Request, body: SessionRequest | None = None) -> IssuedSession:
+async def create_session(
+    sessions: SessionsDep, body: SessionRequest | None = None
+) -> IssuedSession:
     """A guest session: signed token, public handle and display name (chosen or generated).
 
     Limited per client IP (429 ``rate_limited`` with ``Retry-After``).
     """
-    return await _sessions(request).create(body.display_name if body else None)
+    return await sessions.create(body.display_name if body else None)
 
 
-async def current_session(request: Request) -> Session:
+async def current_session(request: Request, services: ServicesDep) -> Session:
     """The session named by ``Authorization: Bearer <session token>``.
 
     Raises:
@@ -37,7 +34,7 @@ async def current_session(request: Request) -> Session:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("session token required: POST /api/sessions first")
-    return await _sessions(request).authenticate(token)
+    return await services.sessions.authenticate(token)
 
 
 SessionDep = Annotated[Session, Depends(current_session)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from livebuy import metrics
 from livebuy.api.auth import ProducerDep
+from livebuy.api.deps import ShowsDep
 from livebuy.shows.models import (
     LiveCueRequest,
     PublishedCue,
@@ -17,7 +18,6 @@ from livebuy.shows.models import (
     TimelineRequest,
     TimelineView,
 )
-from livebuy.shows.service import ShowService
 
 router = APIRouter(prefix="/api/shows", tags=["shows"])
 
@@ -30,45 +30,39 @@ class ShowDetail(BaseModel):
     state: dict[str, Any]
 
 
-def _shows(request: Request) -> ShowService:
-    service: ShowService = request.app.state.shows
-    return service
-
-
 @router.get("")
-async def list_shows(request: Request) -> list[ShowSummary]:
+async def list_shows(shows: ShowsDep) -> list[ShowSummary]:
     """Every show."""
-    return await _shows(request).list()
+    return await shows.list()
 
 
 @router.get("/{show_id}")
-async def get_show(request: Request, show_id: str) -> ShowDetail:
+async def get_show(shows: ShowsDep, show_id: str) -> ShowDetail:
     """One show with its run sheet and current state; unknown id: 404."""
-    service = _shows(request)
-    show = await service.get(show_id)
-    position, state = await service.snapshot(show_id)
+    show = await shows.get(show_id)
+    position, state = await shows.snapshot(show_id)
     return ShowDetail(show=show, latest_seq=position.seq, state=state)
 
 
 @router.post("/{show_id}/cues", status_code=201)
 async def post_cue(
-    request: Request, show_id: str, body: LiveCueRequest, _: ProducerDep
+    shows: ShowsDep, show_id: str, body: LiveCueRequest, _: ProducerDep
 ) -> PublishedCue:
     """Play a producer's cue now (bearer token: 401 without, 403 wrong)."""
-    published = await _shows(request).publish_live(show_id, body.cue, body.id)
+    published = await shows.publish_live(show_id, body.cue, body.id)
     metrics.CUES_PUBLISHED.labels("producer").inc()
     return published
 
 
 @router.get("/{show_id}/timeline")
-async def get_timeline(request: Request, show_id: str) -> TimelineView:
+async def get_timeline(shows: ShowsDep, show_id: str) -> TimelineView:
     """The show's rehearsal timeline: speed, pause, anchor and the play head now."""
-    return await _shows(request).timeline_view(show_id)
+    return await shows.timeline_view(show_id)
 
 
 @router.put("/{show_id}/timeline")
 async def put_timeline(
-    request: Request, show_id: str, body: TimelineRequest, _: ProducerDep
+    shows: ShowsDep, show_id: str, body: TimelineRequest, _: ProducerDep
 ) -> TimelineView:
     """Change the rehearsal speed or pause/resume the run sheet, from now on (bearer token)."""
-    return await _shows(request).change_timeline(show_id, speed=body.speed, paused=body.paused)
+    return await shows.change_timeline(show_id, speed=body.speed, paused=body.paused)

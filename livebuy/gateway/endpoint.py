@@ -12,14 +12,12 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from livebuy import metrics
-from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.frames import Frame
-from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.protocol import (
     CONSOLE,
     ROLES,
@@ -33,6 +31,7 @@ from livebuy.gateway.protocol import (
     encode_data,
     encode_frame,
 )
+from livebuy.services import services_of
 from livebuy.settings import Settings
 from livebuy.shows.service import ShowService
 from livebuy.shows.stream import ShowStream
@@ -62,8 +61,7 @@ def _error_frame(connection: ViewerConnection, code: str, message: str) -> Frame
 async def show_socket(websocket: WebSocket, show_id: str) -> None:
     """Push a show to one viewer. Query: ``since`` (last seq seen) and ``epoch`` to resume;
     ``token`` (a viewer session) to chat and react (or send an ``auth`` frame later)."""
-    app = websocket.app
-    settings: Settings = app.state.settings
+    settings = services_of(websocket).settings
     if not _origin_allowed(websocket, settings):
         await websocket.close(CloseCode.POLICY, "origin not allowed")
         return
@@ -79,10 +77,10 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
 
 async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) -> None:
     """Everything after the handshake: checks, join or resume, then frames both ways."""
-    app = websocket.app
-    shows: ShowService = app.state.shows
-    stream: ShowStream = app.state.stream
-    hubs: HubRegistry = app.state.hubs
+    services = services_of(websocket)
+    shows = services.shows
+    stream = services.stream
+    hubs = services.hubs
     since_raw = websocket.query_params.get("since")
     epoch = websocket.query_params.get("epoch")
     if since_raw is not None and not (since_raw.isdigit() and len(since_raw) < 19):
@@ -97,14 +95,14 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     try:
         await shows.get(show_id)
     except ShowNotFoundError:
-        if not await app.state.recovery.content_loaded():
+        if not await services.recovery.content_loaded():
             # Redis lost its data and the shows are being reloaded: not an unknown show.
-            app.state.recovery.check_soon()
+            services.recovery.check_soon()
             await websocket.close(CloseCode.RESTARTING, "show data is reloading: reconnect")
             return
         await websocket.close(CloseCode.UNKNOWN_SHOW, f"unknown show '{show_id}'")
         return
-    channel = ChatChannel(show_id, app.state.chat, app.state.sessions)
+    channel = ChatChannel(show_id, services.chat, services.sessions)
     token = websocket.query_params.get("token")
     if token is not None:
         try:
@@ -112,8 +110,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
         except UnauthorizedError as error:
             await websocket.close(CloseCode.UNAUTHORIZED, error.message)
             return
-    batchers: BatcherRegistry = app.state.chat_batchers
-    batchers.ensure(show_id)
+    services.chat_batchers.ensure(show_id)
 
     hub = await hubs.hub(show_id)
     connection = ViewerConnection(

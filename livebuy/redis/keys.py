@@ -5,22 +5,12 @@ Keys of one show share the hash tag ``{show:<id>}`` so a show's Lua scripts stay
 
 from __future__ import annotations
 
-PREFIX = "lb"
-
-
-def catalog_product(product_id: str) -> str:
-    """JSON document of one product (without live stock)."""
-    return f"{PREFIX}:catalog:product:{product_id}"
-
-
-def catalog_index() -> str:
-    """Sorted set of product ids, scored by catalog position (drives pagination)."""
-    return f"{PREFIX}:catalog:products"
-
-
-def inventory(sku: str) -> str:
-    """Hash of one SKU's stock counters: available, reserved, sold, initial, restocked."""
-    return f"{PREFIX}:inventory:{sku}"
+# The catalog's keys (product documents, the index, each SKU's stock hash) are built in
+# catalog/keys.py, since the catalog imports nothing from livebuy; listed here with the rest.
+from catalog.keys import PREFIX as PREFIX
+from catalog.keys import catalog_index as catalog_index
+from catalog.keys import catalog_product as catalog_product
+from catalog.keys import inventory as inventory
 
 
 def shows_index() -> str:

@@ -13,7 +13,9 @@ from redis.asyncio import Redis
 from catalog.demo import load_demo_catalog
 from catalog.loader import load_catalog
 from livebuy.api.catalog import router
+from livebuy.api.deps import get_catalog
 from livebuy.errors import LivebuyError
+from livebuy.services import catalog_store
 
 
 async def livebuy_error(_: Request, exc: Exception) -> JSONResponse:
@@ -27,7 +29,7 @@ async def client(redis: Redis) -> AsyncIterator[httpx.AsyncClient]:
     await load_catalog(redis, load_demo_catalog())
     app = FastAPI()
     app.include_router(router)
-    app.state.redis = redis
+    app.dependency_overrides[get_catalog] = lambda: catalog_store(redis)
     app.add_exception_handler(LivebuyError, livebuy_error)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

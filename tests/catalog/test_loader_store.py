@@ -11,13 +11,14 @@ from catalog.models import Product
 from catalog.store import CatalogStore
 from livebuy.errors import InvalidInputError, ProductNotFoundError
 from livebuy.redis import keys
+from livebuy.services import catalog_store
 
 
 @pytest.fixture
 async def store(redis: Redis) -> CatalogStore:
     """A store over Redis holding the demo catalog."""
     await load_catalog(redis, load_demo_catalog())
-    return CatalogStore(redis)
+    return catalog_store(redis)
 
 
 async def test_load_writes_products_index_and_inventory(redis: Redis) -> None:

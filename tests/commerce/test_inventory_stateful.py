@@ -22,13 +22,13 @@ from hypothesis.stateful import (
 from catalog.demo import load_demo_catalog
 from catalog.loader import load_catalog
 from catalog.models import Money
-from catalog.store import CatalogStore
 from livebuy.commerce.models import OrderRequest, PaymentRequest
 from livebuy.commerce.services import Commerce
 from livebuy.errors import CommerceError
 from livebuy.redis import keys
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
+from livebuy.services import catalog_store
 from livebuy.shows.models import DealStartCue
 from livebuy.shows.service import ShowService
 from livebuy.shows.stream import ShowStream
@@ -55,7 +55,7 @@ class InventoryMachine(RuleBasedStateMachine):
         self.redis = connect(self.redis_url)
         self.commerce = Commerce.build(
             self.redis,
-            CatalogStore(self.redis),
+            catalog_store(self.redis),
             ShowStream(self.redis, 1000),
             settings_for_tests(reservation_hold_ms=HOLD_MS),
         )
@@ -70,7 +70,7 @@ class InventoryMachine(RuleBasedStateMachine):
         await self.redis.flushdb()
         await load_catalog(self.redis, load_demo_catalog())
         stream = ShowStream(self.redis, 1000)
-        shows = ShowService(self.redis, stream, CatalogStore(self.redis), 1.0)
+        shows = ShowService(self.redis, stream, catalog_store(self.redis), 1.0)
         deal = DealStartCue(
             kind="deal_start",
             deal_id="flash",

@@ -20,7 +20,6 @@ from hypothesis.stateful import (
 
 from catalog.demo import load_demo_catalog
 from catalog.loader import load_catalog
-from catalog.store import CatalogStore
 from livebuy.commerce.models import OrderRequest, PaymentRequest
 from livebuy.commerce.payments_worker import work_once
 from livebuy.commerce.services import Commerce
@@ -29,6 +28,7 @@ from livebuy.faults import Faults
 from livebuy.redis import keys
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
+from livebuy.services import catalog_store
 from livebuy.shows.stream import ShowStream
 from tests.commerce.helpers import (
     CARD_CHARGED_TIMEOUT,
@@ -82,7 +82,7 @@ class PaymentsMachine(RuleBasedStateMachine):
         """A process's commerce services; a restart builds new ones on the same Redis."""
         return Commerce.build(
             self.redis,
-            CatalogStore(self.redis),
+            catalog_store(self.redis),
             ShowStream(self.redis, 1000),
             settings_for_tests(refund_retry_base_ms=10, refund_retry_max_ms=PASS_MS // 2),
             faults=self.faults,

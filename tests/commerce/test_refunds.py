@@ -201,7 +201,7 @@ async def test_refund_left_pending_by_a_crash_is_made_later(
     async with server.http() as client:
         order_id = await _paid_order(client, token, "4242424242424242")
         # Exactly what a process killed right after the cancel's Lua step leaves behind.
-        orders = server.app.state.commerce.orders
+        orders = server.app.state.services.commerce.orders
         fields = await redis.hgetall(keys.order(order_id))
         await orders._run_release(fields, "cancel", now_ms())
         assert (await _order(client, token, order_id))["refund_status"] == "pending"
