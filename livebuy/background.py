@@ -123,7 +123,8 @@ class ElectedLoop:
             await self._lose()
         except StepAside as aside:
             log.warning("stepping aside", extra={"loop": self.name, "pause_ms": aside.pause_ms})
-            await self._lose()
+            # The job stops first, then the lease goes: a successor never runs beside it.
+            await self._run_hook(self._on_lost)
             if self.lease is not None:
                 await self.lease.release()
             self._paused_until = self._clock() + aside.pause_ms

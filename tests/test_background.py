@@ -7,7 +7,7 @@ import asyncio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from livebuy.background import ElectedLoop, LeaseLost, LoopRegistry
+from livebuy.background import ElectedLoop, LeaseLost, LoopRegistry, StepAside
 from livebuy.redis.lease import Lease
 from tests.servers import TIMEOUT_S
 
@@ -180,4 +180,24 @@ async def test_a_wake_event_runs_the_next_step_at_once() -> None:
     await _until(loop.passed, "the first pass")
     wake.set()
     await _until(second, "the woken pass")
+    await registry.stop()
+
+
+async def test_a_step_that_steps_aside_releases_the_lease_after_on_lost(redis: Redis) -> None:
+    """``StepAside`` runs ``on_lost``, then frees the lease in Redis for another process at once."""
+    seen: list[object] = []
+
+    async def step() -> None:
+        raise StepAside(60_000)
+
+    async def on_lost() -> None:
+        seen.append(await redis.get(LEASE_KEY))
+
+    lease = Lease(redis, LEASE_KEY, 5000)
+    registry = LoopRegistry()
+    loop = registry.add(ElectedLoop("job", lease, step, 0.005, on_lost=on_lost))
+    registry.start()
+    await _until(loop.passed, "the first pass")
+    assert seen == [lease.owner]
+    assert await redis.get(LEASE_KEY) is None
     await registry.stop()
