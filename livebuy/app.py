@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -21,6 +20,7 @@ from livebuy.api import orders as orders_api
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
+from livebuy.background import LoopRegistry
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
@@ -56,8 +56,11 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         stream = ShowStream(redis, settings.stream_maxlen)
         show_service = ShowService(redis, stream, catalog, settings.speed)
         hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
+        # Every background loop of this process; a loop added later starts at once.
+        loops = LoopRegistry()
+        loops.start()
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
-        chat_batchers = BatcherRegistry(redis, stream, settings)
+        chat_batchers = BatcherRegistry(redis, stream, settings, loops)
         commerce = Commerce.build(redis, catalog, stream, settings)
         loaded = await load_content(redis, catalog, show_service, settings)
         known_starts = {show.id: show.starts_at_ms for show in loaded}
@@ -70,8 +73,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             snapshot=show_service.snapshot,
             interval_s=settings.recovery_interval_s,
         )
-        recovery_task = asyncio.create_task(recovery.run(), name="content-recovery")
-        players: list[asyncio.Task[None]] = []
+        loops.add(recovery.loop)
         if settings.play_shows:
             for show in loaded:
                 runner = PlayerRunner(
@@ -81,7 +83,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                     tick_ms=settings.player_tick_ms,
                     lease_ms=settings.player_lease_ms,
                 )
-                players.append(asyncio.create_task(runner.run(), name=f"player:{show.id}"))
+                loops.add(runner.loop)
         video = None
         if settings.video_enabled:
             # One ffmpeg per show across every process (lease-elected); all serve it from Redis.
@@ -92,8 +94,9 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 lease_ms=settings.video_lease_ms,
             )
         if video is not None:
-            await video.start([show.id for show in loaded])
-        commerce.start()
+            await video.start([show.id for show in loaded], loops)
+        for loop in commerce.loops():
+            loops.add(loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -119,32 +122,15 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             interval_ms=settings.viewer_report_interval_ms,
             stale_ms=settings.viewer_stale_ms,
         )
-        viewer_reports = asyncio.create_task(reporter.run(), name="viewer-reporter")
+        loops.add(reporter.loop)
         try:
             yield
         finally:
-            recovery_task.cancel()
-            await stop_within(
-                "content recovery",
-                SHUTDOWN_STEP_S,
-                asyncio.gather(recovery_task, return_exceptions=True),
-            )
-            viewer_reports.cancel()
-            await stop_within(
-                "viewer reporter",
-                SHUTDOWN_STEP_S,
-                asyncio.gather(viewer_reports, return_exceptions=True),
-            )
-            await stop_within("viewer withdrawal", SHUTDOWN_STEP_S, reporter.withdraw())
+            # Bounded by itself: each loop finishes its step (the video's ffmpeg stops, the
+            # viewer counts are withdrawn, the leases released) or is cancelled.
+            await loops.stop()
             if video is not None:
                 await stop_within("video", SHUTDOWN_STEP_S, video.stop())
-            for task in players:
-                task.cancel()
-            await stop_within(
-                "show players", SHUTDOWN_STEP_S, asyncio.gather(*players, return_exceptions=True)
-            )
-            await stop_within("chat batchers", SHUTDOWN_STEP_S, chat_batchers.close())
-            await stop_within("commerce", SHUTDOWN_STEP_S, commerce.stop())
             await stop_within("hubs", SHUTDOWN_STEP_S, hubs.close())
             await redis.aclose()
 

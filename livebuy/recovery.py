@@ -11,17 +11,16 @@ every hub whose show lost its history: its viewers get a fresh snapshot with ``r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from livebuy.background import ElectedLoop
 from livebuy.errors import LivebuyError
 from livebuy.gateway.hub import HubRegistry, Snapshot
 from livebuy.redis import keys
-from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,16 @@ class ContentRecovery:
         self._hubs = hubs
         self._reload = reload
         self._snapshot = snapshot
-        self._interval_s = interval_s
         self._wake = asyncio.Event()
+        # Every process checks; at once when something looked lost (here or in a hub).
+        self.loop = ElectedLoop(
+            "content-recovery",
+            None,
+            self.check,
+            interval_s,
+            retry_on=(RedisError, LivebuyError),
+            wake_on=(self._wake, hubs.gap_seen),
+        )
 
     def check_soon(self) -> None:
         """Check now instead of at the next interval (something looked lost)."""
@@ -57,20 +64,6 @@ class ContentRecovery:
     async def content_loaded(self) -> bool:
         """Whether Redis holds the content (and this process is not reloading it)."""
         return self.ready and bool(await self._redis.exists(keys.content_loaded()))
-
-    async def run(self) -> None:
-        """Check every interval, or at once when a hub saw a gap, until cancelled."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval_s):
-                    await _first(self._wake, self._hubs.gap_seen)
-            self._wake.clear()
-            self._hubs.gap_seen.clear()
-            try:
-                await self.check()
-            except (RedisError, LivebuyError):
-                raise_if_cancelled()
-                log.exception("recovery check failed; retrying")
 
     async def check(self) -> None:
         """Reload the content if it is gone, then restart the hubs of shows that lost history."""
@@ -82,12 +75,3 @@ class ContentRecovery:
             finally:
                 self.ready = True
         await self._hubs.recover(self._snapshot)
-
-
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from livebuy.gateway.fastpath import PushFastPath
 from livebuy.http_parser import head_limited_protocol
@@ -28,8 +29,13 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
     if settings.ws_ping_interval_s > 0:
         user_timeout_ms = int((settings.ws_ping_interval_s + settings.ws_ping_timeout_s) * 1000)
     send_buffer_bytes = settings.ws_kernel_send_buffer_bytes or None
+    asgi_app: ASGIApp = app
+    if settings.ws_fast_path:
+        asgi_app = PushFastPath(
+            app, user_timeout_ms=user_timeout_ms, send_buffer_bytes=send_buffer_bytes
+        )
     return uvicorn.Config(
-        PushFastPath(app, user_timeout_ms=user_timeout_ms, send_buffer_bytes=send_buffer_bytes),
+        asgi_app,
         host=settings.host,
         port=settings.port if port is None else port,
         http=head_limited_protocol(settings.max_header_bytes),

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         gt=0,
         description="a too-slow viewer's 4429 close frame that is not out by then: reset (RST)",
     )
+    ws_fast_path: bool = Field(
+        True,
+        description="write frames straight to uvicorn's transport (off: through ASGI send, as "
+        "under another server)",
+    )
     ws_kernel_send_buffer_bytes: int = Field(
         256 * 1024,
         ge=0,

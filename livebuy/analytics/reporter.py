@@ -10,7 +10,6 @@ per-minute peak are one Lua step on keys of one show (valid on a cluster too).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
@@ -20,9 +19,9 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from livebuy.background import ElectedLoop
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
-from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ PEAKS_TTL_MS = 7 * 24 * 3600 * 1000
 
 
 class ViewerReporter:
-    """Reports ``viewer_counts()`` of this process every ``interval_ms`` (a lifespan task)."""
+    """Reports ``viewer_counts()`` of this process every ``interval_ms`` (register ``loop``)."""
 
     def __init__(
         self,
@@ -43,12 +42,15 @@ class ViewerReporter:
     ) -> None:
         self._redis = redis
         self._viewer_counts = viewer_counts
-        self._interval_s = interval_ms / 1000
         self._stale_ms = stale_ms
         # Unique per process run: a restarted process must not inherit its predecessor's entry.
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._reported: set[str] = set()
         self._report = register(redis, "livebuy.analytics", "analytics_report")
+        # Every process reports its own viewers; withdrawn when the loop stops.
+        self.loop = ElectedLoop(
+            "viewer-reporter", None, self.report, interval_ms / 1000, on_stop=self._withdraw
+        )
 
     async def report(self) -> None:
         """Write this process's count for every show it has viewers of, or had at the last report.
@@ -59,6 +61,12 @@ class ViewerReporter:
         for show_id in sorted(self._reported | counts.keys()):
             await self._send(show_id, counts.get(show_id, 0))
         self._reported = set(counts)
+
+    async def _withdraw(self) -> None:
+        try:
+            await self.withdraw()
+        except RedisError:
+            log.warning("viewer withdrawal failed: entries expire after the staleness window")
 
     async def withdraw(self) -> None:
         """Remove this process's entries at a clean shutdown, so its viewers, reconnecting to
@@ -76,13 +84,3 @@ class ViewerReporter:
             ],
             args=[self.process_id, count, self._stale_ms, PEAKS_TTL_MS],
         )
-
-    async def run(self) -> None:
-        """Report until cancelled; a Redis error is logged and the next tick tries again."""
-        while True:
-            try:
-                await self.report()
-            except RedisError:
-                raise_if_cancelled()
-                log.exception("viewer report failed; retrying")
-            await asyncio.sleep(self._interval_s)

@@ -7,15 +7,13 @@ and resume replays it); every ``reaction_interval_ms`` it appends ONE ``reaction
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from livebuy import metrics
+from livebuy.background import ElectedLoop, LoopRegistry
 from livebuy.chat.history import Entries
 from livebuy.chat.models import ChatMessage
 from livebuy.chat.sampling import ChatSampler
@@ -25,14 +23,11 @@ from livebuy.redis.lease import Lease
 from livebuy.redis.scripts import register
 from livebuy.settings import Settings
 from livebuy.shows.stream import ShowStream
-from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
 # Messages read per tick; a backlog larger than this is worked off over the next ticks.
 READ_COUNT = 5000
-# A tick stuck on Redis at shutdown is cancelled after this long.
-STOP_TIMEOUT_S = 2.0
 
 
 def _pairs(flat: list[str]) -> dict[str, int]:
@@ -51,45 +46,19 @@ class ChatBatcher:
         self.show_id = show_id
         self._redis = redis
         self._stream = stream
-        self._interval_s = settings.chat_batch_interval_ms / 1000
         self._reaction_interval_ms = settings.reaction_interval_ms
-        self._lease = Lease(redis, keys.chat_batcher_lease(show_id), settings.chat_lease_ms)
         self._sampler = ChatSampler(settings.chat_readable_per_s)
         self._flush_reactions = register(redis, "livebuy.chat", "reaction_flush")
         self._reactions_due_ms = 0
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        """Ask ``run`` to return after the current tick."""
-        self._stopping.set()
-
-    async def run(self) -> None:
-        """Tick until stopped; Redis outages are logged and retried, never fatal.
-
-        Shutdown uses ``stop`` rather than task cancellation alone: redis-py may absorb a
-        cancellation that lands mid-command, which would leave a cancelled loop running.
-        """
-        loop = asyncio.get_running_loop()
-        next_tick = loop.time()
-        try:
-            while not self._stopping.is_set():
-                try:
-                    await self.tick(now_ms())
-                except RedisError:
-                    raise_if_cancelled()
-                    log.exception("chat batcher tick failed", extra={"show_id": self.show_id})
-                    self._lease.held = False
-                # A fixed cadence: time spent publishing does not stretch the interval.
-                next_tick = max(next_tick + self._interval_s, loop.time())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), next_tick - loop.time())
-        finally:
-            await asyncio.shield(self._lease.release())
+        self.loop = ElectedLoop(
+            f"chat:{show_id}",
+            Lease(redis, keys.chat_batcher_lease(show_id), settings.chat_lease_ms),
+            lambda: self.tick(now_ms()),
+            settings.chat_batch_interval_ms / 1000,
+        )
 
     async def tick(self, now: int) -> None:
-        """Renew the lease and, while holding it, publish what arrived since the last tick."""
-        if not await self._lease.refresh(now):
-            return
+        """Publish what arrived since the last tick (called while this process holds the lease)."""
         await self.publish_chat(now)
         if now >= self._reactions_due_ms:
             self._reactions_due_ms = now + self._reaction_interval_ms
@@ -141,35 +110,22 @@ class ChatBatcher:
 
 
 class BatcherRegistry:
-    """The chat batchers of this process: one per show that has viewers here, kept until shutdown.
+    """Starts this process's chat batcher candidate for each show that has viewers here.
 
     Every process with viewers of a show runs a candidate; the lease lets exactly one publish.
+    The loops are the process's background loops: they stop with the others at shutdown.
     """
 
-    def __init__(self, redis: Redis, stream: ShowStream, settings: Settings) -> None:
+    def __init__(
+        self, redis: Redis, stream: ShowStream, settings: Settings, loops: LoopRegistry
+    ) -> None:
         self._redis = redis
         self._stream = stream
         self._settings = settings
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._batchers: list[ChatBatcher] = []
+        self._loops = loops
 
     def ensure(self, show_id: str) -> None:
         """Start this process's batcher candidate for ``show_id`` if it is not running."""
-        if show_id in self._tasks:
+        if f"chat:{show_id}" in self._loops:
             return
-        batcher = ChatBatcher(self._redis, self._stream, self._settings, show_id)
-        self._batchers.append(batcher)
-        self._tasks[show_id] = asyncio.create_task(batcher.run(), name=f"chat:{show_id}")
-
-    async def close(self) -> None:
-        """Stop every batcher (releasing its lease so another process takes over at once)."""
-        for batcher in self._batchers:
-            batcher.stop()
-        tasks = list(self._tasks.values())
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_S)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-        self._batchers.clear()
+        self._loops.add(ChatBatcher(self._redis, self._stream, self._settings, show_id).loop)

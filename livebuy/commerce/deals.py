@@ -57,9 +57,15 @@ class DealBook:
     ) -> list[dict[str, Any]]:
         """``{deal_id, units_left}`` of the deals running in a show (of one product, if given)."""
         fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
+        return await self.units_left_in(show_id, fields, now, product_id)
+
+    async def units_left_in(
+        self, show_id: str, state: dict[str, str], now: int, product_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """``units_left`` from a show's state hash already read (``state``)."""
         deals = [
             deal
-            for field, raw in fields.items()
+            for field, raw in state.items()
             if field.startswith(DEAL)
             for deal in [_deal(show_id, raw)]
             if deal.running(now) and product_id in (None, deal.product_id)

@@ -7,17 +7,16 @@ crashes half-way, neither refunds twice nor loses a refund.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from livebuy.background import ElectedLoop
 from livebuy.clock import Clock, now_ms
 from livebuy.commerce.outbox import PaymentOutbox
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +45,24 @@ async def work_once(outbox: PaymentOutbox, now: int) -> WorkerPass:
     return done
 
 
-class PaymentsWorker:
-    """Runs ``work_once`` every ``tick_ms`` while this process holds the payments lease."""
+def payments_loop(
+    redis: Redis, outbox: PaymentOutbox, tick_ms: int, lease_ms: int, clock: Clock = now_ms
+) -> ElectedLoop:
+    """Runs ``work_once`` every ``tick_ms`` while this process holds the payments lease.
 
-    def __init__(
-        self,
-        redis: Redis,
-        outbox: PaymentOutbox,
-        tick_ms: int,
-        lease_ms: int,
-        clock: Clock = now_ms,
-    ) -> None:
-        self._outbox = outbox
-        self._tick_ms = tick_ms
-        self._clock = clock
-        self._lease = Lease(redis, keys.payments_worker_lease(), lease_ms)
+    Any error is retried (Redis or payment-gateway trouble): the next pass tries again.
+    """
 
-    async def run(self) -> None:
-        """Work while holding the lease; give it up when cancelled."""
-        try:
-            while True:
-                try:
-                    if await self._lease.refresh(self._clock()):
-                        done = await work_once(self._outbox, self._clock())
-                        if done.reconciled or done.refunded or done.retried:
-                            log.info("payments worker pass", extra=vars(done))
-                except Exception:  # Redis or gateway trouble: the next pass tries again
-                    raise_if_cancelled()
-                    log.exception("payments worker pass failed; retrying")
-                await asyncio.sleep(self._tick_ms / 1000)
-        finally:
-            await self._lease.release()
+    async def work() -> None:
+        done = await work_once(outbox, clock())
+        if done.reconciled or done.refunded or done.retried:
+            log.info("payments worker pass", extra=vars(done))
+
+    return ElectedLoop(
+        "payments-worker",
+        Lease(redis, keys.payments_worker_lease(), lease_ms),
+        work,
+        tick_ms / 1000,
+        retry_on=(Exception,),
+        clock=clock,
+    )

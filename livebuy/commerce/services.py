@@ -1,13 +1,13 @@
-"""The commerce services of one process, built together and with their background tasks."""
+"""The commerce services of one process, built together and with their background loops."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from catalog.store import CatalogStore
+from livebuy.background import ElectedLoop
 from livebuy.commerce.cart import CartService
 from livebuy.commerce.coupons import CouponService
 from livebuy.commerce.deals import DealBook
@@ -16,10 +16,10 @@ from livebuy.commerce.inventory import InventoryService
 from livebuy.commerce.orders import OrderPolicy, OrderService
 from livebuy.commerce.outbox import OutboxPolicy, PaymentOutbox
 from livebuy.commerce.payment import DemoGateway, PaymentGateway
-from livebuy.commerce.payments_worker import PaymentsWorker
+from livebuy.commerce.payments_worker import payments_loop
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.commerce.stock_push import StockPusher
-from livebuy.commerce.sweeper import run_sweeper
+from livebuy.commerce.sweeper import sweeper_loop
 from livebuy.faults import Faults
 from livebuy.settings import Settings
 from livebuy.shows.stream import ShowStream
@@ -36,8 +36,7 @@ class Commerce:
     coupons: CouponService
     orders: OrderService
     pusher: StockPusher
-    payments_worker: PaymentsWorker
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    payments_worker: ElectedLoop
 
     @classmethod
     def build(
@@ -89,7 +88,7 @@ class Commerce:
                 settings.stock_push_interval_ms,
                 lease_ms=settings.player_lease_ms,
             ),
-            payments_worker=PaymentsWorker(
+            payments_worker=payments_loop(
                 redis,
                 outbox,
                 tick_ms=settings.payments_tick_ms,
@@ -97,23 +96,11 @@ class Commerce:
             ),
         )
 
-    def start(self) -> None:
-        """Start the reservation sweeper and (if enabled) the stock pusher and payments worker."""
-        self._tasks.append(
-            asyncio.create_task(
-                run_sweeper(self.orders, self.settings.sweeper_interval_ms), name="sweeper"
-            )
-        )
+    def loops(self) -> list[ElectedLoop]:
+        """The reservation sweeper and (if enabled) the stock pusher and payments worker."""
+        loops = [sweeper_loop(self.orders, self.settings.sweeper_interval_ms)]
         if self.settings.push_stock:
-            self._tasks.append(asyncio.create_task(self.pusher.run(), name="stock-pusher"))
+            loops.append(self.pusher.loop)
         if self.settings.payments_worker:
-            self._tasks.append(
-                asyncio.create_task(self.payments_worker.run(), name="payments-worker")
-            )
-
-    async def stop(self) -> None:
-        """Stop the background tasks."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+            loops.append(self.payments_worker)
+        return loops

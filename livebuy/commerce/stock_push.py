@@ -1,5 +1,8 @@
 """Pushes ``stock`` frames to the shows: one process (lease-elected), coalesced per product.
 
+A product's frame goes only to the shows where it is pinned or on a running deal: viewers of
+other shows have no use for it (their snapshot and pin frames carry the card when it matters).
+
 Inventory scripts add the product to a dirty set; the pusher pops it, and sends a frame for a
 product at most once per ``interval_ms`` — except a sold-out product, which goes out at once.
 A pusher that dies after popping loses only those few changes until the product's next change.
@@ -7,24 +10,20 @@ A pusher that dies after popping loses only those few changes until the product'
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from catalog.models import ProductCard
 from catalog.store import CatalogStore
+from livebuy.background import ElectedLoop
 from livebuy.clock import Clock, now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.errors import ProductNotFoundError
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
+from livebuy.shows.state import PIN
 from livebuy.shows.stream import ShowStream
-from livebuy.tasks import raise_if_cancelled
-
-log = logging.getLogger(__name__)
 
 TICK_MS = 25
 POP_BATCH = 500
@@ -42,7 +41,7 @@ def stock_frame(card: ProductCard, deals: list[dict[str, Any]]) -> dict[str, Any
 
 
 class StockPusher:
-    """Coalesces stock changes per product and appends them to every show's stream."""
+    """Coalesces stock changes per product and appends them to the shows' streams (``loop``)."""
 
     def __init__(
         self,
@@ -58,7 +57,13 @@ class StockPusher:
         self._stream = stream
         self._interval_ms = interval_ms
         self._clock = clock
-        self._lease = Lease(redis, keys.stock_push_lease(), lease_ms)
+        self.loop = ElectedLoop(
+            "stock-pusher",
+            Lease(redis, keys.stock_push_lease(), lease_ms),
+            lambda: self.step(clock()),
+            TICK_MS / 1000,
+            clock=clock,
+        )
         self._deals = DealBook(redis)
         self._pending: set[str] = set()
         self._last_push: dict[str, int] = {}
@@ -85,6 +90,11 @@ class StockPusher:
         if not due:
             return 0
         show_ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
+        states: dict[str, dict[str, str]] = {}
+        for show_id in show_ids:
+            states[show_id] = cast(
+                dict[str, str], await self._redis.hgetall(keys.show_state(show_id))
+            )
         appended = 0
         for card in due:
             self._pending.discard(card.id)
@@ -96,23 +106,11 @@ class StockPusher:
             else:
                 self._sold_out_pushed.discard(card.id)
             self._last_push[card.id] = now
-            for show_id in show_ids:
+            for show_id, state in states.items():
                 # Deals are per show: each show's frame says how many of its deal units are left.
-                deals = await self._deals.units_left(show_id, now, card.id)
+                deals = await self._deals.units_left_in(show_id, state, now, card.id)
+                if not deals and PIN + card.id not in state:
+                    continue
                 await self._stream.append(show_id, "stock", now, stock_frame(card, deals))
                 appended += 1
         return appended
-
-    async def run(self) -> None:
-        """Push while holding the lease; give it up when cancelled."""
-        try:
-            while True:
-                try:
-                    if await self._lease.refresh(self._clock()):
-                        await self.step(self._clock())
-                except RedisError:
-                    raise_if_cancelled()
-                    log.exception("stock push failed; retrying")
-                await asyncio.sleep(TICK_MS / 1000)
-        finally:
-            await self._lease.release()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from redis.exceptions import RedisError
-
 from livebuy import metrics
+from livebuy.background import ElectedLoop
 from livebuy.clock import Clock, now_ms
 from livebuy.commerce.orders import OrderService
-from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +29,13 @@ async def sweep_once(orders: OrderService, now: int) -> int:
             return expired
 
 
-async def run_sweeper(orders: OrderService, interval_ms: int, clock: Clock = now_ms) -> None:
-    """Sweep every ``interval_ms`` until cancelled; Redis hiccups are logged and retried."""
-    while True:
-        try:
-            count = await sweep_once(orders, clock())
-            if count:
-                metrics.ORDER_TRANSITIONS.labels("expired").inc(count)
-                log.info("reservations expired", extra={"count": count})
-        except RedisError:
-            raise_if_cancelled()
-            log.exception("reservation sweep failed; retrying")
-        await asyncio.sleep(interval_ms / 1000)
+def sweeper_loop(orders: OrderService, interval_ms: int, clock: Clock = now_ms) -> ElectedLoop:
+    """Sweep every ``interval_ms`` in every process (no lease: racing sweepers are safe)."""
+
+    async def sweep() -> None:
+        count = await sweep_once(orders, clock())
+        if count:
+            metrics.ORDER_TRANSITIONS.labels("expired").inc(count)
+            log.info("reservations expired", extra={"count": count})
+
+    return ElectedLoop("sweeper", None, sweep, interval_ms / 1000, clock=clock)

@@ -1,9 +1,21 @@
-"""One viewer's websocket: bounded buffering, in-order delivery, and 4429 for the slow."""
+"""One viewer's websocket as a small state machine: joining → live → closing.
+
+Every frame for a viewer goes through ``ViewerConnection.deliver`` (show frames with their seq,
+control frames without), which alone orders and de-duplicates them, then hands what is new to
+the viewer's sink: the raw transport (``fastpath.RawSocket``, the one adapter over uvicorn's
+internals) or, under a server that offers none, an ASGI writer (``AsgiSink``). The one path
+around ``deliver`` is the hub's tight loop (hub.py): a live viewer on a raw transport that has
+caught up with its hub shares the hub's position, so the hub writes to its transport directly and
+there is nothing left to de-duplicate — at 10k viewers a Python call per viewer per frame would
+cost more than the framing it saves.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections import deque
+from collections.abc import Sequence
 
 from starlette.websockets import WebSocket
 
@@ -23,187 +35,229 @@ class Position:
         self.seq = seq
 
 
-class ViewerConnection:
-    """Delivers frames to one viewer without ever making the hub wait.
+class State(enum.Enum):
+    """Where a viewer connection is in its life."""
 
-    Until the join/resume frames are out, live frames wait in a queue bounded in count and bytes.
-    After that, with a raw socket (uvicorn websockets-sansio), ``offer`` writes pre-built frame
-    bytes straight to the transport; the transport's unsent buffer is then the queue, bounded by
-    ``max_bytes``. Without one, a writer task drains the queue through ASGI. Either way, a viewer
-    that stops reading overflows its bound and is closed with 4429, to reconnect with ``since``.
+    # The snapshot or history is on its way: frames wait in a queue bounded in count and bytes.
+    JOINING = "joining"
+    # Frames go to the sink as they come (or, caught up on a raw transport, straight from the hub).
+    LIVE = "live"
+    # Too slow: nothing more is delivered; the 4429 close is on its way.
+    CLOSING = "closing"
+
+
+class AsgiSink:
+    """Frames through ASGI ``send``, for servers without a raw transport: a writer task drains a
+    queue bounded in count and bytes, so a viewer that stops reading overflows it (4429)."""
+
+    def __init__(self, websocket: WebSocket, *, max_frames: int, close_timeout_s: float) -> None:
+        self._websocket = websocket
+        self._max_frames = max_frames
+        self._close_timeout_s = close_timeout_s
+        self._queue: deque[Frame] = deque()
+        self._queued_bytes = 0
+        self._wakeup = asyncio.Event()
+        self._pumping: asyncio.Future[None] | None = None
+        self._close: tuple[int, str] | None = None
+
+    def send(self, frames: Sequence[Frame], joined: bytes | None, max_bytes: int) -> bool:
+        """Queue ``frames``, unless that takes the queue past its bounds (then False)."""
+        size = sum(len(frame.text) for frame in frames)
+        if len(self._queue) + len(frames) > self._max_frames or (
+            self._queued_bytes + size > max_bytes
+        ):
+            return False
+        self._queue.extend(frames)
+        self._queued_bytes += size
+        self._wakeup.set()
+        return True
+
+    def discard(self) -> None:
+        """Drop the frames not sent yet."""
+        self._queue.clear()
+        self._queued_bytes = 0
+
+    def close(self, code: int, reason: str, abort_after_s: float) -> None:
+        """Stop sending (a send blocked on a full socket is cancelled) and close through ASGI."""
+        self._close = (code, reason)
+        self.discard()
+        if self._pumping is not None:
+            self._pumping.cancel()
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Send queued frames until closed, then close within the time bound."""
+        pumping = asyncio.ensure_future(self._pump())
+        self._pumping = pumping
+        try:
+            await asyncio.wait({pumping})
+        finally:
+            pumping.cancel()
+        if not pumping.cancelled():
+            pumping.result()
+        if self._close is None:
+            return
+        # Another ASGI server: its close may wait behind a full socket buffer. Past the bound the
+        # handler ends, and the server closes the connection as it does for any finished handler.
+        try:
+            async with asyncio.timeout(self._close_timeout_s):
+                await self._websocket.close(*self._close)
+        except TimeoutError:
+            pass
+
+    async def _pump(self) -> None:
+        while self._close is None:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue and self._close is None:
+                frame = self._queue.popleft()
+                self._queued_bytes -= len(frame.text)
+                await self._websocket.send_text(frame.text)
+
+
+class ViewerConnection:
+    """Delivers frames to one viewer without ever making the hub wait (see the module doc).
+
+    ``deliver`` never awaits. A viewer that stops reading overflows its bound (the join queue,
+    the transport's unsent bytes, or the ASGI queue, each at most ``max_bytes``) and is closed with
+    4429, to reconnect with ``since``.
     """
 
     def __init__(
         self, websocket: WebSocket, *, max_frames: int, max_bytes: int, close_timeout_s: float
     ) -> None:
         self.websocket = websocket
-        self.too_slow = False
+        self.state = State.JOINING
         self.max_bytes = max_bytes
-        self._position = Position()
+        self.restarted_while_joining = False
         self._raw: RawSocket | None = websocket.scope.get(RAW_SOCKET)
-        self._direct = False
+        self._sink: RawSocket | AsgiSink = self._raw or AsgiSink(
+            websocket, max_frames=max_frames, close_timeout_s=close_timeout_s
+        )
+        self._position = Position()
         self._max_frames = max_frames
         self._close_timeout_s = close_timeout_s
-        self._queue: deque[tuple[int | None, Frame]] = deque()
-        self._queued_bytes = 0
-        self._wakeup = asyncio.Event()
-        self._delivering: asyncio.Future[None] | None = None
-        self._started = False
-        self.restarted_while_joining = False
+        self._pending: deque[tuple[int | None, Frame]] = deque()
+        self._pending_bytes = 0
+        self._closing = asyncio.Event()
+
+    @property
+    def too_slow(self) -> bool:
+        """This viewer is being closed with 4429."""
+        return self.state is State.CLOSING
 
     @property
     def last_seq(self) -> int:
-        """The last show seq this viewer has (sent or queued)."""
+        """The last show seq this viewer has (sent or on its way)."""
         return self._position.seq
 
     @last_seq.setter
     def last_seq(self, seq: int) -> None:
         self._position.seq = seq
 
-    def live_transport(self, hub_position: Position) -> asyncio.Transport | None:
-        """The transport the hub may write to directly, if this viewer has caught up with it.
+    def hub_transport(self, hub_position: Position) -> asyncio.Transport | None:
+        """The transport the hub may write to directly, if this viewer is live on a raw
+        transport and has caught up with it.
 
         From then on the hub writes every show frame to the transport itself, and this viewer's
         position is the hub's (shared, so control frames keep carrying the right seq).
         """
-        if not self._direct or self.too_slow or self._position.seq != hub_position.seq:
+        if self.state is not State.LIVE or self._raw is None:
             return None
-        assert self._raw is not None
+        if self._position.seq != hub_position.seq:
+            return None
         self._position = hub_position
         return self._raw.transport
 
-    def offer(self, seq: int | None, frame: Frame) -> None:
-        """Deliver or queue a frame (``seq=None`` for control frames); never awaits."""
-        if self.too_slow:
-            return
-        if self._direct:
-            assert self._raw is not None
-            if seq is not None:
-                if seq <= self.last_seq:
-                    return
-                self.last_seq = seq
-            if not self._raw.write(frame.wire, self.max_bytes):
-                self.mark_slow()
-            return
-        if (
-            len(self._queue) >= self._max_frames
-            or self._queued_bytes + len(frame.text) > self.max_bytes
-        ):
-            self.mark_slow()
-            return
-        self._queue.append((seq, frame))
-        self._queued_bytes += len(frame.text)
-        self._wakeup.set()
-
-    def offer_batch(
-        self, first_seq: int, last_seq: int, frames: list[Frame], joined: bytes
+    def deliver(
+        self, seq: int | None, frames: Sequence[Frame], joined: bytes | None = None
     ) -> None:
-        """Deliver consecutive show frames; ``joined`` is all their bytes, built once per hub."""
-        if self._direct and self.last_seq < first_seq and not self.too_slow:
-            assert self._raw is not None
-            self.last_seq = last_seq
-            if not self._raw.write(joined, self.max_bytes):
-                self.mark_slow()
-            return
-        for offset, frame in enumerate(frames):
-            self.offer(first_seq + offset, frame)
+        """Hand ``frames`` to this viewer: consecutive show frames from ``seq``, or control frames
+        (``seq=None``); ``joined``, if given, is all their bytes, built once per hub.
 
-    def mark_slow(self) -> None:
-        """Stop delivering at once and close with 4429, so the viewer resumes with ``since``.
-
-        Frames not yet handed to the transport are dropped. On a raw socket the close frame is
-        written right away (behind what the transport already holds); otherwise the writer stops
-        the send it may be blocked in and closes through ASGI, within the same time bound.
+        The one place a viewer's frames are ordered and de-duplicated: show frames it already
+        has (``seq <= last_seq``) are dropped.
         """
-        if self.too_slow:
+        if self.state is State.LIVE:
+            if seq is not None:
+                skip = self.last_seq + 1 - seq
+                if skip > 0:
+                    if skip >= len(frames):
+                        return
+                    frames, joined = frames[skip:], None
+                    seq += skip
+                self.last_seq = seq + len(frames) - 1
+            if not self._sink.send(frames, joined, self.max_bytes):
+                self.mark_slow()
+        elif self.state is State.JOINING:
+            for offset, frame in enumerate(frames):
+                if (
+                    len(self._pending) >= self._max_frames
+                    or self._pending_bytes + len(frame.text) > self.max_bytes
+                ):
+                    self.mark_slow()
+                    return
+                self._pending.append((None if seq is None else seq + offset, frame))
+                self._pending_bytes += len(frame.text)
+
+    def start(self) -> None:
+        """joining → live: the join/resume frames are out (``last_seq`` set); what queued
+        meanwhile and is newer goes out now, in one write."""
+        if self.state is not State.JOINING:
             return
-        self.too_slow = True
-        self._queue.clear()
-        self._queued_bytes = 0
-        if self._direct:
-            assert self._raw is not None
-            self._raw.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
-        elif self._delivering is not None:
-            self._delivering.cancel()
-        self._wakeup.set()
-
-    async def run_writer(self) -> None:
-        """Flush what queued during the join, then deliver (or go direct) until too slow."""
-        delivering = asyncio.ensure_future(self._deliver())
-        self._delivering = delivering
-        try:
-            await asyncio.wait({delivering})
-        finally:
-            delivering.cancel()
-        if not delivering.cancelled():
-            delivering.result()
-        if self.too_slow:
-            await self._close_slow()
-
-    async def _deliver(self) -> None:
-        while not self.too_slow:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._raw is not None and not self._direct:
-                self._flush_raw()
-            while self._queue and not self.too_slow:
-                seq, frame = self._queue.popleft()
-                self._queued_bytes -= len(frame.text)
-                if seq is not None:
-                    if seq <= self.last_seq:
-                        continue
-                    self.last_seq = seq
-                await self.websocket.send_text(frame.text)
-
-    async def _close_slow(self) -> None:
-        if self._raw is not None:
-            self._raw.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
-            return
-        # Another ASGI server: its close may wait behind a full socket buffer. Past the bound the
-        # handler ends, and the server closes the connection as it does for any finished handler.
-        try:
-            async with asyncio.timeout(self._close_timeout_s):
-                await self.websocket.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON)
-        except TimeoutError:
-            pass
-
-    def _flush_raw(self) -> None:
-        assert self._raw is not None
-        chunks = []
-        while self._queue:
-            seq, frame = self._queue.popleft()
+        self.state = State.LIVE
+        pending, self._pending = self._pending, deque()
+        self._pending_bytes = 0
+        fresh: list[Frame] = []
+        for seq, frame in pending:
             if seq is not None:
                 if seq <= self.last_seq:
                     continue
                 self.last_seq = seq
-            chunks.append(frame.wire)
-        self._queued_bytes = 0
-        self._direct = True
-        if not self._raw.write(b"".join(chunks), self.max_bytes):
+            fresh.append(frame)
+        if fresh and not self._sink.send(fresh, None, self.max_bytes):
             self.mark_slow()
 
-    def start(self) -> None:
-        """The join/resume frames are out: start delivering what queued meanwhile."""
-        self._started = True
-        self._wakeup.set()
+    def mark_slow(self) -> None:
+        """→ closing: stop delivering at once and close with 4429, so the viewer resumes with
+        ``since``.
+
+        Frames not yet handed to the sink are dropped. A live viewer's close goes out right away
+        (on a raw transport, behind what it already holds); one still joining is closed by
+        ``run_writer`` once its join frames are out.
+        """
+        if self.state is State.CLOSING:
+            return
+        was_live = self.state is State.LIVE
+        self.state = State.CLOSING
+        self._pending.clear()
+        self._pending_bytes = 0
+        if was_live:
+            self._sink.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
+        self._closing.set()
+
+    async def run_writer(self) -> None:
+        """Run the sink (the ASGI writer) until this viewer is closed as too slow."""
+        if self.state is State.CLOSING:
+            self._sink.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
+        if isinstance(self._sink, AsgiSink):
+            await self._sink.run()
+        else:
+            await self._closing.wait()
 
     def restart(self, seq: int, frame: Frame) -> None:
         """The show's history was lost: drop what is queued, deliver ``frame`` (a fresh snapshot
         at ``seq``) and continue after it. A viewer still joining may have read either history,
         so it is only flagged (``restarted_while_joining``) for the endpoint to send it away."""
-        if self.too_slow:
+        if self.state is State.CLOSING:
             return
-        self._queue.clear()
-        self._queued_bytes = 0
-        if not self._started:
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self.state is State.JOINING:
             self.restarted_while_joining = True
             return
         self.last_seq = seq
-        if self._direct:
-            assert self._raw is not None
-            if not self._raw.write(frame.wire, self.max_bytes):
-                self.mark_slow()
-            return
-        self._queue.append((None, frame))
-        self._queued_bytes += len(frame.text)
-        self._wakeup.set()
+        if isinstance(self._sink, AsgiSink):
+            self._sink.discard()
+        if not self._sink.send([frame], None, self.max_bytes):
+            self.mark_slow()

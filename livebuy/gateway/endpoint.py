@@ -194,7 +194,9 @@ async def _handle_client_frame(
     connection: ViewerConnection, channel: ChatChannel, text: str | None
 ) -> None:
     if text is None:
-        connection.offer(None, _error_frame(connection, "binary_frame", "send JSON text frames"))
+        connection.deliver(
+            None, [_error_frame(connection, "binary_frame", "send JSON text frames")]
+        )
         return
     try:
         frame = _client_frame.validate_json(text)
@@ -202,26 +204,26 @@ async def _handle_client_frame(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "frame"
         message = f"malformed frame: {where}: {first['msg']}"
-        connection.offer(None, _error_frame(connection, "malformed_frame", message))
+        connection.deliver(None, [_error_frame(connection, "malformed_frame", message)])
         return
     if isinstance(frame, PingFrame):
-        connection.offer(None, _control_frame(connection, "pong", frame.data))
+        connection.deliver(None, [_control_frame(connection, "pong", frame.data)])
         return
     # Chat refusals (bad text, rate limits, no session) are error frames; the connection stays.
     try:
         if isinstance(frame, AuthFrame):
             session = await channel.authenticate(frame.data.token)
             reply = {"handle": session.handle, "display_name": session.display_name}
-            connection.offer(None, _control_frame(connection, "auth_ok", reply))
+            connection.deliver(None, [_control_frame(connection, "auth_ok", reply)])
         elif isinstance(frame, ChatFrame):
             stored = await channel.chat(frame.data.text)
-            connection.offer(None, _control_frame(connection, "chat_ack", stored))
+            connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
         else:
             await channel.react(frame.data.kind)
     except LivebuyError as error:
         metrics.CLIENT_ERRORS.labels(error.code).inc()
-        connection.offer(None, _control_frame(connection, "error", error.to_json()))
+        connection.deliver(None, [_control_frame(connection, "error", error.to_json())])
     except RedisError:
         log.exception("chat frame failed on Redis")
         message = "chat is unavailable right now: try again"
-        connection.offer(None, _error_frame(connection, "unavailable", message))
+        connection.deliver(None, [_error_frame(connection, "unavailable", message)])

@@ -17,11 +17,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+# The only import of uvicorn's websocket internals (the version range is pinned in pyproject.toml).
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+
+from livebuy.gateway.frames import Frame
 
 RAW_SOCKET = "livebuy.raw_socket"
 
@@ -55,6 +60,12 @@ class RawSocket:
             return False
         transport.write(data)
         return True
+
+    def send(self, frames: Sequence[Frame], joined: bytes | None, max_bytes: int) -> bool:
+        """``write`` the frames' bytes (``joined``, when the caller built them already)."""
+        if joined is None:
+            joined = frames[0].wire if len(frames) == 1 else b"".join(f.wire for f in frames)
+        return self.write(joined, max_bytes)
 
     def close(self, code: int, reason: str, abort_after_s: float) -> None:
         """Send a close frame now, behind the frames already queued, and stop the connection.

@@ -34,11 +34,11 @@ Snapshot = Callable[[str], Awaitable[tuple[StreamPosition, dict[str, Any]]]]
 class ShowHub:
     """Every viewer of one show in this process; each frame is encoded once and shared.
 
-    Viewers that are still joining (snapshot or history on its way) get frames through their
-    ``ViewerConnection``, which queues them and drops what the snapshot already covered. Once a
-    viewer has caught up with the hub it goes *live*: its transport joins a plain list the hub
-    writes to in one tight loop, because at 10k viewers any per-viewer Python call or attribute
-    lookup costs more than the framing it would save.
+    Viewers that are still joining (snapshot or history on its way), or that have not caught up,
+    or have no raw transport, get frames through ``ViewerConnection.deliver``, which queues them
+    and drops what they already have. Once a live viewer on a raw transport has caught up with
+    the hub, its transport joins a plain list the hub writes to in one tight loop, because at 10k
+    viewers any per-viewer Python call or attribute lookup costs more than the framing it saves.
     """
 
     def __init__(self, redis: Redis, show_id: str, on_gap: Callable[[], None]) -> None:
@@ -143,7 +143,7 @@ class ShowHub:
         self._write_live(joined)
         self.position.seq = last_seq
         for connection in self._joining:
-            connection.offer_batch(first_seq, last_seq, frames, joined)
+            connection.deliver(first_seq, frames, joined)
         self._promote()
         metrics.DELIVERIES.inc(len(self.connections) * len(frames))
 
@@ -187,7 +187,7 @@ class ShowHub:
         """Move viewers that have caught up with the hub from the joining set to the live list."""
         caught_up = []
         for connection in self._joining:
-            transport = connection.live_transport(self.position)
+            transport = connection.hub_transport(self.position)
             if transport is not None:
                 caught_up.append((connection, transport))
         for connection, transport in caught_up:

@@ -33,6 +33,14 @@ class Lease:
             self._renewed_at = now_ms
         return self.held
 
+    def expired(self, now_ms: int) -> bool:
+        """Whether a lease we held has certainly run out (no renewal for a whole lease period)."""
+        return now_ms - self._renewed_at >= self.ttl_ms
+
+    def forget(self) -> None:
+        """Stop counting the lease as ours (we learned it is lost); the next refresh asks Redis."""
+        self.held = False
+
     async def release(self) -> None:
         """Give the lease up (at shutdown) so another process takes over at once."""
         if not self.held:

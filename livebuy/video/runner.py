@@ -10,19 +10,17 @@ sequence continues and the new run's first segment is marked as a discontinuity.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from livebuy.background import ElectedLoop, LeaseLost, StepAside
 from livebuy.clock import Clock, now_ms
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.tasks import raise_if_cancelled
 from livebuy.video.encoder import Encoder
 from livebuy.video.shared import SharedStream
 
@@ -49,63 +47,42 @@ class EncoderRunner:
         self.encoder: Encoder | None = None
         self.generation: str | None = None
         self.published = asyncio.Event()
-        self.decided = asyncio.Event()
         self._stream = stream
         self._make_encoder = make_encoder
         self._directory = directory
         self._lease = Lease(redis, keys.video_lease(self.show_id), lease_ms)
         self._lease_ms = lease_ms
-        self._tick_s = tick_ms / 1000
-        self._clock = clock
-        self._renewed_at = 0
-        self._retry_at = 0
         self._next_local = 0
-        self._stopping = asyncio.Event()
+        # Losing the lease, and stopping, stop ffmpeg first: the lease is released only after,
+        # so a successor's encoder never runs beside ours.
+        self.loop = ElectedLoop(
+            f"video:{self.show_id}",
+            self._lease,
+            self.tick,
+            tick_ms / 1000,
+            on_lost=self._stop_encoder,
+            on_stop=self._stop_encoder,
+            clock=clock,
+        )
 
     @property
     def encoding(self) -> bool:
         """This process holds the lease and runs the show's ffmpeg."""
         return self.encoder is not None
 
-    def stop(self) -> None:
-        """Ask ``run`` to return after the current tick."""
-        self._stopping.set()
+    @property
+    def decided(self) -> asyncio.Event:
+        """Set once the first attempt to take the lease is over (won, lost or failed)."""
+        return self.loop.passed
 
-    async def run(self) -> None:
-        """Tick until stopped; then stop ffmpeg first and release the lease, so a successor's
-        encoder never runs beside ours. Redis errors are logged and retried, never fatal."""
-        try:
-            while not self._stopping.is_set():
-                try:
-                    await self.tick(self._clock())
-                except RedisError:
-                    raise_if_cancelled()
-                    log.exception("video runner tick failed", extra={"show_id": self.show_id})
-                    await self._stop_if_lease_surely_lost()
-                self.decided.set()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._tick_s)
-        finally:
-            await asyncio.shield(self._shutdown())
-
-    async def tick(self, now: int) -> None:
-        """Renew (or try to take) the lease; the holder (re)starts ffmpeg and publishes."""
-        if now < self._retry_at:
-            return
-        if not await self._lease.refresh(now):
-            if self.encoder is not None:
-                log.warning("video lease lost: stopping ffmpeg", extra={"show_id": self.show_id})
-                await self._stop_encoder()
-            return
-        self._renewed_at = now
+    async def tick(self) -> None:
+        """While holding the lease: (re)start ffmpeg and publish its finished segments."""
         if self.encoder is not None and self.encoder.exited:
             reason = await self.encoder.exit_reason()
             log.error("ffmpeg exited", extra={"show_id": self.show_id, "reason": reason})
             await self._stop_encoder()
             # Step aside for a while: another process (maybe with a working ffmpeg) may take over.
-            await self._lease.release()
-            self._retry_at = now + self._lease_ms
-            return
+            raise StepAside(self._lease_ms)
         if self.encoder is None:
             await self._start_encoder()
         await self._publish_finished()
@@ -134,28 +111,12 @@ class EncoderRunner:
                     self._lease.owner, generation, segment.duration, date_ms, data
                 )
                 if number == 0:
-                    log.warning(
-                        "video lease lost while publishing: stopping ffmpeg",
-                        extra={"show_id": self.show_id},
-                    )
-                    self._lease.held = False
-                    await self._stop_encoder()
-                    return
+                    # Redis refused the fenced publish: the loop stops ffmpeg.
+                    raise LeaseLost
                 self.published.set()
             self._next_local = segment.number + 1
-
-    async def _stop_if_lease_surely_lost(self) -> None:
-        # Redis is unreachable: keep encoding while the lease may still be ours (a short blip),
-        # stop once it has certainly expired, since another process may now hold it.
-        if self.encoder is not None and self._clock() - self._renewed_at >= self._lease_ms:
-            self._lease.held = False
-            await self._stop_encoder()
 
     async def _stop_encoder(self) -> None:
         encoder, self.encoder = self.encoder, None
         if encoder is not None:
             await encoder.stop()
-
-    async def _shutdown(self) -> None:
-        await self._stop_encoder()
-        await self._lease.release()

@@ -16,10 +16,10 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from livebuy.background import LoopRegistry
 from livebuy.clock import Clock, now_ms
 from livebuy.errors import NotFoundError
 from livebuy.redis.connection import connect
-from livebuy.tasks import stop_within
 from livebuy.video.encoder import Encoder
 from livebuy.video.runner import EncoderRunner
 from livebuy.video.shared import SharedStream
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 # How long start-up waits for this process's first segment (the demo shows video at once).
 FIRST_SEGMENT_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 8.0
 # Segment reads are few per process (each segment is read once, then cached).
 BINARY_CONNECTIONS = 16
 
@@ -64,16 +63,21 @@ class LiveVideo:
         self._clock = clock
         self._streams: dict[str, SharedStream] = {}
         self._runners: dict[str, EncoderRunner] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._own_loops: LoopRegistry | None = None
         self._show_ids: list[str] = []
         self.unavailable_reason: str | None = (
             None if self._ffmpeg is not None else "ffmpeg is not installed (apt-get install ffmpeg)"
         )
 
-    async def start(self, show_ids: list[str]) -> None:
-        """Run an encoder candidate per show (unless ffmpeg is missing: this process then only
-        serves what others encode); wait, bounded, for the first segment of those it won."""
+    async def start(self, show_ids: list[str], loops: LoopRegistry | None = None) -> None:
+        """Run an encoder candidate per show in ``loops`` (unless ffmpeg is missing: this process
+        then only serves what others encode); wait, bounded, for the first segment of those it
+        won. The loops stop (ffmpeg first, then the lease) with the process's other loops; without
+        ``loops``, in a registry of this object's own that ``stop`` stops."""
         self._show_ids = list(show_ids)
+        if loops is None:
+            loops = self._own_loops = LoopRegistry()
+            loops.start()
         if self._ffmpeg is None:
             log.warning("live video: not encoding here", extra={"reason": self.unavailable_reason})
             return
@@ -91,7 +95,7 @@ class LiveVideo:
                 clock=self._clock,
             )
             self._runners[show_id] = runner
-            self._tasks.append(asyncio.create_task(runner.run(), name=f"video:{show_id}"))
+            loops.add(runner.loop)
         try:
             async with asyncio.timeout(FIRST_SEGMENT_TIMEOUT_S):
                 for runner in self._runners.values():
@@ -102,11 +106,9 @@ class LiveVideo:
             log.warning("live video: no first segment yet, serving on without waiting")
 
     async def stop(self) -> None:
-        """Stop every encoder and release the leases (another process takes over at once)."""
-        for runner in self._runners.values():
-            runner.stop()
-        if self._tasks:
-            await stop_within("video", STOP_TIMEOUT_S, asyncio.gather(*self._tasks))
+        """Close the Redis clients (after the loops of ``start`` stopped)."""
+        if self._own_loops is not None:
+            await self._own_loops.stop()
         await self._binary.aclose()
         await self._redis.aclose()
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import cast
 
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 
+from livebuy.redis import keys
 from tests.commerce.helpers import PRODUCT, SHOW, SKU, auth, buy, session_tokens, start_deal
 from tests.servers import LiveServer, receive_json, receive_until
 
@@ -18,6 +21,8 @@ async def test_stock_frames_and_sold_out(make_server: MakeServer, redis: Redis) 
     """Buys push coalesced `stock` frames to the show; selling the last unit pushes sold_out."""
     server = await make_server()
     (token,) = await session_tokens(server, 1)
+    # Stock frames go to the shows where the product is on screen.
+    await server.post_cue(SHOW, {"kind": "pin", "product_id": BIKER})
     async with connect(server.ws_url(SHOW)) as ws, server.http() as client:
         await receive_until(ws, "snapshot")
         first = await buy(client, token, "s1", sku="SBC-BIKR-S", quantity=2)
@@ -76,3 +81,34 @@ async def test_deal_units_left_reach_viewers_and_snapshots(make_server: MakeServ
     async with connect(server.ws_url(SHOW)) as late:
         deals = (await receive_until(late, "snapshot"))["data"]["deals"]
     assert [(d["deal_id"], d["units_left"]) for d in deals] == [("live-deal", 1)]
+
+
+# Sorts before the demo show: the pusher appends to the shows in id order, so by the time the
+# demo show's frame is read, this show's would be in its stream.
+OTHER_SHOW = """\
+id: a-side-show
+title: Side show
+length: 60000
+cues:
+  - {id: hello, at: 1000, kind: announce, text: hello}
+"""
+
+
+async def test_stock_frames_go_only_to_shows_where_the_product_is_pinned(
+    make_server: MakeServer, redis: Redis, tmp_path: Path
+) -> None:
+    """Of two shows, only the one with the product pinned gets its `stock` frame."""
+    (tmp_path / "side.yaml").write_text(OTHER_SHOW)
+    server = await make_server(shows_dir=str(tmp_path))
+    (token,) = await session_tokens(server, 1)
+    await server.post_cue(SHOW, {"kind": "pin", "product_id": BIKER})
+    async with connect(server.ws_url(SHOW)) as ws, server.http() as client:
+        await receive_until(ws, "snapshot")
+        response = await buy(client, token, "p1", sku="SBC-BIKR-S", quantity=1)
+        assert response.status_code == 201, response.text
+        frame = await receive_until(ws, "stock")
+        assert frame["data"]["product_id"] == BIKER
+    entries = cast(
+        list[tuple[str, dict[str, str]]], await redis.xrange(keys.show_events("a-side-show"))
+    )
+    assert [fields["type"] for _, fields in entries if fields["type"] == "stock"] == []
