@@ -27,8 +27,10 @@ from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
+from livebuy.events.stream import ShowStream
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
+from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.recovery import ContentRecovery
 from livebuy.redis.connection import connect
 from livebuy.sessions.service import SessionService
@@ -36,7 +38,6 @@ from livebuy.settings import Settings
 from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
-from livebuy.shows.stream import ShowStream
 from livebuy.tasks import stop_within
 from livebuy.video import routes as video_routes
 from livebuy.video.service import LiveVideo
@@ -60,6 +61,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         app.state.catalog = catalog
         app.state.stream = stream
         app.state.shows = show_service
+        snapshots = JoinSnapshots(redis, show_service)
+        app.state.snapshots = snapshots
         app.state.hubs = hubs
         app.state.sessions = SessionService.from_settings(redis, settings)
         app.state.rate_limiter = rate_limit.RateLimiter(redis, settings)
@@ -78,7 +81,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             reload=lambda: load_content(
                 redis, catalog, show_service, settings, known_starts=known_starts
             ),
-            snapshot=show_service.snapshot,
+            snapshot=snapshots.build,
             interval_s=settings.recovery_interval_s,
         )
         app.state.recovery = recovery

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from livebuy import metrics
 from livebuy.api.auth import ProducerDep
+from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.shows.models import (
     LiveCueRequest,
     PublishedCue,
@@ -46,7 +47,8 @@ async def get_show(request: Request, show_id: str) -> ShowDetail:
     """One show with its run sheet and current state; unknown id: 404."""
     service = _shows(request)
     show = await service.get(show_id)
-    position, state = await service.snapshot(show_id)
+    snapshots: JoinSnapshots = request.app.state.snapshots
+    position, state = await snapshots.build(show_id)
     return ShowDetail(show=show, latest_seq=position.seq, state=state)
 
 

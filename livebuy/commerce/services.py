@@ -20,9 +20,9 @@ from livebuy.commerce.payments_worker import PaymentsWorker
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.commerce.stock_push import StockPusher
 from livebuy.commerce.sweeper import run_sweeper
+from livebuy.events.stream import ShowStream
 from livebuy.faults import Faults
 from livebuy.settings import Settings
-from livebuy.shows.stream import ShowStream
 
 
 @dataclass

@@ -19,9 +19,10 @@ from catalog.store import CatalogStore
 from livebuy.clock import Clock, now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.errors import ProductNotFoundError
+from livebuy.events.models import StockEvent
+from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.shows.stream import ShowStream
 from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,17 @@ TICK_MS = 25
 POP_BATCH = 500
 
 
-def stock_frame(card: ProductCard, deals: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``data`` of a ``stock`` frame; ``deals`` are the show's running deals of the product."""
-    return {
-        "product_id": card.id,
-        "available": card.available,
-        "sold_out": card.available == 0,
-        "stock": [{"sku": s.sku, "available": s.available} for s in card.stock],
-        "deals": deals,
-    }
+def stock_frame(card: ProductCard, deals: list[dict[str, Any]]) -> StockEvent:
+    """The ``stock`` event of a product; ``deals`` are the show's running deals of it."""
+    return StockEvent.model_validate(
+        {
+            "product_id": card.id,
+            "available": card.available,
+            "sold_out": card.available == 0,
+            "stock": [{"sku": s.sku, "available": s.available} for s in card.stock],
+            "deals": deals,
+        }
+    )
 
 
 class StockPusher:
@@ -99,7 +102,7 @@ class StockPusher:
             for show_id in show_ids:
                 # Deals are per show: each show's frame says how many of its deal units are left.
                 deals = await self._deals.units_left(show_id, now, card.id)
-                await self._stream.append(show_id, "stock", now, stock_frame(card, deals))
+                await self._stream.append(show_id, now, stock_frame(card, deals))
                 appended += 1
         return appended
 

@@ -16,6 +16,8 @@ from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
+from livebuy.events.frames import encode_data, encode_frame
+from livebuy.events.stream import ShowStream
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.frames import Frame
@@ -30,12 +32,10 @@ from livebuy.gateway.protocol import (
     ClientFrame,
     CloseCode,
     PingFrame,
-    encode_data,
-    encode_frame,
 )
+from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.settings import Settings
 from livebuy.shows.service import ShowService
-from livebuy.shows.stream import ShowStream
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -127,7 +127,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     hub.add(connection, audience=role == VIEWER)
     writer: asyncio.Task[None] | None = None
     try:
-        await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
+        await _send_initial(connection, app.state.snapshots, stream, show_id, since_raw, epoch)
         if connection.restarted_while_joining:
             # The show's history was lost while this viewer joined: it may hold either history.
             await websocket.close(CloseCode.RESTARTING, "show history was lost: reconnect")
@@ -149,7 +149,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
 
 async def _send_initial(
     connection: ViewerConnection,
-    shows: ShowService,
+    snapshots: JoinSnapshots,
     stream: ShowStream,
     show_id: str,
     since_raw: str | None,
@@ -163,7 +163,7 @@ async def _send_initial(
                 await connection.websocket.send_text(frame)
             connection.last_seq = history.position.seq
             return
-    position, data = await shows.snapshot(show_id)
+    position, data = await snapshots.build(show_id)
     if since_raw is not None:
         data["recovered"] = False
     now = now_ms()
