@@ -56,11 +56,6 @@ def _set(field: str, value: dict[str, Any]) -> StateOp:
     return ["set", field, orjson.dumps(value).decode()]
 
 
-def deal_field(deal_id: str) -> str:
-    """The state field of a deal, for a Lua step that checks the deal atomically."""
-    return DEAL + deal_id
-
-
 def split_state(fields: dict[str, str], now_ms: int) -> dict[str, Any]:
     """Turn the state hash into the snapshot's parts, dropping countdowns and deals that ended."""
     pins: list[dict[str, Any]] = []
@@ -97,3 +92,12 @@ async def show_deals(redis: Redis, show_id: str) -> list[dict[str, Any]]:
 def deals_in(fields: dict[str, str]) -> list[dict[str, Any]]:
     """The deals of a state hash read elsewhere (e.g. in a caller's own pipeline)."""
     return [orjson.loads(raw) for field, raw in fields.items() if field.startswith(DEAL)]
+
+
+def deal_location(show_id: str, deal_id: str) -> tuple[str, str]:
+    """The state hash and field a Lua step reads to check, atomically, that a deal is running.
+
+    The field holds the deal as started (JSON with ``started_at``, ``ends_at``, ``product_id``,
+    ``deal_price``); it is gone once the deal ended by a cue.
+    """
+    return keys.show_state(show_id), DEAL + deal_id
