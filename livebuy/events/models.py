@@ -13,10 +13,12 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ShowEvent(BaseModel):
-    """An event of a show's stream; ``event_type`` is the frame ``type`` viewers get."""
-
+class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShowEvent(_Part):
+    """An event of a show's stream; ``event_type`` is the frame ``type`` viewers get."""
 
     event_type: ClassVar[str]
 
@@ -98,10 +100,8 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
 }
 
 
-class TimelineAnchor(BaseModel):
+class TimelineAnchor(_Part):
     """Where the run sheet was (``sheet_ms``) at wall time ``wall_ms``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     wall_ms: int
     sheet_ms: int
@@ -165,19 +165,15 @@ class ChatModeEvent(ShowEvent):
     by: str
 
 
-class SkuStock(BaseModel):
+class SkuStock(_Part):
     """Units of one SKU that can still be bought."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku: str
     available: int
 
 
-class DealUnits(BaseModel):
+class DealUnits(_Part):
     """Units left of one running deal."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     deal_id: str
     units_left: int
