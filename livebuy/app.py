@@ -26,8 +26,10 @@ from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
+from livebuy.events.stream import ShowStream
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
+from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.recovery import ContentRecovery
 from livebuy.redis.connection import connect
 from livebuy.services import Services, catalog_store
@@ -36,7 +38,6 @@ from livebuy.settings import Settings
 from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
-from livebuy.shows.stream import ShowStream
 from livebuy.tasks import stop_within
 from livebuy.video import routes as video_routes
 from livebuy.video.service import LiveVideo
@@ -56,6 +57,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         stream = ShowStream(redis, settings.stream_maxlen)
         show_service = ShowService(redis, stream, catalog, settings.speed)
         hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
+        snapshots = JoinSnapshots(redis, show_service)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
@@ -70,7 +72,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             reload=lambda: load_content(
                 redis, catalog, show_service, settings, known_starts=known_starts
             ),
-            snapshot=show_service.snapshot,
+            snapshot=snapshots.build,
             interval_s=settings.recovery_interval_s,
         )
         loops.add(recovery.loop)
@@ -103,6 +105,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             catalog=catalog,
             stream=stream,
             shows=show_service,
+            snapshots=snapshots,
             hubs=hubs,
             sessions=SessionService.from_settings(redis, settings),
             rate_limiter=rate_limit.RateLimiter(redis, settings),

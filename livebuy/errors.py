@@ -215,3 +215,35 @@ class TooManyRequestsError(LivebuyError):
 
     code = "rate_limited"
     http_status = 429
+
+
+# Every refusal code a Lua script answers with (``{'error', code, ...}`` or, for chat and
+# reactions, ``{code, retry_after_ms}``), and the error it becomes. Callers add the message and
+# details, which depend on what was asked; the class (and so the code and status) never does.
+_ORDER_STATE_REFUSALS = (
+    "pending_payment",
+    "paid",
+    "cancelled",
+    "expired",
+    "payment_in_progress",
+    "refund_due",
+    "lock_lost",
+)
+SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
+    "idempotency_conflict": IdempotencyConflictError,
+    "out_of_stock": OutOfStockError,
+    "deal_not_active": DealNotActiveError,
+    "limit_exceeded": LimitExceededError,
+    "coupon_rejected": CouponRejectedError,
+    "unknown_order": OrderNotFoundError,
+    **dict.fromkeys(_ORDER_STATE_REFUSALS, OrderStateError),
+    "banned": BannedError,
+    "muted": MutedError,
+    "slow_mode": SlowModeError,
+    "rate_limited": RateLimitedError,
+}
+
+
+def refusal(code: str, message: str, **details: Any) -> LivebuyError:
+    """The error for a script's refusal ``code`` (a key of ``SCRIPT_REFUSALS``)."""
+    return SCRIPT_REFUSALS[code](message, **details)

@@ -23,12 +23,13 @@ if TYPE_CHECKING:
     from livebuy.chat.moderation import ModerationService
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
+    from livebuy.events.stream import ShowStream
     from livebuy.gateway.hub import HubRegistry
+    from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
     from livebuy.sessions.service import SessionService
     from livebuy.settings import Settings
     from livebuy.shows.service import ShowService
-    from livebuy.shows.stream import ShowStream
     from livebuy.video.service import LiveVideo
 
 
@@ -41,6 +42,7 @@ class Services:
     catalog: CatalogStore
     stream: ShowStream
     shows: ShowService
+    snapshots: JoinSnapshots
     hubs: HubRegistry
     sessions: SessionService
     rate_limiter: RateLimiter

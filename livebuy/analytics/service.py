@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, cast
 
-import orjson
 from redis.asyncio import Redis
 
 from catalog.models import Money
@@ -19,9 +18,9 @@ from livebuy.analytics.models import (
 )
 from livebuy.commerce.deals import RunningDeal
 from livebuy.errors import ProductNotFoundError
+from livebuy.events.state import deals_in
 from livebuy.redis import keys
 from livebuy.shows.service import ShowService
-from livebuy.shows.state import DEAL
 
 MINUTE_MS = 60_000
 SERIES_MINUTES = 30
@@ -91,9 +90,7 @@ class AnalyticsService:
         viewers = sum(int(counts.get(process, 0)) for process in fresh)
         sales = _sales(cast(dict[str, str], sales_fields))
         deals = [
-            RunningDeal(show_id=show_id, **orjson.loads(raw))
-            for field, raw in cast(dict[str, str], state).items()
-            if field.startswith(DEAL)
+            RunningDeal(show_id=show_id, **deal) for deal in deals_in(cast(dict[str, str], state))
         ]
         deals.sort(key=lambda deal: (deal.started_at, deal.deal_id))
         names = await self._names({*sales, *(deal.product_id for deal in deals)})

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 from catalog.store import CatalogStore
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
+from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.services import Services, services_of
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
@@ -46,6 +47,11 @@ async def get_catalog(services: ServicesDep) -> CatalogStore:
     return services.catalog
 
 
+async def get_snapshots(services: ServicesDep) -> JoinSnapshots:
+    """Join snapshots: what a viewer gets first, assembled from every domain's part."""
+    return services.snapshots
+
+
 async def get_shows(services: ServicesDep) -> ShowService:
     """Shows: definitions, state, cues and timelines."""
     return services.shows
@@ -70,6 +76,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
 ShowsDep = Annotated[ShowService, Depends(get_shows)]
+SnapshotsDep = Annotated[JoinSnapshots, Depends(get_snapshots)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 CommerceDep = Annotated[Commerce, Depends(get_commerce)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]

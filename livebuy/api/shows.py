@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from livebuy import metrics
 from livebuy.api.auth import ProducerDep
-from livebuy.api.deps import ShowsDep
+from livebuy.api.deps import ShowsDep, SnapshotsDep
 from livebuy.shows.models import (
     LiveCueRequest,
     PublishedCue,
@@ -37,10 +37,10 @@ async def list_shows(shows: ShowsDep) -> list[ShowSummary]:
 
 
 @router.get("/{show_id}")
-async def get_show(shows: ShowsDep, show_id: str) -> ShowDetail:
+async def get_show(shows: ShowsDep, snapshots: SnapshotsDep, show_id: str) -> ShowDetail:
     """One show with its run sheet and current state; unknown id: 404."""
     show = await shows.get(show_id)
-    position, state = await shows.snapshot(show_id)
+    position, state = await snapshots.build(show_id)
     return ShowDetail(show=show, latest_seq=position.seq, state=state)
 
 

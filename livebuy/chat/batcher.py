@@ -8,7 +8,7 @@ and resume replays it); every ``reaction_interval_ms`` it appends ONE ``reaction
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -18,11 +18,12 @@ from livebuy.chat.history import Entries
 from livebuy.chat.models import ChatMessage
 from livebuy.chat.sampling import ChatSampler
 from livebuy.clock import now_ms
+from livebuy.events.models import ChatEvent, ReactionsEvent
+from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
 from livebuy.redis.scripts import register
 from livebuy.settings import Settings
-from livebuy.shows.stream import ShowStream
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,12 @@ class ChatBatcher:
             return
         messages = [ChatMessage.from_entry(entry_id, fields) for entry_id, fields in entries]
         shown = self._sampler.sample(messages, now)
-        data: dict[str, Any] = {
-            "messages": [message.to_frame() for message in shown],
-            "count": len(messages),
-            "sampled": len(shown) < len(messages),
-        }
-        await self._stream.append(self.show_id, "chat", now, data)
+        event = ChatEvent(
+            messages=[message.to_frame() for message in shown],
+            count=len(messages),
+            sampled=len(shown) < len(messages),
+        )
+        await self._stream.append(self.show_id, now, event)
         await self._redis.set(keys.chat_cursor(self.show_id), entries[-1][0])
         metrics.CHAT_BATCHES.inc()
         metrics.CHAT_SAMPLED_OUT.inc(len(messages) - len(shown))
@@ -101,12 +102,8 @@ class ChatBatcher:
         counts, totals = _pairs(result[0]), _pairs(result[1])
         if not counts:
             return
-        data = {
-            "counts": counts,
-            "totals": totals,
-            "interval_ms": self._reaction_interval_ms,
-        }
-        await self._stream.append(self.show_id, "reactions", now, data)
+        event = ReactionsEvent(counts=counts, totals=totals, interval_ms=self._reaction_interval_ms)
+        await self._stream.append(self.show_id, now, event)
 
 
 class BatcherRegistry:

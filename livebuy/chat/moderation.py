@@ -14,8 +14,9 @@ from livebuy.chat.models import ModerationAction
 from livebuy.chat.text import normalise_word
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, MessageNotFoundError
+from livebuy.events.models import ChatDeleteEvent, ChatModeEvent, ChatPinEvent
+from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
-from livebuy.shows.stream import ShowStream
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,7 @@ class ModerationService:
         if pinned is not None and orjson.loads(pinned)["id"] == message_id:
             await self.unpin(show_id, by)
         at = now_ms()
-        appended = await self._stream.append(
-            show_id, "chat_delete", at, {"id": message_id, "by": by}
-        )
+        appended = await self._stream.append(show_id, at, ChatDeleteEvent(id=message_id, by=by))
         await self._log(show_id, "delete", message_id, by, author=message.author.handle)
         return appended.seq
 
@@ -101,18 +100,15 @@ class ModerationService:
         if message is None:
             raise MessageNotFoundError(f"no message '{message_id}'", message_id=message_id)
         await self._redis.set(keys.chat_pinned(show_id), orjson.dumps(message.to_frame()))
-        appended = await self._stream.append(
-            show_id, "chat_pin", now_ms(), {"message": message.to_frame(), "by": by}
-        )
+        event = ChatPinEvent(message=message.to_frame(), by=by)
+        appended = await self._stream.append(show_id, now_ms(), event)
         await self._log(show_id, "pin", message_id, by)
         return appended.seq
 
     async def unpin(self, show_id: str, by: str) -> int:
         """Unpin the pinned message (``chat_pin`` with ``message: null``); returns the seq."""
         await self._redis.delete(keys.chat_pinned(show_id))
-        appended = await self._stream.append(
-            show_id, "chat_pin", now_ms(), {"message": None, "by": by}
-        )
+        appended = await self._stream.append(show_id, now_ms(), ChatPinEvent(message=None, by=by))
         await self._log(show_id, "unpin", None, by)
         return appended.seq
 
@@ -122,9 +118,8 @@ class ModerationService:
             await self._redis.set(keys.chat_slow_mode(show_id), interval_ms)
         else:
             await self._redis.delete(keys.chat_slow_mode(show_id))
-        appended = await self._stream.append(
-            show_id, "chat_mode", now_ms(), {"slow_mode_ms": interval_ms, "by": by}
-        )
+        event = ChatModeEvent(slow_mode_ms=interval_ms, by=by)
+        appended = await self._stream.append(show_id, now_ms(), event)
         await self._log(show_id, "slow_mode", None, by, interval_ms=interval_ms)
         return appended.seq
 

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import cast
 
 from redis.asyncio import Redis
 
 from livebuy import metrics
+from livebuy.chat.chat_scripts import REACTION_RATE_LIMITED, ChatLimits, ChatScripts
 from livebuy.chat.models import Author, ChatMessage
 from livebuy.chat.text import clean_text, mask_blocked
 from livebuy.errors import (
-    BannedError,
-    ChatError,
-    MutedError,
-    RateLimitedError,
-    SlowModeError,
     UnknownReactionError,
 )
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
 from livebuy.sessions.models import Session
 from livebuy.settings import Settings
-
-# Per-minute analytics counters are kept this long after a show's last message or reaction.
-ANALYTICS_TTL_MS = 7 * 24 * 3600 * 1000
-
-_REFUSALS: dict[str, tuple[type[ChatError], str]] = {
-    "banned": (BannedError, "you are banned from this show's chat"),
-    "muted": (MutedError, "you are muted in this show's chat"),
-    "slow_mode": (SlowModeError, "slow mode: wait before posting again"),
-    "rate_limited": (RateLimitedError, "too many messages: wait before posting again"),
-}
-
-
-def _refusal(outcome: str, retry_after_ms: int, what: str = "message") -> ChatError:
-    error_type, message = _REFUSALS[outcome]
-    if outcome == "rate_limited" and what == "reaction":
-        message = "too many reactions: wait before reacting again"
-    return error_type(message, retry_after_ms=int(retry_after_ms))
 
 
 class ChatService:
@@ -47,8 +25,7 @@ class ChatService:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self._redis = redis
         self._settings = settings
-        self._post = register(redis, "livebuy.chat", "chat_post")
-        self._react = register(redis, "livebuy.chat", "reaction_add")
+        self._scripts = ChatScripts(redis)
         # A flood must not take every connection of the process's shared Redis pool (callers
         # past its size wait): chat queues here instead, so cues and checkout keep theirs.
         self._redis_slots = asyncio.Semaphore(settings.chat_redis_concurrency)
@@ -73,38 +50,22 @@ class ChatService:
     async def _store(self, show_id: str, session: Session, text: str) -> ChatMessage:
         text = mask_blocked(text, await self.blocked_words(show_id))
         settings = self._settings
-        result = await self._post(
-            keys=[
-                keys.chat_bucket(show_id, session.session_id),
-                keys.chat_mute(show_id, session.handle),
-                keys.chat_ban(show_id, session.handle),
-                keys.chat_slow_mode(show_id),
-                keys.chat_slow_last(show_id, session.session_id),
-                keys.chat_messages(show_id),
-                keys.analytics_chat_per_minute(show_id),
-            ],
-            args=[
-                settings.chat_burst,
-                settings.chat_refill_ms,
-                settings.chat_history_maxlen,
-                ANALYTICS_TTL_MS,
-                session.handle,
-                session.display_name,
-                session.role,
-                text,
-            ],
+        limits = ChatLimits(
+            burst=settings.chat_burst,
+            refill_ms=settings.chat_refill_ms,
+            history_maxlen=settings.chat_history_maxlen,
         )
-        outcome = cast(list[Any], result)
-        metrics.CHAT_POSTS.labels(outcome[0]).inc()
-        if outcome[0] != "ok":
-            raise _refusal(outcome[0], int(outcome[1]))
+        outcome = await self._scripts.post(show_id, session, text, limits)
+        metrics.CHAT_POSTS.labels(outcome.code).inc()
+        if outcome.code != "ok":
+            raise outcome.error()
         return ChatMessage(
-            id=outcome[1],
+            id=outcome.message_id,
             author=Author(
                 handle=session.handle, display_name=session.display_name, role=session.role
             ),
             text=text,
-            at=int(outcome[2]),
+            at=outcome.at,
         )
 
     async def react(self, show_id: str, session: Session, kind: str) -> None:
@@ -121,17 +82,9 @@ class ChatService:
                 f"unknown reaction '{kind[:40]}'; one of: {', '.join(kinds)}", kinds=kinds
             )
         async with self._redis_slots:
-            result = await self._react(
-                keys=[
-                    keys.reaction_rate(show_id, session.session_id),
-                    keys.chat_ban(show_id, session.handle),
-                    keys.reactions_pending(show_id),
-                    keys.reactions_totals(show_id),
-                    keys.analytics_reactions_per_minute(show_id),
-                ],
-                args=[kind, self._settings.reactions_per_s, ANALYTICS_TTL_MS],
+            outcome = await self._scripts.react(
+                show_id, session, kind, self._settings.reactions_per_s
             )
-        outcome = cast(list[Any], result)
-        metrics.REACTIONS.labels(outcome[0]).inc()
-        if outcome[0] != "ok":
-            raise _refusal(outcome[0], int(outcome[1]), what="reaction")
+        metrics.REACTIONS.labels(outcome.code).inc()
+        if outcome.code != "ok":
+            raise outcome.error(REACTION_RATE_LIMITED)

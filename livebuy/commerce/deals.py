@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import orjson
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 
 from catalog.models import Money
+from livebuy.events.state import deals_in, running_deal, show_deals
 from livebuy.redis import keys
-from livebuy.shows.state import DEAL
 
 
 class RunningDeal(BaseModel):
@@ -36,8 +35,7 @@ class RunningDeal(BaseModel):
         return keys.deal_counters(self.show_id, self.deal_id, self.started_at)
 
 
-def _deal(show_id: str, raw: str) -> RunningDeal:
-    value: dict[str, Any] = orjson.loads(raw)
+def _deal(show_id: str, value: dict[str, Any]) -> RunningDeal:
     return RunningDeal(show_id=show_id, **value)
 
 
@@ -49,25 +47,30 @@ class DealBook:
 
     async def get(self, show_id: str, deal_id: str) -> RunningDeal | None:
         """The deal as last started in the show, or ``None`` if it is not (or no longer) there."""
-        raw = await self._redis.hget(keys.show_state(show_id), DEAL + deal_id)
-        return None if raw is None else _deal(show_id, str(raw))
+        value = await running_deal(self._redis, show_id, deal_id)
+        return None if value is None else _deal(show_id, value)
 
     async def units_left(
         self, show_id: str, now: int, product_id: str | None = None
     ) -> list[dict[str, Any]]:
         """``{deal_id, units_left}`` of the deals running in a show (of one product, if given)."""
-        fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
-        return await self.units_left_in(show_id, fields, now, product_id)
+        return await self._units_left_of(
+            show_id, await show_deals(self._redis, show_id), now, product_id
+        )
 
     async def units_left_in(
         self, show_id: str, state: dict[str, str], now: int, product_id: str | None = None
     ) -> list[dict[str, Any]]:
         """``units_left`` from a show's state hash already read (``state``)."""
+        return await self._units_left_of(show_id, deals_in(state), now, product_id)
+
+    async def _units_left_of(
+        self, show_id: str, started: list[dict[str, Any]], now: int, product_id: str | None
+    ) -> list[dict[str, Any]]:
         deals = [
             deal
-            for field, raw in state.items()
-            if field.startswith(DEAL)
-            for deal in [_deal(show_id, raw)]
+            for value in started
+            for deal in [_deal(show_id, value)]
             if deal.running(now) and product_id in (None, deal.product_id)
         ]
         if not deals:
@@ -86,10 +89,8 @@ class DealBook:
         show_ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
         deals: list[RunningDeal] = []
         for show_id in show_ids:
-            fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
-            for field, raw in fields.items():
-                if field.startswith(DEAL):
-                    deal = _deal(show_id, raw)
-                    if deal.running(now):
-                        deals.append(deal)
+            for value in await show_deals(self._redis, show_id):
+                deal = _deal(show_id, value)
+                if deal.running(now):
+                    deals.append(deal)
         return deals

@@ -26,6 +26,7 @@ local coupon_code = ARGV[11]
 local from_cart = ARGV[12] == '1'
 local stream_maxlen = ARGV[13]
 local idempotency_key = ARGV[14]
+local deal_field = ARGV[15]
 
 -- The same key again: the order it created. A refusal is not remembered (it changes nothing),
 -- so retrying a refused request with its key simply tries again.
@@ -45,7 +46,8 @@ end
 local deal = nil
 local deal_units = 0
 if deal_id ~= '' then
-  local raw = redis.call('HGET', show_state_key, 'deal:' .. deal_id)
+  -- Where the show keeps the deal is the event log's business: it names the field.
+  local raw = redis.call('HGET', show_state_key, deal_field)
   if not raw then
     return refuse('deal_not_active', 0, 'deal ' .. deal_id .. ' is not running')
   end

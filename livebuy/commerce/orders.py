@@ -16,37 +16,27 @@ from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.commerce.models import Order, OrderLine, OrderList, OrderRequest, PaymentRequest
-from livebuy.commerce.order_keys import pay_keys, release_keys
-from livebuy.commerce.outbox import ORDERS_STREAM_MAXLEN, PaymentOutbox, charge_key
+from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply
+from livebuy.commerce.outbox import PaymentOutbox, charge_key
 from livebuy.commerce.payment import PaymentGateway
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.errors import (
-    CouponRejectedError,
     DealNotActiveError,
     EmptyCartError,
-    IdempotencyConflictError,
     IdempotencyKeyMissingError,
     InvalidInputError,
-    LimitExceededError,
-    OrderLineError,
     OrderNotFoundError,
-    OrderStateError,
-    OutOfStockError,
     PaymentDeclinedError,
     PaymentTimeoutError,
     ShowNotFoundError,
+    refusal,
 )
+from livebuy.events.state import deal_location
 from livebuy.faults import Faults
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
 
 LIST_LIMIT = 50
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_LINE_ERRORS: dict[str, type[OrderLineError]] = {
-    "out_of_stock": OutOfStockError,
-    "deal_not_active": DealNotActiveError,
-    "limit_exceeded": LimitExceededError,
-}
 
 
 @dataclass(frozen=True)
@@ -116,9 +106,7 @@ class OrderService:
         self.policy = policy
         self.outbox = outbox
         self._faults = faults
-        self._create = register(redis, "livebuy.commerce", "order_create")
-        self._pay = register(redis, "livebuy.commerce", "order_pay")
-        self._release = register(redis, "livebuy.commerce", "order_release")
+        self._scripts = OrderScripts(redis)
 
     async def create(
         self, customer: str, idempotency_key: str | None, request: OrderRequest
@@ -169,62 +157,45 @@ class OrderService:
             )
         if len({line["currency"] for line in lines}) > 1:
             raise InvalidInputError("an order is paid in one currency; split the cart")
-        deal_key, deal_started_at = "", ""
         if (
             request.show_id is not None
             and request.deal_id is None
             and not await self._redis.sismember(keys.shows_index(), request.show_id)
         ):
             raise ShowNotFoundError(f"unknown show '{request.show_id}'", show_id=request.show_id)
+        deal_check = None
         if request.deal_id is not None and request.show_id is not None:
             deal = await self._deals.get(request.show_id, request.deal_id)
             if deal is None:
                 raise DealNotActiveError(
                     f"deal '{request.deal_id}' is not running", line=0, sku=lines[0]["sku"]
                 )
-            deal_key, deal_started_at = deal.counters_key(), str(deal.started_at)
-        body_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-        order_id = secrets.token_hex(10)
-        coupon = request.coupon or ""
-        result = await self._create(
-            keys=[
-                keys.order_idempotency(customer, idempotency_key),
-                keys.order(order_id),
-                keys.customer_orders(customer),
-                keys.order_expiries(),
-                keys.orders_stream(),
-                keys.stock_dirty(),
-                keys.cart(customer),
-                keys.show_state(request.show_id) if request.show_id else "",
-                deal_key,
-                keys.coupon(coupon) if coupon else "",
-                keys.coupon_uses(coupon) if coupon else "",
-                *(keys.inventory(line["sku"]) for line in lines),
-            ],
-            args=[
-                now_ms(),
-                order_id,
-                customer,
-                body_hash,
-                self.policy.hold_ms,
-                self.policy.idempotency_ttl_ms,
-                orjson.dumps(lines).decode(),
-                request.show_id or "",
-                request.deal_id or "",
-                deal_started_at,
-                coupon,
-                "1" if request.from_cart else "0",
-                ORDERS_STREAM_MAXLEN,
-                idempotency_key,
-            ],
+            state_key, state_field = deal_location(request.show_id, request.deal_id)
+            deal_check = DealCheck(
+                deal_id=request.deal_id,
+                state_key=state_key,
+                state_field=state_field,
+                started_at=deal.started_at,
+                counters_key=deal.counters_key(),
+            )
+        created = await self._scripts.create(
+            now=now_ms(),
+            order_id=secrets.token_hex(10),
+            customer=customer,
+            idempotency_key=idempotency_key,
+            body_hash=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
+            hold_ms=self.policy.hold_ms,
+            idempotency_ttl_ms=self.policy.idempotency_ttl_ms,
+            lines=lines,
+            show_id=request.show_id,
+            deal=deal_check,
+            coupon=request.coupon,
+            from_cart=request.from_cart,
         )
-        if result[0] == "error":
-            raise _refusal(str(result[1]), int(result[2]), str(result[3]), lines)
-        if int(result[2]) == 0:
-            return await self.get(customer, str(result[1])), False
+        if not created.created:
+            return await self.get(customer, created.order_id), False
         metrics.ORDER_TRANSITIONS.labels("pending_payment").inc()
-        flat = result[3]
-        return _order(dict(zip(flat[::2], flat[1::2], strict=True))), True
+        return _order(created.fields), True
 
     async def get(self, customer: str, order_id: str) -> Order:
         """One of the customer's orders.
@@ -259,22 +230,13 @@ class OrderService:
         """
         fields = await self._fields(customer, order_id)
         token = secrets.token_hex(8)
-        began = await self._pay(
-            keys=pay_keys(fields, with_lines=False),
-            args=[
-                "begin",
-                now_ms(),
-                token,
-                self.policy.payment_lock_ms,
-                "",
-                ORDERS_STREAM_MAXLEN,
-                "",
-            ],
+        began = await self._scripts.pay(
+            fields, "begin", now=now_ms(), token=token, lock_ms=self.policy.payment_lock_ms
         )
-        if began[0] == "error":
-            raise OrderStateError(
-                f"order {order_id} cannot be paid: {began[1]}", order_id=order_id, reason=began[1]
-            )
+        if began.status == "error":
+            reason = began.value()
+            message = f"order {order_id} cannot be paid: {reason}"
+            raise refusal(reason, message, order_id=order_id, reason=reason)
         self._faults.hit("pay:after_begin")
         total = Money(amount=int(fields["total"]), currency=fields["currency"])
         charge = await self._gateway.charge(total, card, idempotency_key=charge_key(order_id))
@@ -282,17 +244,13 @@ class OrderService:
         if charge.outcome != "approved":
             # A timeout may still have charged: the attempt then stays for reconciliation.
             keep_attempt = "1" if charge.outcome == "timeout" else "0"
-            await self._pay(
-                keys=pay_keys(fields, with_lines=False),
-                args=[
-                    "fail",
-                    now_ms(),
-                    token,
-                    0,
-                    charge.reason,
-                    ORDERS_STREAM_MAXLEN,
-                    keep_attempt,
-                ],
+            await self._scripts.pay(
+                fields,
+                "fail",
+                now=now_ms(),
+                token=token,
+                payment_id=charge.reason,
+                extra=keep_attempt,
             )
             if charge.outcome == "timeout":
                 raise PaymentTimeoutError(charge.reason, order_id=order_id)
@@ -300,30 +258,29 @@ class OrderService:
                 f"payment declined: {charge.reason}", order_id=order_id, reason=charge.reason
             )
         now = now_ms()
-        committed = await self._pay(
-            keys=pay_keys(fields, with_lines=True),
-            args=[
-                "commit",
-                now,
-                token,
-                0,
-                charge.payment_id,
-                ORDERS_STREAM_MAXLEN,
-                self.outbox.first_attempt_at(now),
-            ],
+        committed = await self._scripts.pay(
+            fields,
+            "commit",
+            now=now,
+            token=token,
+            payment_id=charge.payment_id,
+            extra=self.outbox.first_attempt_at(now),
         )
-        if committed[0] == "error":
-            if committed[1] == "refund_due":
+        if committed.status == "error":
+            if committed.value() == "refund_due":
                 # The lock ran out while the gateway was charging and the order was released:
                 # the money goes back (the outbox retries if this one attempt fails).
                 await self.outbox.refund(order_id)
-                raise OrderStateError(
-                    f"order {order_id} was {committed[2]} while it was being paid; "
-                    "the charge is refunded",
+                released = committed.value(1)
+                message = f"order {order_id} was {released} while it was being paid; "
+                raise refusal(
+                    "refund_due",
+                    message + "the charge is refunded",
                     order_id=order_id,
-                    reason=committed[2],
+                    reason=released,
                 )
-            raise OrderStateError(
+            raise refusal(
+                committed.value(),
                 f"order {order_id} is being paid by another request",
                 order_id=order_id,
                 reason="payment_in_progress",
@@ -346,19 +303,20 @@ class OrderService:
         fields = await self._fields(customer, order_id)
         now = now_ms()
         result = await self._run_release(fields, "cancel", now)
-        if result[0] == "error":
-            reason = str(result[1])
+        if result.status == "error":
+            reason = result.value()
             message = f"order {order_id} cannot be cancelled: {reason}"
             if reason in ("cancelled", "expired"):
                 message = f"order {order_id} is already {reason}"
-            raise OrderStateError(
+            raise refusal(
+                reason,
                 message,
                 order_id=order_id,
                 reason=reason,
                 refund_status=fields.get("refund_status") or None,
             )
         metrics.ORDER_TRANSITIONS.labels("cancelled").inc()
-        if result[1] == "paid":
+        if result.value() == "paid":
             self._faults.hit("cancel:after_release")
             await self.outbox.refund(order_id)
         return await self.get(customer, order_id)
@@ -370,17 +328,17 @@ class OrderService:
             await self._redis.zrem(keys.order_expiries(), order_id)
             return False
         result = await self._run_release(fields, "expire", now)
-        return bool(result[0] == "ok")
+        return result.status == "ok"
 
     async def due_for_expiry(self, now: int, limit: int) -> list[str]:
         """Ids of unpaid orders whose hold ended by ``now`` (oldest first)."""
         ids = await self._redis.zrangebyscore(keys.order_expiries(), 0, now, start=0, num=limit)
         return [str(order_id) for order_id in ids]
 
-    async def _run_release(self, fields: dict[str, str], reason: str, now: int) -> Any:
-        return await self._release(
-            keys=release_keys(fields),
-            args=[reason, now, ORDERS_STREAM_MAXLEN, self.outbox.first_attempt_at(now)],
+    async def _run_release(self, fields: dict[str, str], reason: str, now: int) -> Reply:
+        refund_first_at = self.outbox.first_attempt_at(now)
+        return await self._scripts.release(
+            fields, reason=reason, now=now, refund_first_at=refund_first_at
         )
 
     async def _fields(self, customer: str, order_id: str) -> dict[str, str]:
@@ -388,15 +346,3 @@ class OrderService:
         if not fields or fields["customer"] != customer:
             raise OrderNotFoundError(f"unknown order '{order_id}'", order_id=order_id)
         return fields
-
-
-def _refusal(code: str, line: int, detail: str, lines: list[dict[str, Any]]) -> Exception:
-    if code == "idempotency_conflict":
-        return IdempotencyConflictError(
-            "this Idempotency-Key was used with a different request body"
-        )
-    if code == "coupon_rejected":
-        return CouponRejectedError(f"coupon rejected: {detail}", reason=detail)
-    sku = lines[line]["sku"] if 0 <= line < len(lines) else lines[0]["sku"]
-    error = _LINE_ERRORS.get(code, OutOfStockError)
-    return error(f"line {line} ({sku}): {code}: {detail}", line=line, sku=sku, reason=detail)

@@ -19,15 +19,12 @@ from redis.asyncio import Redis
 from catalog.models import Money
 from livebuy import metrics
 from livebuy.clock import now_ms
-from livebuy.commerce.order_keys import pay_keys, refund_keys
+from livebuy.commerce.order_scripts import OrderScripts
 from livebuy.commerce.payment import PaymentGateway, RefundResult
 from livebuy.faults import Faults
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
 
 log = logging.getLogger(__name__)
-
-ORDERS_STREAM_MAXLEN = 100_000
 
 
 def charge_key(order_id: str) -> str:
@@ -60,8 +57,7 @@ class PaymentOutbox:
         self._gateway = gateway
         self.policy = policy
         self._faults = faults
-        self._pay = register(redis, "livebuy.commerce", "order_pay")
-        self._refund = register(redis, "livebuy.commerce", "order_refund")
+        self._scripts = OrderScripts(redis)
 
     def first_attempt_at(self, now: int) -> int:
         """When the worker first looks at a refund made due at ``now``.
@@ -103,26 +99,22 @@ class PaymentOutbox:
         self._faults.hit("refund:after_gateway")
         at = now_ms() if now is None else now
         confirmed = result.outcome == "refunded"
-        answer = await self._refund(
-            keys=refund_keys(order_id),
-            args=[
-                "confirm" if confirmed else "retry",
-                at,
-                order_id,
-                result.refund_id if confirmed else result.reason,
-                self.policy.retry_base_ms,
-                self.policy.retry_max_ms,
-                ORDERS_STREAM_MAXLEN,
-            ],
+        answer = await self._scripts.refund(
+            order_id,
+            "confirm" if confirmed else "retry",
+            now=at,
+            detail=result.refund_id if confirmed else result.reason,
+            retry_base_ms=self.policy.retry_base_ms,
+            retry_max_ms=self.policy.retry_max_ms,
         )
-        if answer[0] == "noop":
+        if answer.status == "noop":
             return "noop"
         if confirmed:
             metrics.ORDER_TRANSITIONS.labels("refunded").inc()
             return "refunded"
         log.info(
             "refund will be retried",
-            extra={"order_id": order_id, "reason": result.reason, "next_at": answer[1]},
+            extra={"order_id": order_id, "reason": result.reason, "next_at": answer.value()},
         )
         return "failed"
 
@@ -139,11 +131,10 @@ class PaymentOutbox:
             await self._redis.zrem(keys.charge_attempts(), order_id)
             return "unknown_order"
         payment_id = await self._gateway.lookup(charge_key(order_id))
-        result = await self._pay(
-            keys=pay_keys(fields, with_lines=True),
-            args=["reconcile", now, "", 0, payment_id or "", ORDERS_STREAM_MAXLEN, now],
+        result = await self._scripts.pay(
+            fields, "reconcile", now=now, payment_id=payment_id or "", extra=now
         )
-        outcome = str(result[1])
+        outcome = result.value()
         if outcome in ("paid", "refund_due", "no_charge"):
             log.info("charge attempt reconciled", extra={"order_id": order_id, "outcome": outcome})
         return outcome

@@ -20,9 +20,9 @@ from livebuy.commerce.payments_worker import payments_loop
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.commerce.stock_push import StockPusher
 from livebuy.commerce.sweeper import sweeper_loop
+from livebuy.events.stream import ShowStream
 from livebuy.faults import Faults
 from livebuy.settings import Settings
-from livebuy.shows.stream import ShowStream
 
 
 @dataclass

@@ -20,24 +20,27 @@ from livebuy.background import ElectedLoop
 from livebuy.clock import Clock, now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.errors import ProductNotFoundError
+from livebuy.events.models import StockEvent
+from livebuy.events.state import is_pinned
+from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.shows.state import PIN
-from livebuy.shows.stream import ShowStream
 
 TICK_MS = 25
 POP_BATCH = 500
 
 
-def stock_frame(card: ProductCard, deals: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``data`` of a ``stock`` frame; ``deals`` are the show's running deals of the product."""
-    return {
-        "product_id": card.id,
-        "available": card.available,
-        "sold_out": card.available == 0,
-        "stock": [{"sku": s.sku, "available": s.available} for s in card.stock],
-        "deals": deals,
-    }
+def stock_frame(card: ProductCard, deals: list[dict[str, Any]]) -> StockEvent:
+    """The ``stock`` event of a product; ``deals`` are the show's running deals of it."""
+    return StockEvent.model_validate(
+        {
+            "product_id": card.id,
+            "available": card.available,
+            "sold_out": card.available == 0,
+            "stock": [{"sku": s.sku, "available": s.available} for s in card.stock],
+            "deals": deals,
+        }
+    )
 
 
 class StockPusher:
@@ -109,8 +112,8 @@ class StockPusher:
             for show_id, state in states.items():
                 # Deals are per show: each show's frame says how many of its deal units are left.
                 deals = await self._deals.units_left_in(show_id, state, now, card.id)
-                if not deals and PIN + card.id not in state:
+                if not deals and not is_pinned(state, card.id):
                     continue
-                await self._stream.append(show_id, "stock", now, stock_frame(card, deals))
+                await self._stream.append(show_id, now, stock_frame(card, deals))
                 appended += 1
         return appended

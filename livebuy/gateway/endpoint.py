@@ -15,6 +15,8 @@ from livebuy import metrics
 from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
+from livebuy.events.frames import encode_data, encode_frame
+from livebuy.events.stream import ShowStream
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.frames import Frame
@@ -28,13 +30,10 @@ from livebuy.gateway.protocol import (
     ClientFrame,
     CloseCode,
     PingFrame,
-    encode_data,
-    encode_frame,
 )
+from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.services import services_of
 from livebuy.settings import Settings
-from livebuy.shows.service import ShowService
-from livebuy.shows.stream import ShowStream
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -124,7 +123,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     hub.add(connection, audience=role == VIEWER)
     writer: asyncio.Task[None] | None = None
     try:
-        await _send_initial(connection, shows, stream, show_id, since_raw, epoch)
+        await _send_initial(connection, services.snapshots, stream, show_id, since_raw, epoch)
         if connection.restarted_while_joining:
             # The show's history was lost while this viewer joined: it may hold either history.
             await websocket.close(CloseCode.RESTARTING, "show history was lost: reconnect")
@@ -146,7 +145,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
 
 async def _send_initial(
     connection: ViewerConnection,
-    shows: ShowService,
+    snapshots: JoinSnapshots,
     stream: ShowStream,
     show_id: str,
     since_raw: str | None,
@@ -160,7 +159,7 @@ async def _send_initial(
                 await connection.websocket.send_text(frame)
             connection.last_seq = history.position.seq
             return
-    position, data = await shows.snapshot(show_id)
+    position, data = await snapshots.build(show_id)
     if since_raw is not None:
         data["recovered"] = False
     now = now_ms()

@@ -13,11 +13,11 @@ from redis.exceptions import RedisError
 
 from livebuy import metrics
 from livebuy.clock import now_ms
+from livebuy.events.frames import encode_data, encode_frame
+from livebuy.events.stream import StreamPosition, decode_entries
 from livebuy.gateway.connection import Position, ViewerConnection
 from livebuy.gateway.frames import Frame
-from livebuy.gateway.protocol import encode_data, encode_frame
 from livebuy.redis import keys
-from livebuy.shows.stream import StreamPosition, decode_entries
 from livebuy.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)

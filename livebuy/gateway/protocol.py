@@ -1,6 +1,6 @@
-"""The websocket protocol: frame encoding, client frame models and the close-code table.
+"""The websocket protocol: client frame models and the close-code table.
 
-Server frames are ``{"type", "seq", "at", "ts", "data"}``. ``seq`` advances only on show events;
+Server frames are ``{"type", "seq", "at", "ts", "data"}`` (encoded by ``livebuy.events.frames``). ``seq`` advances only on show events;
 control frames (``error``, ``pong``) repeat the last seq the viewer was sent.
 """
 
@@ -30,16 +30,6 @@ class CloseCode(IntEnum):
 VIEWER = "viewer"
 CONSOLE = "console"
 ROLES = frozenset({VIEWER, CONSOLE})
-
-
-def encode_frame(frame_type: str, seq: int, at: int, ts: int, data_json: str) -> str:
-    """One frame as JSON text; ``data_json`` is already encoded, so this is string assembly only."""
-    return f'{{"type":"{frame_type}","seq":{seq},"at":{at},"ts":{ts},"data":{data_json}}}'
-
-
-def encode_data(data: Any) -> str:
-    """JSON text of a frame's ``data``."""
-    return orjson.dumps(data).decode()
 
 
 class _ClientFrame(BaseModel):

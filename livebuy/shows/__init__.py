@@ -1,1 +1,1 @@
-"""Shows: run-sheet models and files, the program clock, the player and the show event stream."""
+"""Shows: run-sheet models and files, the program clock, the player and publishing cues."""

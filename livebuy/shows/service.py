@@ -1,17 +1,19 @@
-"""Shows as a service: their definitions in Redis, publishing cues, and the join snapshot."""
+"""Shows as a service: their definitions in Redis, publishing cues, and their part of a snapshot."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from catalog.store import CatalogStore
-from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
-from livebuy.commerce.deals import DealBook
 from livebuy.errors import InvalidInputError, ProductNotFoundError, ShowNotFoundError
+from livebuy.events.models import CUE_KINDS, TimelineEvent
+from livebuy.events.state import running_deal
+from livebuy.events.stream import Appended, ShowStream, StreamPosition
 from livebuy.redis import keys
 from livebuy.shows.models import (
     CountdownCue,
@@ -25,9 +27,24 @@ from livebuy.shows.models import (
     TimelineView,
     UnpinCue,
 )
-from livebuy.shows.state import DEAL, ends_at, state_ops
-from livebuy.shows.stream import Appended, ShowStream, StreamPosition
+from livebuy.shows.state import ends_at, state_ops
 from livebuy.shows.timeline_store import TimelineStore
+
+
+@dataclass(frozen=True)
+class ShowSnapshot:
+    """The show's part of a join snapshot, read with the seq it reflects.
+
+    ``deals`` are as started (without units left: commerce counts those).
+    """
+
+    position: StreamPosition
+    show: dict[str, Any]
+    pinned: list[dict[str, Any]]
+    deals: list[dict[str, Any]]
+    countdowns: list[dict[str, Any]]
+    announcement: dict[str, Any] | None
+    timeline: dict[str, Any]
 
 
 class ShowService:
@@ -40,7 +57,6 @@ class ShowService:
         self._stream = stream
         self._catalog = catalog
         self.timelines = TimelineStore(redis, speed)
-        self._deals = DealBook(redis)
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
         """Store a show; with ``keep_start`` an already stored start time wins (restarts resume)."""
@@ -113,8 +129,9 @@ class ShowService:
         if isinstance(cue, CountdownCue | DealStartCue) and cue.duration_ms is not None:
             # Clients need not know the rehearsal speed the duration runs at.
             data["ends_at"] = ends_at(at_ms, cue.duration_ms, speed)
+        event = CUE_KINDS[cue.kind].model_validate(data)
         ops = state_ops(cue, cue_id, at_ms, speed)
-        return await self._stream.append(show_id, "cue", at_ms, data, ops, dedupe_id=dedupe_id)
+        return await self._stream.append(show_id, at_ms, event, ops, dedupe_id=dedupe_id)
 
     async def publish_live(self, show_id: str, cue: Cue, cue_id: str | None) -> PublishedCue:
         """A producer's cue: validated against the catalog and the show's state, played now.
@@ -132,8 +149,9 @@ class ShowService:
                 await self._catalog.get_product(product_id)
             except ProductNotFoundError as error:
                 raise InvalidInputError(error.message, field="cue.product_id") from error
-        if isinstance(cue, DealEndCue) and not await self._redis.hexists(
-            keys.show_state(show_id), DEAL + cue.deal_id
+        if (
+            isinstance(cue, DealEndCue)
+            and await running_deal(self._redis, show_id, cue.deal_id) is None
         ):
             raise InvalidInputError(f"deal '{cue.deal_id}' is not running", field="cue.deal_id")
         cue_id = cue_id or f"live-{secrets.token_hex(6)}"
@@ -169,13 +187,12 @@ class ShowService:
         change = await self.timelines.change(show, now, speed=speed, paused=paused)
         timeline = change.timeline
         if change.changed:
-            await self._stream.append(
-                show_id, "timeline", timeline.anchor.wall_ms, timeline.to_json()
-            )
+            event = TimelineEvent.model_validate(timeline.to_json())
+            await self._stream.append(show_id, timeline.anchor.wall_ms, event)
         return timeline.view(show, now)
 
-    async def snapshot(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
-        """What a joining viewer needs at once: the show, pinned product cards, deals, countdowns.
+    async def snapshot(self, show_id: str) -> ShowSnapshot:
+        """The show, its pinned product cards, deals, countdowns, announcement and timeline.
 
         Raises:
             ShowNotFoundError: no such show.
@@ -187,29 +204,18 @@ class ShowService:
             {**pin, "product": card.model_dump(mode="json")}
             for pin, card in zip(state["pins"], cards, strict=True)
         ]
-        left = {
-            deal["deal_id"]: deal["units_left"]
-            for deal in await self._deals.units_left(show_id, now_ms())
-        }
-        deals = [
-            {**deal, "units_left": left.get(deal["deal_id"], deal["units"])}
-            for deal in state["deals"]
-        ]
-        data = {
-            "show": {
+        return ShowSnapshot(
+            position=position,
+            show={
                 "id": show.id,
                 "title": show.title,
                 "description": show.description,
                 "starts_at_ms": show.starts_at_ms,
                 "length_ms": show.length_ms,
             },
-            "epoch": position.epoch,
-            "latest_seq": position.seq,
-            "pinned": pinned,
-            "deals": deals,
-            "countdowns": state["countdowns"],
-            "announcement": state["announcement"],
-            "chat": await chat_snapshot(self._redis, show_id),
-            "timeline": (await self.timelines.read(show)).to_json(),
-        }
-        return position, data
+            pinned=pinned,
+            deals=state["deals"],
+            countdowns=state["countdowns"],
+            announcement=state["announcement"],
+            timeline=(await self.timelines.read(show)).to_json(),
+        )

@@ -25,13 +25,13 @@ from catalog.models import Money
 from livebuy.commerce.models import OrderRequest, PaymentRequest
 from livebuy.commerce.services import Commerce
 from livebuy.errors import CommerceError
+from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
 from livebuy.services import catalog_store
 from livebuy.shows.models import DealStartCue
 from livebuy.shows.service import ShowService
-from livebuy.shows.stream import ShowStream
 from tests.commerce.helpers import CARD_DECLINE, CARD_OK
 from tests.servers import settings_for_tests
 

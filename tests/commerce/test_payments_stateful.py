@@ -24,12 +24,12 @@ from livebuy.commerce.models import OrderRequest, PaymentRequest
 from livebuy.commerce.payments_worker import work_once
 from livebuy.commerce.services import Commerce
 from livebuy.errors import CommerceError
+from livebuy.events.stream import ShowStream
 from livebuy.faults import Faults
 from livebuy.redis import keys
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
 from livebuy.services import catalog_store
-from livebuy.shows.stream import ShowStream
 from tests.commerce.helpers import (
     CARD_CHARGED_TIMEOUT,
     CARD_DECLINE,

@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from livebuy.shows.stream import ShowStream
+from livebuy.events.models import AnnounceEvent
+from livebuy.events.stream import ShowStream
 from tests.servers import TIMEOUT_S, LiveServer, receive_json
 
 SHOW = "spring-runway"
@@ -126,7 +127,9 @@ async def test_resume_after_history_is_trimmed_gets_unrecovered_snapshot(
     server = await make_server(stream_maxlen=100)
     stream = ShowStream(redis, maxlen=100)
     for index in range(400):
-        await stream.append(SHOW, "cue", index, {"kind": "announce", "text": str(index)})
+        await stream.append(
+            SHOW, index, AnnounceEvent(cue_id="c", kind="announce", text=str(index))
+        )
     async with connect(server.ws_url(SHOW, since=1)) as ws:
         frame = await receive_json(ws)
     assert frame["type"] == "snapshot"
@@ -233,7 +236,7 @@ async def test_slow_viewer_is_closed_4429_and_never_delays_others(
 
         reading = asyncio.create_task(read_fast())
         for index in range(count):
-            await stream.append(SHOW, "cue", index, {"kind": "announce", "text": big})
+            await stream.append(SHOW, index, AnnounceEvent(cue_id="c", kind="announce", text=big))
         async with asyncio.timeout(TIMEOUT_S * 3):
             seqs = await reading
         assert seqs == list(range(start + 1, start + count + 1))

@@ -19,7 +19,8 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from livebuy.clock import now_ms
-from livebuy.shows.stream import ShowStream
+from livebuy.events.models import AnnounceEvent
+from livebuy.events.stream import ShowStream
 from tests.servers import TIMEOUT_S, LiveServer, receive_json
 
 SHOW = "spring-runway"
@@ -108,7 +109,9 @@ async def _read_all(ws: ClientConnection, count: int, latencies: list[int]) -> l
 async def _push(stream: ShowStream, count: int) -> None:
     # Paced, as a show is: a steady stream of big frames rather than one burst.
     for _ in range(count):
-        await stream.append(SHOW, "cue", now_ms(), {"kind": "announce", "text": FRAME_TEXT})
+        await stream.append(
+            SHOW, now_ms(), AnnounceEvent(cue_id="c", kind="announce", text=FRAME_TEXT)
+        )
         await asyncio.sleep(0.002)
 
 

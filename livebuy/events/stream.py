@@ -10,10 +10,11 @@ import orjson
 from redis.asyncio import Redis
 
 from livebuy.clock import now_ms
-from livebuy.gateway.protocol import encode_frame
+from livebuy.events.frames import encode_frame
+from livebuy.events.models import ShowEvent
+from livebuy.events.state import StateOp, split_state
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
-from livebuy.shows.state import StateOp, split_state
 
 # Run-sheet dedupe markers outlive any failover by far, and then go.
 DEDUPE_TTL_MS = 24 * 3600 * 1000
@@ -50,18 +51,21 @@ class ShowStream:
     def __init__(self, redis: Redis, maxlen: int) -> None:
         self._redis = redis
         self._maxlen = maxlen
-        self._append = register(redis, "livebuy.shows", "show_append")
+        self._append = register(redis, "livebuy.events", "show_append")
 
     async def append(
         self,
         show_id: str,
-        event_type: str,
         at_ms: int,
-        data: dict[str, Any],
+        event: ShowEvent,
         state_ops: list[StateOp] | None = None,
+        *,
         dedupe_id: str | None = None,
     ) -> Appended:
-        """Append one event; with ``dedupe_id`` a second append of the same id returns the first."""
+        """Append one event; with ``dedupe_id`` a second append of the same id returns the first.
+
+        The event is serialised here, once: every delivery frames the stored text as it is.
+        """
         result = await self._append(
             keys=[
                 keys.show_seq(show_id),
@@ -71,9 +75,9 @@ class ShowStream:
                 keys.show_published(show_id, dedupe_id) if dedupe_id else "",
             ],
             args=[
-                event_type,
+                event.event_type,
                 at_ms,
-                orjson.dumps(data).decode(),
+                event.data_json(),
                 orjson.dumps(state_ops or []).decode(),
                 self._maxlen,
                 secrets.token_hex(8),

@@ -1,0 +1,207 @@
+"""Typed calls of the order scripts: every key and argument by name, in this one place.
+
+``order_create.lua``, ``order_pay.lua``, ``order_release.lua`` and ``order_refund.lua`` take
+their keys and arguments by position; these wrappers are the only code that knows the positions.
+Refusals become errors through ``livebuy.errors.SCRIPT_REFUSALS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from redis.asyncio import Redis
+
+from livebuy.commerce.order_keys import pay_keys, refund_keys, release_keys
+from livebuy.errors import LivebuyError, refusal
+from livebuy.redis import keys
+from livebuy.redis.scripts import register
+
+# Order events kept for downstream consumers: plenty for any lag, bounded in memory.
+ORDERS_STREAM_MAXLEN = 100_000
+
+PayAction = Literal["begin", "fail", "commit", "reconcile"]
+RefundAction = Literal["confirm", "retry"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A script's answer: ``status`` (``ok``, ``noop`` or ``error``) and what follows it."""
+
+    status: str
+    values: list[Any]
+
+    @classmethod
+    def of(cls, raw: Any) -> Reply:
+        """The reply of a script returning ``{status, ...}``."""
+        return cls(status=str(raw[0]), values=list(raw[1:]))
+
+    def value(self, index: int = 0) -> str:
+        """The ``index``-th value after the status, as text (``""`` when absent)."""
+        return str(self.values[index]) if index < len(self.values) else ""
+
+
+@dataclass(frozen=True)
+class DealCheck:
+    """What ``order_create.lua`` checks, atomically, for a deal order: the show's state says the
+    deal runs (the run that started at ``started_at``), and its counters have units left."""
+
+    deal_id: str
+    state_key: str
+    state_field: str
+    started_at: int
+    counters_key: str
+
+
+@dataclass(frozen=True)
+class OrderCreated:
+    """A new order (``created``) or the one an earlier request with the same key created."""
+
+    order_id: str
+    created: bool
+    fields: dict[str, str]
+
+
+class OrderScripts:
+    """The four order scripts, called by name."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._create = register(redis, "livebuy.commerce", "order_create")
+        self._pay = register(redis, "livebuy.commerce", "order_pay")
+        self._release = register(redis, "livebuy.commerce", "order_release")
+        self._refund = register(redis, "livebuy.commerce", "order_refund")
+
+    async def create(
+        self,
+        *,
+        now: int,
+        order_id: str,
+        customer: str,
+        idempotency_key: str,
+        body_hash: str,
+        hold_ms: int,
+        idempotency_ttl_ms: int,
+        lines: list[dict[str, Any]],
+        show_id: str | None,
+        deal: DealCheck | None,
+        coupon: str | None,
+        from_cart: bool,
+    ) -> OrderCreated:
+        """Reserve the lines' units and create the order, in one step.
+
+        Raises:
+            IdempotencyConflictError: the key was used with another body.
+            OutOfStockError, DealNotActiveError, LimitExceededError: a line was refused
+                (``line`` and ``sku`` name it).
+            CouponRejectedError: the coupon does not apply.
+        """
+        coupon = coupon or ""
+        raw = await self._create(
+            keys=[
+                keys.order_idempotency(customer, idempotency_key),
+                keys.order(order_id),
+                keys.customer_orders(customer),
+                keys.order_expiries(),
+                keys.orders_stream(),
+                keys.stock_dirty(),
+                keys.cart(customer),
+                deal.state_key if deal else "",
+                deal.counters_key if deal else "",
+                keys.coupon(coupon) if coupon else "",
+                keys.coupon_uses(coupon) if coupon else "",
+                *(keys.inventory(line["sku"]) for line in lines),
+            ],
+            args=[
+                now,
+                order_id,
+                customer,
+                body_hash,
+                hold_ms,
+                idempotency_ttl_ms,
+                orjson.dumps(lines).decode(),
+                show_id or "",
+                deal.deal_id if deal else "",
+                str(deal.started_at) if deal else "",
+                coupon,
+                "1" if from_cart else "0",
+                ORDERS_STREAM_MAXLEN,
+                idempotency_key,
+                deal.state_field if deal else "",
+            ],
+        )
+        reply = Reply.of(raw)
+        if reply.status == "error":
+            raise _create_refusal(reply.value(0), int(reply.values[1]), reply.value(2), lines)
+        if int(reply.values[1]) == 0:
+            return OrderCreated(order_id=reply.value(0), created=False, fields={})
+        flat = reply.values[2]
+        fields = dict(zip(flat[::2], flat[1::2], strict=True))
+        return OrderCreated(order_id=reply.value(0), created=True, fields=fields)
+
+    async def pay(
+        self,
+        fields: dict[str, str],
+        action: PayAction,
+        *,
+        now: int,
+        token: str = "",
+        lock_ms: int = 0,
+        payment_id: str = "",
+        extra: str | int = "",
+    ) -> Reply:
+        """One step of paying: ``begin`` (take the lock), ``fail``, ``commit`` or ``reconcile``.
+
+        ``payment_id`` is the charge (or the decline reason on ``fail``); ``extra`` is whether a
+        failed attempt is kept (``fail``) or when a refund made due is first tried.
+        """
+        raw = await self._pay(
+            keys=pay_keys(fields, with_lines=action in ("commit", "reconcile")),
+            args=[action, now, token, lock_ms, payment_id, ORDERS_STREAM_MAXLEN, extra],
+        )
+        return Reply.of(raw)
+
+    async def release(
+        self, fields: dict[str, str], *, reason: str, now: int, refund_first_at: int
+    ) -> Reply:
+        """Cancel or expire the order: its units, deal units and coupon use go back."""
+        raw = await self._release(
+            keys=release_keys(fields),
+            args=[reason, now, ORDERS_STREAM_MAXLEN, refund_first_at],
+        )
+        return Reply.of(raw)
+
+    async def refund(
+        self,
+        order_id: str,
+        action: RefundAction,
+        *,
+        now: int,
+        detail: str,
+        retry_base_ms: int,
+        retry_max_ms: int,
+    ) -> Reply:
+        """Record a refund: ``confirm`` (``detail``: refund id) or ``retry`` (``detail``: why)."""
+        raw = await self._refund(
+            keys=refund_keys(order_id),
+            args=[
+                action,
+                now,
+                order_id,
+                detail,
+                retry_base_ms,
+                retry_max_ms,
+                ORDERS_STREAM_MAXLEN,
+            ],
+        )
+        return Reply.of(raw)
+
+
+def _create_refusal(code: str, line: int, detail: str, lines: list[dict[str, Any]]) -> LivebuyError:
+    if code == "idempotency_conflict":
+        return refusal(code, "this Idempotency-Key was used with a different request body")
+    if code == "coupon_rejected":
+        return refusal(code, f"coupon rejected: {detail}", reason=detail)
+    sku = lines[line]["sku"] if 0 <= line < len(lines) else lines[0]["sku"]
+    message = f"line {line} ({sku}): {code}: {detail}"
+    return refusal(code, message, line=line, sku=sku, reason=detail)

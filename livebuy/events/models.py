@@ -1,0 +1,221 @@
+"""One model per show event type: what producers append, validated and serialised once.
+
+A model's JSON is stored as the entry's ``data`` text and framed by string assembly on delivery,
+so these models cost nothing per viewer. ``EVENT_TYPES`` lists every event a show stream holds;
+``CONTROL_FRAMES`` the frames sent to one connection only (no seq of their own). Together they
+are exactly the server frame types of ``docs/protocol.md`` (a test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShowEvent(_Part):
+    """An event of a show's stream; ``event_type`` is the frame ``type`` viewers get."""
+
+    event_type: ClassVar[str]
+
+    def data_json(self) -> str:
+        """The frame's ``data`` as JSON text: the fields that were given, and only those."""
+        return self.model_dump_json(exclude_unset=True)
+
+
+class CueEvent(ShowEvent):
+    """A run-sheet or producer cue (``kind`` says which); ``cue_id`` names its line."""
+
+    event_type: ClassVar[str] = "cue"
+
+    cue_id: str
+
+
+class PinEvent(CueEvent):
+    """A product on every viewer's screen, with its full card."""
+
+    kind: Literal["pin"]
+    product_id: str
+    product: dict[str, Any]
+
+
+class UnpinEvent(CueEvent):
+    """A product off screen; ``product_id`` ``None``: every pinned product."""
+
+    kind: Literal["unpin"]
+    product_id: str | None
+
+
+class CountdownEvent(CueEvent):
+    """A visible countdown; ``ends_at`` in wall ms at the rehearsal speed in force."""
+
+    kind: Literal["countdown"]
+    countdown_id: str
+    label: str
+    duration_ms: int
+    ends_at: int
+
+
+class DealStartEvent(CueEvent):
+    """A flash deal opens; ``ends_at`` only when it has a ``duration_ms``."""
+
+    kind: Literal["deal_start"]
+    deal_id: str
+    product_id: str
+    deal_price: dict[str, Any]
+    units: int
+    per_customer_limit: int
+    duration_ms: int | None
+    product: dict[str, Any]
+    ends_at: int | None = None
+
+
+class DealEndEvent(CueEvent):
+    """A flash deal closes."""
+
+    kind: Literal["deal_end"]
+    deal_id: str
+
+
+class AnnounceEvent(CueEvent):
+    """A banner message from the host."""
+
+    kind: Literal["announce"]
+    text: str
+
+
+class AnnounceClearEvent(CueEvent):
+    """The host's banner message is taken down."""
+
+    kind: Literal["announce_clear"]
+
+
+AnyCueEvent = (
+    PinEvent
+    | UnpinEvent
+    | CountdownEvent
+    | DealStartEvent
+    | DealEndEvent
+    | AnnounceEvent
+    | AnnounceClearEvent
+)
+CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
+CUE_KINDS: dict[str, type[CueEvent]] = {
+    "pin": PinEvent,
+    "unpin": UnpinEvent,
+    "countdown": CountdownEvent,
+    "deal_start": DealStartEvent,
+    "deal_end": DealEndEvent,
+    "announce": AnnounceEvent,
+    "announce_clear": AnnounceClearEvent,
+}
+
+
+class TimelineAnchor(_Part):
+    """Where the run sheet was (``sheet_ms``) at wall time ``wall_ms``."""
+
+    wall_ms: int
+    sheet_ms: int
+
+
+class TimelineEvent(ShowEvent):
+    """The producer changed the rehearsal speed or paused; clients keep the highest version."""
+
+    event_type: ClassVar[str] = "timeline"
+
+    version: int
+    speed: float
+    paused: bool
+    anchor: TimelineAnchor
+
+
+class ChatEvent(ShowEvent):
+    """A batch of chat messages (a sample when ``sampled``); ``count`` it stands for."""
+
+    event_type: ClassVar[str] = "chat"
+
+    messages: list[dict[str, Any]]
+    count: int
+    sampled: bool
+
+
+class ReactionsEvent(ShowEvent):
+    """Reactions of one interval per kind, and the show's totals."""
+
+    event_type: ClassVar[str] = "reactions"
+
+    counts: dict[str, int]
+    totals: dict[str, int]
+    interval_ms: int
+
+
+class ChatDeleteEvent(ShowEvent):
+    """A moderator removed a chat message."""
+
+    event_type: ClassVar[str] = "chat_delete"
+
+    id: str
+    by: str
+
+
+class ChatPinEvent(ShowEvent):
+    """A moderator pinned a message (``None``: unpinned)."""
+
+    event_type: ClassVar[str] = "chat_pin"
+
+    message: dict[str, Any] | None
+    by: str
+
+
+class ChatModeEvent(ShowEvent):
+    """Slow mode changed (0: off)."""
+
+    event_type: ClassVar[str] = "chat_mode"
+
+    slow_mode_ms: int
+    by: str
+
+
+class SkuStock(_Part):
+    """Units of one SKU that can still be bought."""
+
+    sku: str
+    available: int
+
+
+class DealUnits(_Part):
+    """Units left of one running deal."""
+
+    deal_id: str
+    units_left: int
+
+
+class StockEvent(ShowEvent):
+    """A product's stock changed; ``deals`` are this show's running deals of the product."""
+
+    event_type: ClassVar[str] = "stock"
+
+    product_id: str
+    available: int
+    sold_out: bool
+    stock: list[SkuStock]
+    deals: list[DealUnits]
+
+
+EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
+    "cue": tuple(CUE_KINDS.values()),
+    "timeline": (TimelineEvent,),
+    "chat": (ChatEvent,),
+    "reactions": (ReactionsEvent,),
+    "chat_delete": (ChatDeleteEvent,),
+    "chat_pin": (ChatPinEvent,),
+    "chat_mode": (ChatModeEvent,),
+    "stock": (StockEvent,),
+}
+
+# Sent to one connection, repeating the last seq it was sent: never stored in a show stream.
+CONTROL_FRAMES = frozenset({"snapshot", "error", "pong", "auth_ok", "chat_ack"})

@@ -1,0 +1,113 @@
+"""A show's current state hash: its field layout, the changes an event makes, and its reads.
+
+The hash is changed only by the Lua step that appends an event (``show_append.lua``), so a
+snapshot's state always matches its seq. Producers describe changes as ``[op, field, value]``;
+readers outside this module ask questions (``running_deal``) rather than parse the layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import orjson
+from redis.asyncio import Redis
+
+from livebuy.redis import keys
+
+StateOp = list[str]
+
+PIN = "pin:"
+DEAL = "deal:"
+COUNTDOWN = "countdown:"
+ANNOUNCEMENT = "announcement"
+
+
+def set_pin(product_id: str, value: dict[str, Any]) -> StateOp:
+    """Pin ``product_id`` with ``value`` (``{product_id, cue_id, at}``)."""
+    return _set(PIN + product_id, value)
+
+
+def unpin(product_id: str | None) -> StateOp:
+    """Unpin one product, or every pinned product when ``product_id`` is ``None``."""
+    return ["del_prefix", PIN] if product_id is None else ["del", PIN + product_id]
+
+
+def set_countdown(countdown_id: str, value: dict[str, Any]) -> StateOp:
+    """Start a countdown (``{countdown_id, label, ends_at}``)."""
+    return _set(COUNTDOWN + countdown_id, value)
+
+
+def set_deal(deal_id: str, value: dict[str, Any]) -> StateOp:
+    """Start a deal (the deal's fields with ``started_at`` and ``ends_at``)."""
+    return _set(DEAL + deal_id, value)
+
+
+def end_deal(deal_id: str) -> StateOp:
+    """End a deal."""
+    return ["del", DEAL + deal_id]
+
+
+def set_announcement(value: dict[str, Any]) -> StateOp:
+    """Show an announcement banner (``{text, cue_id, at}``)."""
+    return _set(ANNOUNCEMENT, value)
+
+
+def clear_announcement() -> StateOp:
+    """Take the announcement banner down."""
+    return ["del", ANNOUNCEMENT]
+
+
+def _set(field: str, value: dict[str, Any]) -> StateOp:
+    return ["set", field, orjson.dumps(value).decode()]
+
+
+def split_state(fields: dict[str, str], now_ms: int) -> dict[str, Any]:
+    """Turn the state hash into the snapshot's parts, dropping countdowns and deals that ended."""
+    pins: list[dict[str, Any]] = []
+    deals: list[dict[str, Any]] = []
+    countdowns: list[dict[str, Any]] = []
+    announcement = None
+    for field, raw in fields.items():
+        value = orjson.loads(raw)
+        if field.startswith(PIN):
+            pins.append(value)
+        elif field.startswith(DEAL) and (value["ends_at"] is None or value["ends_at"] > now_ms):
+            deals.append(value)
+        elif field.startswith(COUNTDOWN) and value["ends_at"] > now_ms:
+            countdowns.append(value)
+        elif field == ANNOUNCEMENT:
+            announcement = value
+    pins.sort(key=lambda pin: pin["at"])
+    deals.sort(key=lambda deal: deal["started_at"])
+    countdowns.sort(key=lambda countdown: countdown["ends_at"])
+    return {"pins": pins, "deals": deals, "countdowns": countdowns, "announcement": announcement}
+
+
+async def running_deal(redis: Redis, show_id: str, deal_id: str) -> dict[str, Any] | None:
+    """The deal as last started in the show (ended or not), or ``None`` if it is not there."""
+    raw = await redis.hget(keys.show_state(show_id), DEAL + deal_id)
+    return None if raw is None else cast(dict[str, Any], orjson.loads(raw))
+
+
+async def show_deals(redis: Redis, show_id: str) -> list[dict[str, Any]]:
+    """Every deal the show's state holds (callers decide which are running at their time)."""
+    return deals_in(cast(dict[str, str], await redis.hgetall(keys.show_state(show_id))))
+
+
+def is_pinned(fields: dict[str, str], product_id: str) -> bool:
+    """Whether a state hash read elsewhere has ``product_id`` pinned."""
+    return PIN + product_id in fields
+
+
+def deals_in(fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The deals of a state hash read elsewhere (e.g. in a caller's own pipeline)."""
+    return [orjson.loads(raw) for field, raw in fields.items() if field.startswith(DEAL)]
+
+
+def deal_location(show_id: str, deal_id: str) -> tuple[str, str]:
+    """The state hash and field a Lua step reads to check, atomically, that a deal is running.
+
+    The field holds the deal as started (JSON with ``started_at``, ``ends_at``, ``product_id``,
+    ``deal_price``); it is gone once the deal ended by a cue.
+    """
+    return keys.show_state(show_id), DEAL + deal_id

@@ -1,0 +1,53 @@
+"""The join snapshot, assembled at the edge that serves it from what each domain provides.
+
+Shows give the show, pins, countdowns, announcement and timeline; commerce the units left of
+each deal; chat its recent messages, pinned message and slow mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from livebuy.chat.history import chat_snapshot
+from livebuy.clock import now_ms
+from livebuy.commerce.deals import DealBook
+from livebuy.events.stream import StreamPosition
+from livebuy.shows.service import ShowService
+
+
+class JoinSnapshots:
+    """Builds the ``snapshot`` frame's data (``docs/protocol.md``) for a show."""
+
+    def __init__(self, redis: Redis, shows: ShowService) -> None:
+        self._redis = redis
+        self._shows = shows
+        self._deals = DealBook(redis)
+
+    async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
+        """What a joining viewer needs at once, and the seq it reflects.
+
+        Raises:
+            ShowNotFoundError: no such show.
+        """
+        part = await self._shows.snapshot(show_id)
+        left = {
+            deal["deal_id"]: deal["units_left"]
+            for deal in await self._deals.units_left(show_id, now_ms())
+        }
+        deals = [
+            {**deal, "units_left": left.get(deal["deal_id"], deal["units"])} for deal in part.deals
+        ]
+        data = {
+            "show": part.show,
+            "epoch": part.position.epoch,
+            "latest_seq": part.position.seq,
+            "pinned": part.pinned,
+            "deals": deals,
+            "countdowns": part.countdowns,
+            "announcement": part.announcement,
+            "chat": await chat_snapshot(self._redis, show_id),
+            "timeline": part.timeline,
+        }
+        return part.position, data
