@@ -17,6 +17,7 @@ from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
+from livebuy.api import video as video_routes
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
@@ -39,7 +40,6 @@ from livebuy.shows.player import RunSheetPlayer
 from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
 from livebuy.tasks import stop_within
-from livebuy.video import routes as video_routes
 from livebuy.video.service import LiveVideo
 from livebuy.web import routes as web_routes
 
