@@ -8,12 +8,9 @@ which no test on one machine can stage.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import cast
 
 import httpx
-import pytest
 from redis.asyncio import Redis
 
 from livebuy.redis import keys
@@ -28,18 +25,9 @@ ATTEMPTS = 15
 KILL_AFTER = 60
 
 
-@pytest.fixture
-async def fsync_redis(tmp_path: Path) -> AsyncIterator[EmbeddedRedis]:
-    """A redis-server of this test alone (it is killed), fsyncing every write like production."""
-    server = EmbeddedRedis(tmp_path / "redis", appendfsync="always")
-    server.start()
-    yield server
-    server.stop()
-
-
-async def test_acknowledged_orders_survive_kill_9_of_redis(fsync_redis: EmbeddedRedis) -> None:
+async def test_acknowledged_orders_survive_kill_9_of_redis(own_redis: EmbeddedRedis) -> None:
     """Every order answered 201 before Redis was SIGKILLed is there after it restarts, intact."""
-    server = InProcessServer(settings_for_tests(push_stock=False), fsync_redis.url)
+    server = InProcessServer(settings_for_tests(push_stock=False), own_redis.url)
     await server.start()
     acknowledged: list[str] = []
     answered = 0
@@ -67,14 +55,14 @@ async def test_acknowledged_orders_survive_kill_9_of_redis(fsync_redis: Embedded
                         assert response.status_code == 503, response.text
                     if answered >= KILL_AFTER and not killed.is_set():
                         killed.set()
-                        fsync_redis.kill()
+                        own_redis.kill()
 
         await asyncio.gather(*(buyer(index, token) for index, token in enumerate(tokens)))
         assert killed.is_set() and acknowledged
     finally:
         await server.stop()
-    fsync_redis.start(port=fsync_redis.port)
-    redis: Redis = connect(fsync_redis.url)
+    own_redis.start(port=own_redis.port)
+    redis: Redis = connect(own_redis.url)
     try:
         async with asyncio.timeout(TIMEOUT_S):
             for order_id in acknowledged:

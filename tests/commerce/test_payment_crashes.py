@@ -6,8 +6,6 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,15 +41,6 @@ SETTINGS: dict[str, Any] = {
     "refund_retry_base_ms": 50,
     "refund_retry_max_ms": 400,
 }
-
-
-@pytest.fixture
-async def own_redis(tmp_path: Path) -> AsyncIterator[EmbeddedRedis]:
-    """A redis-server of this test alone (it is killed), fsyncing every write like production."""
-    server = EmbeddedRedis(tmp_path / "redis", appendfsync="always")
-    server.start()
-    yield server
-    server.stop()
 
 
 class Shop:
