@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -123,17 +123,7 @@ class ProcessServer(LiveServer):
         )
 
     async def start(self) -> None:
-        async with asyncio.timeout(TIMEOUT_S * 3), self.http() as client:
-            while True:
-                if self._process.poll() is not None:
-                    self._log.seek(0)
-                    raise RuntimeError(f"server exited: {self._log.read().decode()[-2000:]}")
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
+        await wait_until_ready(self._process, self.base_url, self._log)
 
     async def kill(self) -> None:
         """End the process abruptly (SIGKILL), as a crash would: no shutdown steps run."""
@@ -143,6 +133,25 @@ class ProcessServer(LiveServer):
     async def stop(self) -> None:
         await asyncio.to_thread(terminate, self._process, 10)
         self._log.close()
+
+
+async def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:
+    """Poll ``/readyz`` until it answers 200; if the process exits first, fail with its log."""
+    async with (
+        asyncio.timeout(TIMEOUT_S * 3),
+        httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT_S) as client,
+    ):
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(f"server exited with {process.returncode}: {tail}")
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
 
 
 async def receive_json(ws: ClientConnection) -> dict[str, Any]:

@@ -19,12 +19,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from livebuy.processes import terminate
 from livebuy.redis.embedded import free_port
-from tests.servers import TIMEOUT_S
+from tests.servers import TIMEOUT_S, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -173,19 +172,7 @@ class ComposedGateway:
             stdout=self._log,
             stderr=self._log,
         )
-        async with (
-            asyncio.timeout(TIMEOUT_S * 3),
-            httpx.AsyncClient(base_url=self.base_url) as client,
-        ):
-            while True:
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"gateway exited: {self.log_tail()}")
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
+        await wait_until_ready(self._process, self.base_url, self._log)
 
     async def stop(self) -> None:
         """SIGTERM (graceful shutdown), SIGKILL after 10 s."""
