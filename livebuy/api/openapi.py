@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from livebuy.api.auth import require_producer
+from livebuy.api.errors import REQUEST_ID_HEADER
 from livebuy.api.sessions import current_session
 from livebuy.settings import Settings
 
@@ -183,7 +184,7 @@ def _refine_operation(operation: dict[str, Any], route: APIRoute, method: str, p
         media_type, media_schema = _MEDIA_TYPES[key]
         responses["200"]["content"] = {media_type: {"schema": media_schema}}
     for response in responses.values():
-        response.setdefault("headers", {})["X-Request-Id"] = _REQUEST_ID_HEADER
+        response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_HEADER
     for parameter in operation.get("parameters", []):
         if key == ("post", "/api/orders") and parameter["name"] == "Idempotency-Key":
             # Optional in the handler so that its absence is the service's 400, not a 422.
