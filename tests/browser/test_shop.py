@@ -78,6 +78,12 @@ async def test_cart_checkout_and_cancel_from_the_bag(
     await page.get_by_role("button", name="Cart and orders").click()
     await expect(sheet.locator(".order")).to_contain_text("paid")
     await sheet.get_by_role("button", name="Cancel").click()
+    # Cancelling asks first: "Keep order" changes nothing, "Cancel order" cancels.
+    await expect(sheet).to_contain_text("Cancel this order?")
+    await sheet.get_by_role("button", name="Keep order").click()
+    await expect(sheet.locator(".order")).to_contain_text("paid")
+    await sheet.get_by_role("button", name="Cancel", exact=True).click()
+    await sheet.get_by_role("button", name="Cancel order").click()
     await expect(sheet.locator(".order")).to_contain_text("cancelled")
     async with server.http() as client:
         after = (await client.get(f"/api/inventory/{sku}")).json()

@@ -17,8 +17,32 @@ window.livebuyShop = (() => {
 
   function toast(message) {
     const node = el("p", { class: "toast" }, message);
-    $("toasts").append(node);
+    const toasts = $("toasts");
+    toasts.append(node);
+    keepClearOfTyping(toasts);
     setTimeout(() => node.remove(), 4000);
+  }
+
+  /**
+   * Toasts never cover the field the viewer is typing in: they sit at one end of the screen and
+   * move to the other when the focused input (chat at the bottom, a sheet's card field) is there.
+   */
+  function keepClearOfTyping(toasts) {
+    const field = document.activeElement;
+    if (!field || !field.matches("input, textarea, select")) return;
+    const box = field.getBoundingClientRect();
+    const covers = () => {
+      const area = toasts.getBoundingClientRect();
+      return area.bottom > box.top && area.top < box.bottom && area.right > box.left && area.left < box.right;
+    };
+    if (covers()) toasts.classList.toggle("flipped");
+    if (covers()) toasts.classList.toggle("flipped");
+  }
+
+  /** The viewer's sentence for a failed call (words.js); the server's message is for developers. */
+  function explain(error) {
+    const words = window.livebuyWords;
+    return words ? words.sentence(error.code, error.message) : error.message;
   }
 
   function randomKey() {
@@ -79,7 +103,7 @@ window.livebuyShop = (() => {
     $("sheet-body").replaceChildren(...nodes);
     $("sheet-actions").replaceChildren(
       ...actions.map((action) =>
-        el("button", { value: action.value, class: action.primary ? "primary" : null, formnovalidate: action.primary ? null : "" }, action.label),
+        el("button", { value: action.value, class: action.primary ? "primary" : null, formnovalidate: action.primary ? null : "", "aria-label": action.ariaLabel || null }, action.label),
       ),
     );
     dialog.returnValue = "";
@@ -168,24 +192,24 @@ window.livebuyShop = (() => {
   };
 
   /** One tap: confirm in a sheet, then order and pay with the saved profile's card. */
-  async function buyNow({ product, sku, variantName, deal, showId }) {
+  async function buyNow({ product, sku, variantName, deal, showId, quantity = 1 }) {
     const profile = loadProfile() || (await askProfile());
     if (!profile) return null;
     const price = deal ? deal.deal_price : product.price;
     const last4 = profile.card.card_number.slice(-4);
     const lines = [
       el("p", {}, `${product.brand} ${product.name}`),
-      el("p", {}, `${variantName} · 1 × ${money(price)}${deal ? " (flash deal)" : ""}`),
+      el("p", {}, `${variantName} · ${quantity} × ${money(price)}${deal ? " (flash deal)" : ""}`),
       el("p", {}, `Pay with card •••• ${last4}, for ${profile.name}`),
     ];
     const choice = await sheet("Buy now", lines, [
       { label: "Cancel", value: "cancel" },
-      { label: `Pay ${money(price)}`, value: "buy", primary: true },
+      { label: `Pay ${money({ ...price, amount: price.amount * quantity })}`, value: "buy", primary: true },
     ]);
     if (choice !== "buy") return null;
     try {
       const show = showId || watchedShow();
-      const body = { sku, quantity: 1, ...(show ? { show_id: show } : {}), ...(deal ? { deal_id: deal.deal_id } : {}) };
+      const body = { sku, quantity, ...(show ? { show_id: show } : {}), ...(deal ? { deal_id: deal.deal_id } : {}) };
       const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
       const paid = await payOrder(order, profile, `${product.brand} ${product.name}, ${variantName}`);
       if (!paid) return null;
@@ -193,20 +217,20 @@ window.livebuyShop = (() => {
       await refreshBagCount();
       return paid;
     } catch (error) {
-      toast(`Could not buy: ${BUY_PROBLEMS[error.code] || error.message}`);
+      toast(`Could not buy: ${BUY_PROBLEMS[error.code] || explain(error)}`);
       return null;
     }
   }
 
-  async function addToCart(sku, name) {
+  async function addToCart(sku, name, quantity = 1) {
     try {
       const cart = await api("GET", "/api/cart");
       const line = cart.items.find((item) => item.sku === sku);
-      const updated = await api("PUT", `/api/cart/items/${encodeURIComponent(sku)}`, { quantity: (line ? line.quantity : 0) + 1 });
+      const updated = await api("PUT", `/api/cart/items/${encodeURIComponent(sku)}`, { quantity: (line ? line.quantity : 0) + quantity });
       setBagCount(updated.items.reduce((sum, item) => sum + item.quantity, 0));
       toast(`Added to cart: ${name}`);
     } catch (error) {
-      toast(`Could not add to cart: ${error.message}`);
+      toast(`Could not add to cart: ${explain(error)}`);
     }
   }
 
@@ -215,7 +239,7 @@ window.livebuyShop = (() => {
       await api(on ? "PUT" : "DELETE", `/api/favorites/${encodeURIComponent(productId)}`);
       return on;
     } catch (error) {
-      toast(`Could not save the favorite: ${error.message}`);
+      toast(`Could not save the favorite: ${explain(error)}`);
       return !on;
     }
   }
@@ -237,7 +261,7 @@ window.livebuyShop = (() => {
     try {
       [cart, orders] = await Promise.all([api("GET", "/api/cart"), api("GET", "/api/orders")]);
     } catch (error) {
-      toast(`Could not open the bag: ${error.message}`);
+      toast(`Could not open the bag: ${explain(error)}`);
       return;
     }
     const nodes = [el("h3", {}, "Cart")];
@@ -277,14 +301,29 @@ window.livebuyShop = (() => {
       toast("Card removed from this device.");
     }
     if (choice.startsWith("cancel:")) {
+      const order = orders.items.find((candidate) => candidate.id === choice.slice(7));
+      if (!(await confirmCancel(order))) {
+        await openBag();
+        return;
+      }
       try {
         await api("POST", `/api/orders/${encodeURIComponent(choice.slice(7))}/cancel`);
         toast("Order cancelled");
       } catch (error) {
-        toast(`Could not cancel: ${error.message}`);
+        toast(`Could not cancel: ${explain(error)}`);
       }
       await openBag();
     }
+  }
+
+  /** Cancelling an order asks first: it cannot be undone, and a paid order is refunded. */
+  async function confirmCancel(order) {
+    const what = order ? `${order.lines.map((line) => line.name).join(", ")} — ${money(order.total)}` : "This order";
+    const choice = await sheet("Cancel this order?", [el("p", {}, what), el("p", {}, "Its items go back on sale; a paid order is refunded.")], [
+      { label: "Keep order", value: "keep" },
+      { label: "Cancel order", value: "cancel", primary: true },
+    ]);
+    return choice === "cancel";
   }
 
   async function checkout() {
@@ -298,7 +337,7 @@ window.livebuyShop = (() => {
       if (paid) toast(`Order ${paid.status === "paid" ? "placed" : paid.status}`);
       await refreshBagCount();
     } catch (error) {
-      toast(`Checkout failed: ${error.message}`);
+      toast(`Checkout failed: ${explain(error)}`);
     }
   }
 
@@ -307,5 +346,5 @@ window.livebuyShop = (() => {
     refreshBagCount().catch(() => {});
   });
 
-  return { api, sessionToken, buyNow, addToCart, toggleFavorite, openBag, toast, money };
+  return { api, sessionToken, buyNow, addToCart, toggleFavorite, openBag, toast, money, sheet, explain, confirmCancel, setBagCount };
 })();

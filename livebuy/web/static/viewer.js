@@ -17,6 +17,8 @@
     countdowns: new Map(), // countdown_id -> countdown
     announcement: null,
     favorites: new Set(),
+    shown: new Map(), // product_id -> {product, at}: every product on stage so far in this show
+    velocity: new Map(), // product_id -> units bought in the last minute (sales_velocity frames)
     orders: [], // orders this page placed (for people and tests)
     revealed: [], // what was revealed when, for people and tests: {cue_id, seq, at, kind, program}
     video: { mode: "loading", hls: null },
@@ -35,6 +37,8 @@
   const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
   // Seconds left at which a countdown or a deal is announced to screen readers once more.
   const LAST_CALL_S = 10;
+  // At or below this many units left (all sizes together), a card says "Only N left".
+  const LOW_STOCK = 10;
 
   const shop = window.livebuyShop;
   const { money, toast } = shop;
@@ -110,6 +114,7 @@
     state.lastSeq = frame.seq;
     state.pending = state.pending.filter((pending) => sameEpoch && pending.seq > frame.seq);
     state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
+    for (const pin of data.pinned) markShown(pin.product, pin.at);
     state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
     state.endedDeals.clear();
     state.countdowns = new Map(data.countdowns.map((c) => [c.countdown_id, c]));
@@ -126,6 +131,7 @@
     switch (cue.kind) {
       case "pin":
         state.pins.set(cue.product_id, cue.product);
+        markShown(cue.product, frame.at);
         break;
       case "unpin":
         if (cue.product_id) state.pins.delete(cue.product_id);
@@ -148,6 +154,7 @@
           ends_at: cue.ends_at ?? (cue.duration_ms ? frame.at + cue.duration_ms : null),
         });
         state.pins.set(cue.product_id, cue.product);
+        markShown(cue.product, frame.at);
         break;
       case "deal_end":
         // Already applied on arrival (endDeal); revealed here for the record.
@@ -172,13 +179,30 @@
     renderAll();
   }
 
+  /** Remember when a product first went on stage (program time), for "Shop the show". */
+  function markShown(product, at) {
+    if (product && !state.shown.has(product.id)) state.shown.set(product.id, { product, at });
+  }
+
+  /** "N bought in the last minute": the latest counts replace the previous ones. */
+  function applyVelocity(data) {
+    if (!data || typeof data.products !== "object" || data.products === null) return;
+    state.velocity = new Map(Object.entries(data.products).filter(([, count]) => Number.isInteger(count) && count > 0));
+    renderCards();
+  }
+
   function onFrame(frame) {
     if (frame.type === "snapshot") {
       applySnapshot(frame);
       return;
     }
     if (frame.type === "error") {
-      toast(frame.data.message);
+      toast(window.livebuyWords.sentence(frame.data.code, frame.data.message));
+      return;
+    }
+    // Aggregate counts, newest wins: applied whatever its seq, and never moves lastSeq.
+    if (frame.type === "sales_velocity") {
+      applyVelocity(frame.data);
       return;
     }
     if (frame.type === "pong") return;
@@ -283,13 +307,22 @@
     return [variant.size, variant.color].filter(Boolean).join(" · ") || "One size";
   }
 
+  /** "Only N left" under LOW_STOCK units, else "". */
+  function urgencyText(product) {
+    const left = product.available;
+    return Number.isInteger(left) && left > 0 && left <= LOW_STOCK ? `Only ${left} left` : "";
+  }
+
+  /**
+   * A compact card over the video (phone) or beside it (wider screens): thumbnail, name, price,
+   * urgency, size, heart / Add / Buy now. The thumbnail opens the product's sheet.
+   */
   function renderCard(product) {
     const deal = dealFor(product.id);
     const card = el("article", { class: "card", "data-product-id": product.id, "aria-label": product.name });
-    const gallery = el("div", { class: "gallery", role: "group", "aria-label": `Pictures of ${product.name}`, tabindex: "0" });
-    for (const image of product.images) {
-      gallery.append(el("img", { src: image.url, alt: image.alt, loading: "lazy", width: "288", height: "152" }));
-    }
+    const media = el("button", { type: "button", class: "details", "aria-label": `Details and close-ups: ${product.name}` });
+    const image = product.images[0];
+    if (image) media.append(el("img", { src: image.url, alt: "", loading: "lazy", width: "160", height: "200" }));
     const body = el("div", { class: "card-body" });
     body.append(el("p", { class: "brand" }, product.brand), el("h2", {}, product.name));
     const price = el("p", { class: "price" });
@@ -302,6 +335,12 @@
     body.append(price);
     const unitsLeft = deal && deal.units_left !== undefined ? deal.units_left : deal?.units;
     body.append(el("p", { class: "units-left" }, deal ? `Flash deal: ${unitsLeft} left` : ""));
+    const velocity = state.velocity.get(product.id);
+    const proof = el("p", { class: "proof" });
+    const urgency = urgencyText(product);
+    if (urgency) proof.append(el("span", { class: "urgency" }, urgency));
+    if (velocity) proof.append(el("span", { class: "velocity" }, `${velocity} bought in the last minute`));
+    body.append(proof);
     const available = availableBySku(product);
     const label = el("label", {}, "Size / colour");
     const select = el("select", { name: "sku" });
@@ -319,11 +358,10 @@
     const favorite = state.favorites.has(product.id);
     actions.append(
       el("button", { type: "button", class: "favorite", "aria-pressed": String(favorite), "aria-label": `Favorite ${product.name}` }, favorite ? "♥" : "♡"),
-      el("button", { type: "button", class: "add-to-cart", "aria-label": `Add to cart: ${product.name}` }, "Add to cart"),
+      el("button", { type: "button", class: "add-to-cart", "aria-label": `Add to cart: ${product.name}` }, "Add"),
       el("button", { type: "button", class: "primary buy-now", "aria-label": `Buy now: ${product.name}` }, "Buy now"),
     );
-    body.append(actions);
-    card.append(gallery, body);
+    card.append(media, body, actions);
     if (![...select.options].some((option) => !option.disabled)) {
       card.classList.add("is-sold-out");
       card.append(el("p", { class: "sold-out" }, "Sold out"));
@@ -359,7 +397,7 @@
     const existing = new Map([...container.querySelectorAll(".card")].map((node) => [node.dataset.productId, node]));
     for (const [productId, node] of existing) if (!state.pins.has(productId)) node.remove();
     for (const product of wanted) {
-      const key = JSON.stringify([product, dealFor(product.id), state.favorites.has(product.id)]);
+      const key = JSON.stringify([product, dealFor(product.id), state.favorites.has(product.id), state.velocity.get(product.id) || 0]);
       const old = existing.get(product.id);
       if (old && old.dataset.render === key) continue;
       const fresh = renderCard(product);
@@ -386,13 +424,17 @@
     if (added && reveal) showCard(container, added);
   }
 
-  /** Bring a newly pinned card into the row's view, without moving focus. */
+  /**
+   * Bring a newly pinned card into view, without moving focus: the row scrolls sideways on a
+   * phone, the column beside the video scrolls down on wider screens.
+   */
   function showCard(container, card) {
     const row = container.getBoundingClientRect();
     const box = card.getBoundingClientRect();
-    const padding = parseFloat(getComputedStyle(container).paddingLeft) || 0;
-    const left = container.scrollLeft + box.left - row.left - padding;
-    container.scrollTo({ left, behavior: REDUCED_MOTION.matches ? "auto" : "smooth" });
+    const style = getComputedStyle(container);
+    const left = container.scrollLeft + box.left - row.left - (parseFloat(style.paddingLeft) || 0);
+    const top = container.scrollTop + box.top - row.top - (parseFloat(style.paddingTop) || 0);
+    container.scrollTo({ left, top, behavior: REDUCED_MOTION.matches ? "auto" : "smooth" });
   }
 
   /**
@@ -490,13 +532,20 @@
     if (!product) return;
     const select = card.querySelector("select");
     const sku = select.value;
-    if (button.classList.contains("favorite")) {
+    if (button.classList.contains("details")) {
+      const order = await window.livebuyShowcase.openProduct({
+        product,
+        deal: dealFor(product.id),
+        available: availableBySku(product),
+        sku,
+        urgency: urgencyText(product),
+        showId: state.showId,
+      });
+      if (order) state.orders.push(order);
+    } else if (button.classList.contains("favorite")) {
       const on = button.getAttribute("aria-pressed") !== "true";
       button.setAttribute("aria-pressed", String(on));
-      const saved = await shop.toggleFavorite(product.id, on);
-      if (saved) state.favorites.add(product.id);
-      else state.favorites.delete(product.id);
-      renderCards();
+      await setFavorite(product.id, on);
     } else if (button.classList.contains("add-to-cart")) {
       await shop.addToCart(sku, product.name);
     } else if (button.classList.contains("buy-now")) {
@@ -507,6 +556,25 @@
     }
   }
 
+  /** Save or drop a favourite (from a card or the Shop sheet); answers whether it is one now. */
+  async function setFavorite(productId, on) {
+    const saved = await shop.toggleFavorite(productId, on);
+    if (saved) state.favorites.add(productId);
+    else state.favorites.delete(productId);
+    renderCards();
+    return saved;
+  }
+
+  function openShop() {
+    return window.livebuyShowcase.openShop({
+      showId: state.showId,
+      show: state.show,
+      shown: state.shown,
+      favorites: state.favorites,
+      toggleFavorite: setFavorite,
+    });
+  }
+
   /** A returning viewer's favorites (a first-time viewer has no session yet and gets none). */
   async function loadFavorites() {
     if (!localStorage.getItem("livebuy.session")) return;
@@ -515,7 +583,7 @@
       state.favorites = new Set(favorites.product_ids);
       renderCards();
     } catch (error) {
-      toast(`Could not load your favorites: ${error.message}`);
+      toast(`Could not load your favourites: ${shop.explain(error)}`);
     }
   }
 
@@ -563,6 +631,7 @@
       return;
     }
     $("cards").addEventListener("click", onCardClick);
+    $("open-shop").addEventListener("click", openShop);
     $("cards").addEventListener("change", (event) => {
       const card = event.target.closest(".card");
       const product = card && state.pins.get(card.dataset.productId);
@@ -584,6 +653,8 @@
     serverNow,
     connect,
     disconnect,
+    openShop,
+    receive: onFrame, // apply a frame as if the socket delivered it (tests of frames other helpers add)
     get revealed() {
       return state.revealed;
     },

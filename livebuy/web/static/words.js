@@ -1,0 +1,64 @@
+"use strict";
+// Words, not codes: every error code the API and the show socket can answer, as one sentence a
+// viewer understands. The server's `message` is for developers; a viewer only ever sees these.
+// tests/browser/test_layout.py checks this table names every code of livebuy/errors.py.
+window.livebuyWords = (() => {
+  const SENTENCES = {
+    // livebuy/errors.py
+    error: "Something went wrong. Please try again.",
+    not_found: "We could not find that any more.",
+    unknown_product: "This product is no longer available.",
+    unknown_show: "This show does not exist any more.",
+    invalid_input: "Something in the form is not right: please check it and try again.",
+    invalid_run_sheet: "The show's run sheet has a mistake.",
+    unauthorized: "Your session ended: please try again.",
+    forbidden: "You are not allowed to do that.",
+    commerce_error: "The shop could not do that. Please try again.",
+    unknown_sku: "This size or colour is no longer sold.",
+    unknown_order: "We could not find that order.",
+    idempotency_key_required: "The shop could not tell this order apart: please try again.",
+    idempotency_conflict: "This order was already sent with different items: please start again.",
+    empty_cart: "Your bag is empty.",
+    out_of_stock: "This size just sold out.",
+    deal_not_active: "The flash deal has ended; the regular price applies again.",
+    limit_exceeded: "You already have as many as the flash deal allows.",
+    coupon_rejected: "This coupon cannot be used for this order.",
+    invalid_order_state: "This order cannot be changed any more.",
+    payment_declined: "Your card was declined. Nothing was charged: try another card.",
+    payment_timeout: "Your bank did not answer in time. Nothing was charged: try again.",
+    chat_error: "Your message could not be sent.",
+    invalid_text: "This message cannot be sent: it is empty, too long or contains blocked words.",
+    unknown_reaction: "That reaction is not available.",
+    rate_limited: "You are going a little fast: wait a moment and try again.",
+    slow_mode: "Slow mode is on: wait a few seconds before your next message.",
+    muted: "You are muted for a while: you can still watch and shop.",
+    banned: "You can no longer chat in this show.",
+    unknown_message: "That message is gone.",
+    // Refusals of the order scripts (errors.SCRIPT_REFUSALS): the order's state stopped it.
+    pending_payment: "This order is still waiting for payment.",
+    paid: "This order is already paid.",
+    cancelled: "This order was cancelled.",
+    expired: "This order expired: its items were put back on sale.",
+    payment_in_progress: "A payment for this order is already under way: wait a moment.",
+    refund_due: "This order is being refunded.",
+    lock_lost: "The order was busy: please try again.",
+    // The HTTP edge (livebuy/api/errors.py) and the show socket (livebuy/gateway/endpoint.py).
+    malformed_request: "The shop did not understand the request. Please reload the page.",
+    method_not_allowed: "The shop did not understand the request. Please reload the page.",
+    payload_too_large: "That is too much to send at once.",
+    uri_too_long: "The shop did not understand the request. Please reload the page.",
+    http_error: "Something went wrong. Please try again.",
+    internal_error: "Something went wrong on our side. Please try again in a moment.",
+    binary_frame: "The live connection got confused: reconnecting may help.",
+    malformed_frame: "The live connection got confused: reconnecting may help.",
+    unavailable: "The show is busy right now: trying again shortly.",
+  };
+
+  /** The viewer's sentence for an error `code`; `fallback` (or a generic one) when unknown. */
+  function sentence(code, fallback = null) {
+    if (code && Object.hasOwn(SENTENCES, code)) return SENTENCES[code];
+    return fallback || SENTENCES.error;
+  }
+
+  return { SENTENCES, sentence };
+})();
