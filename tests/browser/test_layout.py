@@ -64,7 +64,12 @@ CONTROLS = """() => [...document.querySelectorAll('a[href], button, input, selec
 
 
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
 
 
 def inside(box: dict[str, float], viewport: dict[str, float]) -> bool:
@@ -186,7 +191,10 @@ async def test_viewer_shops_the_show_with_urgency_words_and_axe(
     toast_box = await page.locator("#toasts").bounding_box()
     input_box = await page.get_by_label("Message").bounding_box()
     assert toast_box and input_box
-    assert toast_box["y"] + toast_box["height"] <= input_box["y"] or input_box["y"] + input_box["height"] <= toast_box["y"]
+    assert (
+        toast_box["y"] + toast_box["height"] <= input_box["y"]
+        or input_box["y"] + input_box["height"] <= toast_box["y"]
+    )
 
     assert await axe_violations(page) == [], "phone viewer page"
 
@@ -221,9 +229,9 @@ async def test_viewer_shops_the_show_with_urgency_words_and_axe(
             "href", f"/replay/{SHOW}?t={at}"
         )
     await sheet.locator(f'.shown-item[data-product-id="{LOW}"] .favorite').click()
-    await expect(sheet.locator(f'.shown-item[data-product-id="{LOW}"] .favorite')).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    await expect(
+        sheet.locator(f'.shown-item[data-product-id="{LOW}"] .favorite')
+    ).to_have_attribute("aria-pressed", "true")
     assert await axe_violations(page) == [], "shop the show"
     await page.screenshot(path=str(IMG / "viewer-shop-the-show.png"))
     await sheet.get_by_role("button", name="Close").click()
@@ -329,11 +337,13 @@ async def test_viewer_page_weighs_at_most_200_kb_compressed(
             async with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as response:
                 assert response.status_code == 200, url
                 assert response.headers.get("content-encoding") == "gzip", url
-                wire = b"".join([chunk async for chunk in response.aiter_raw()])
-            sizes[url] = (len(wire), len(gzip.decompress(wire)))
+                body = b"".join([chunk async for chunk in response.aiter_raw()])
+            sizes[url] = (len(body), len(gzip.decompress(body)))
     assert "/static/vendor/axe.min.js" not in sizes
-    total = sum(wire for wire, _ in sizes.values())
-    for url, (wire, raw) in sizes.items():
-        print(f"{url}: {wire / 1024:.1f} KB gzipped ({raw / 1024:.1f} KB raw)")
-    print(f"viewer page total: {total / 1024:.1f} KB gzipped (budget {PAGE_BUDGET_BYTES // 1024} KB)")
+    total = sum(compressed for compressed, _ in sizes.values())
+    for url, (compressed, raw) in sizes.items():
+        print(f"{url}: {compressed / 1024:.1f} KB gzipped ({raw / 1024:.1f} KB raw)")
+    print(
+        f"viewer page total: {total / 1024:.1f} KB gzipped (budget {PAGE_BUDGET_BYTES // 1024} KB)"
+    )
     assert total <= PAGE_BUDGET_BYTES

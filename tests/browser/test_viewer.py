@@ -57,7 +57,7 @@ async def test_card_appears_when_video_program_time_reaches_cue_at(
         name = (await client.get(f"/api/catalog/products/{PRODUCT}")).json()["name"]
     await expect(card.get_by_role("heading")).to_have_text(name)
     await page.wait_for_function(
-        "document.querySelector('.card .gallery img').complete"
+        "document.querySelector('.card .details img').complete"
         " && document.getElementById('video').readyState >= 2"
     )
     await save_screenshot(page, "viewer.png")
