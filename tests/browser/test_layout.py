@@ -136,13 +136,58 @@ def check_geometry(name: str, geometry: dict[str, Any]) -> None:
     assert overlaps(geometry["overlays"], video), "#overlays lies over the video"
 
 
+async def check_product_sheet(page: Page) -> None:
+    """The card's picture opens a sheet with close-ups, sizes, quantity and Buy now; video plays on."""
+    low = page.locator(f'.card[data-product-id="{LOW}"]')
+    await low.get_by_role("button", name="Details and close-ups").click()
+    sheet = page.get_by_role("dialog")
+    await expect(sheet.get_by_role("group", name="Close-ups")).to_be_visible()
+    await expect(sheet.get_by_label("Quantity")).to_have_value("1")
+    await expect(sheet.get_by_role("radio")).to_have_count(2)
+    await expect(sheet.get_by_role("button", name="Buy now from the sheet")).to_be_visible()
+    await page.wait_for_function(
+        "[...document.querySelectorAll('.closeups img')].every((img) => img.complete)"
+    )
+    assert await page.evaluate("!document.getElementById('video').paused")
+    assert await axe_violations(page) == [], "product sheet"
+    await page.screenshot(path=str(IMG / "viewer-product-sheet.png"))
+    await sheet.get_by_role("button", name="Close").click()
+    await expect(sheet).to_be_hidden()
+
+
+async def check_keyboard(page: Page) -> None:
+    """Tab reaches every visible control of the page."""
+    await page.evaluate(
+        "() => { let n = 0; for (const node of document.querySelectorAll('*')) node.dataset.tabKey = String(n++); }"
+    )
+    wanted: list[str] = await page.evaluate(CONTROLS)
+    reached: list[str] = []
+    for _ in range(len(wanted) + 5):
+        await page.keyboard.press("Tab")
+        key = await page.evaluate("document.activeElement?.dataset.tabKey ?? null")
+        if key in reached:
+            break
+        if key is not None:
+            reached.append(key)
+    missing = await page.evaluate(
+        """keys => keys.map((key) => document.querySelector(`[data-tab-key="${key}"]`))
+          .map((node) => node.getAttribute('aria-label') || node.textContent.trim() || node.outerHTML.slice(0, 60))""",
+        [key for key in wanted if key not in reached],
+    )
+    assert missing == [], f"not reachable with Tab: {missing}"
+
+
 @pytest.mark.parametrize("name", list(VIEWPORTS))
 async def test_layout_fits_the_screen(
     web_server: Callable[..., Awaitable[LiveServer]],
     new_page: Callable[..., Awaitable[Page]],
     name: str,
 ) -> None:
-    """Video covers the phone / sits centred beside cards and chat; nothing overflows or covers Buy now."""
+    """Video covers the phone / sits centred beside cards and chat; nothing overflows or covers Buy now.
+
+    On the same page load: the phone's product sheet keeps the video playing and passes axe; the
+    desktop page and the console pass axe and Tab reaches every control.
+    """
     server = await web_server(video_enabled=True)
     page = await new_page(viewport=VIEWPORTS[name])
     await open_show(server, page)
@@ -156,18 +201,23 @@ async def test_layout_fits_the_screen(
     check_geometry(name, await page.evaluate(GEOMETRY))
     IMG.mkdir(exist_ok=True)
     await page.screenshot(path=str(IMG / f"viewer-{name}.png"))
+    if name == "phone":
+        await check_product_sheet(page)
+    if name == "desktop":
+        assert await axe_violations(page) == [], "desktop viewer page"
+        await check_keyboard(page)
+        console = await new_page(viewport=VIEWPORTS["desktop"])
+        await sign_in(console, server, PRODUCER_TOKEN)
+        assert await axe_violations(console) == [], "console page"
 
 
 async def test_viewer_shops_the_show_with_urgency_words_and_axe(
     web_server: Callable[..., Awaitable[LiveServer]], new_page: Callable[..., Awaitable[Page]]
 ) -> None:
-    """Product sheet keeps the video playing; Shop the show lists shown products; urgency; toasts; axe clean."""
-    server = await web_server(video_enabled=True, stock_push_interval_ms=20)
+    """Urgency and sales velocity on cards; toasts clear of typing; Shop the show and favourites; axe clean."""
+    server = await web_server(stock_push_interval_ms=20)
     page = await new_page()
     await open_show(server, page)
-    await page.wait_for_function(
-        "livebuy.state.video.mode === 'hls' && document.getElementById('video').readyState >= 2"
-    )
     low = page.locator(f'.card[data-product-id="{LOW}"]')
     await expect(low.locator(".urgency")).to_have_text("Only 10 left")
     async with server.http() as client:
@@ -195,21 +245,7 @@ async def test_viewer_shops_the_show_with_urgency_words_and_axe(
         toast_box["y"] + toast_box["height"] <= input_box["y"]
         or input_box["y"] + input_box["height"] <= toast_box["y"]
     )
-
     assert await axe_violations(page) == [], "phone viewer page"
-
-    # The card opens into a sheet over the playing video.
-    await low.get_by_role("button", name="Details and close-ups").click()
-    sheet = page.get_by_role("dialog")
-    await expect(sheet.get_by_role("group", name="Close-ups")).to_be_visible()
-    await expect(sheet.get_by_label("Quantity")).to_have_value("1")
-    await expect(sheet.get_by_role("radio")).to_have_count(2)
-    await expect(sheet.get_by_role("button", name="Buy now from the sheet")).to_be_visible()
-    assert await page.evaluate("!document.getElementById('video').paused")
-    assert await axe_violations(page) == [], "product sheet"
-    await page.screenshot(path=str(IMG / "viewer-product-sheet.png"))
-    await sheet.get_by_role("button", name="Close").click()
-    await expect(sheet).to_be_hidden()
 
     # Shop the show: every product shown, when it was on stage, a jump into the replay; favourites.
     pins = {
@@ -220,61 +256,27 @@ async def test_viewer_shops_the_show_with_urgency_words_and_axe(
     }
     assert set(pins) == set(PRODUCTS)
     await page.get_by_role("button", name="Shop the show").click()
-    items = sheet.locator(".shown-item")
-    await expect(items).to_have_count(len(PRODUCTS))
+    sheet = page.get_by_role("dialog")
+    await expect(sheet.locator(".shown-item")).to_have_count(len(PRODUCTS))
     for product, at in pins.items():
         item = sheet.locator(f'.shown-item[data-product-id="{product}"]')
         await expect(item).to_have_attribute("data-at", str(at))
         await expect(item.get_by_role("link", name="Watch that moment")).to_have_attribute(
             "href", f"/replay/{SHOW}?t={at}"
         )
-    await sheet.locator(f'.shown-item[data-product-id="{LOW}"] .favorite').click()
-    await expect(
-        sheet.locator(f'.shown-item[data-product-id="{LOW}"] .favorite')
-    ).to_have_attribute("aria-pressed", "true")
+    heart = sheet.locator(f'.shown-item[data-product-id="{LOW}"] .favorite')
+    await heart.click()
+    await expect(heart).to_have_attribute("aria-pressed", "true")
     assert await axe_violations(page) == [], "shop the show"
     await page.screenshot(path=str(IMG / "viewer-shop-the-show.png"))
     await sheet.get_by_role("button", name="Close").click()
     await expect(low.locator(".favorite")).to_have_attribute("aria-pressed", "true")
     await page.get_by_role("button", name="Shop the show").click()
     await sheet.get_by_role("tab", name="Favourites").click()
+    await expect(sheet.locator("#panel-favourites .shown-item")).to_have_count(1)
     await expect(sheet.get_by_role("tabpanel")).to_contain_text(
         await low.get_by_role("heading").inner_text()
     )
-    await expect(sheet.locator("#panel-favourites .shown-item")).to_have_count(1)
-
-
-async def test_desktop_and_console_pass_axe_and_the_keyboard_reaches_every_control(
-    web_server: Callable[..., Awaitable[LiveServer]], new_page: Callable[..., Awaitable[Page]]
-) -> None:
-    """Desktop viewer and console: 0 serious/critical axe violations; Tab reaches every viewer control."""
-    server = await web_server()
-    page = await new_page(viewport=VIEWPORTS["desktop"])
-    await open_show(server, page)
-    assert await axe_violations(page) == [], "desktop viewer page"
-
-    await page.evaluate(
-        "() => { let n = 0; for (const node of document.querySelectorAll('*')) node.dataset.tabKey = String(n++); }"
-    )
-    wanted: list[str] = await page.evaluate(CONTROLS)
-    reached: list[str] = []
-    for _ in range(len(wanted) + 5):
-        await page.keyboard.press("Tab")
-        key = await page.evaluate("document.activeElement?.dataset.tabKey ?? null")
-        if key in reached:
-            break
-        if key is not None:
-            reached.append(key)
-    missing = await page.evaluate(
-        """keys => keys.map((key) => document.querySelector(`[data-tab-key="${key}"]`))
-          .map((node) => node.getAttribute('aria-label') || node.textContent.trim() || node.outerHTML.slice(0, 60))""",
-        [key for key in wanted if key not in reached],
-    )
-    assert missing == [], f"not reachable with Tab: {missing}"
-
-    console = await new_page(viewport=VIEWPORTS["desktop"])
-    await sign_in(console, server, PRODUCER_TOKEN)
-    assert await axe_violations(console) == [], "console page"
 
 
 def _error_codes() -> set[str]:

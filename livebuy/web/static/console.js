@@ -394,8 +394,8 @@
       el("span", { class: "text" }, message.text),
       el("button", { type: "button", "data-action": "delete", "aria-label": `Delete message from ${message.author.display_name}` }, "Delete"),
       el("button", { type: "button", "data-action": "pin", "aria-label": `Pin message from ${message.author.display_name}` }, "Pin"),
-      el("button", { type: "button", "data-action": "mute", "aria-label": `Mute ${message.author.display_name} for 5 minutes` }, "Mute 5 min"),
-      el("button", { type: "button", "data-action": "ban", "aria-label": `Ban ${message.author.display_name} for an hour` }, "Ban 1 h"),
+      el("button", { type: "button", "data-action": "mute", "aria-label": `Mute 5 min: ${message.author.display_name}` }, "Mute 5 min"),
+      el("button", { type: "button", "data-action": "ban", "aria-label": `Ban 1 h: ${message.author.display_name}` }, "Ban 1 h"),
     );
     list.prepend(item);
     while (list.children.length > 50) list.lastElementChild.remove();

@@ -264,6 +264,7 @@ window.livebuyShop = (() => {
       toast(`Could not open the bag: ${explain(error)}`);
       return;
     }
+    setBagCount(cart.items.reduce((sum, item) => sum + item.quantity, 0));
     const nodes = [el("h3", {}, "Cart")];
     const list = el("ul", { class: "cart-lines" });
     for (const item of cart.items) list.append(el("li", {}, `${item.quantity} × ${item.name} — ${money(item.unit_price)}`));
@@ -344,6 +345,10 @@ window.livebuyShop = (() => {
   document.addEventListener("DOMContentLoaded", () => {
     $("open-bag").addEventListener("click", openBag);
     refreshBagCount().catch(() => {});
+    // The bag may have changed in another tab: the counter is right again when this one shows.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") refreshBagCount().catch(() => {});
+    });
   });
 
   return { api, sessionToken, buyNow, addToCart, toggleFavorite, openBag, toast, money, sheet, explain, confirmCancel, setBagCount };

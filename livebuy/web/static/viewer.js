@@ -357,7 +357,7 @@
     const actions = el("div", { class: "actions" });
     const favorite = state.favorites.has(product.id);
     actions.append(
-      el("button", { type: "button", class: "favorite", "aria-pressed": String(favorite), "aria-label": `Favorite ${product.name}` }, favorite ? "♥" : "♡"),
+      el("button", { type: "button", class: "favorite", "aria-pressed": String(favorite), "aria-label": `Favourite ${product.name}` }, favorite ? "♥" : "♡"),
       el("button", { type: "button", class: "add-to-cart", "aria-label": `Add to cart: ${product.name}` }, "Add"),
       el("button", { type: "button", class: "primary buy-now", "aria-label": `Buy now: ${product.name}` }, "Buy now"),
     );
