@@ -252,6 +252,15 @@
     while (state.pending.length > 0 && state.pending[0].at <= now) {
       applyCue(state.pending.shift());
     }
+    scheduleRelease(now);
+  }
+
+  // Animation frames come late when the page is busy drawing (a full-screen video under
+  // overlays): a timer set for the next cue's `at` reveals it on time anyway.
+  let releaseTimer = null;
+  function scheduleRelease(now) {
+    clearTimeout(releaseTimer);
+    releaseTimer = state.pending.length > 0 ? setTimeout(release, Math.max(0, state.pending[0].at - now)) : null;
   }
 
   // ---- socket --------------------------------------------------------------------------------
