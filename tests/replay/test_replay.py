@@ -289,7 +289,7 @@ async def test_a_replay_buys_at_the_regular_price_and_cannot_claim_a_deal(
             )
             return False
         await client.put(f"/api/shows/{SHOW}/timeline", json={"paused": True}, headers=producer)
-        return (await recorded.get(f"/api/shows/{SHOW}"))["state"]["deals"] == []
+        return bool((await recorded.get(f"/api/shows/{SHOW}"))["state"]["deals"] == [])
 
     await eventually(paused_without_deal, "a pause outside any deal")
     session = (await client.post("/api/sessions", json={})).json()
