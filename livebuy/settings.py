@@ -245,7 +245,7 @@ class Settings(BaseSettings):
         True, description="record each run of every show for replay (lease-elected recorder)"
     )
     replay_runs_kept: int = Field(
-        3, ge=1, le=100, description="recorded runs kept per show (events and video); older go"
+        2, ge=1, le=100, description="recorded runs kept per show (events and video); older go"
     )
     replay_ttl_s: int = Field(
         7 * 24 * 3600, ge=60, description="a show's recordings go this long after their last write"

@@ -100,6 +100,7 @@ async def recorded(
         video_enabled=True,
         video_lease_ms=1000,
         replay_interval_ms=100,
+        replay_runs_kept=3,
         data_dir=tmp_path_factory.mktemp("replay"),
     )
     server = InProcessServer(settings, redis_server.url)
