@@ -85,6 +85,7 @@ class ReplayRecorder:
         self._lease = Lease(redis, keys.replay_lease(show.id), lease_ms)
         self._record = register(redis, "livebuy.replay", "replay_record")
         self._copy = register(self._video_redis, "livebuy.replay", "replay_segment")
+        self._clock = clock
         self._position: _Position | None = None
         self._last_segment: int | None = None
         self.loop = ElectedLoop(
@@ -120,22 +121,31 @@ class ReplayRecorder:
                 stored_seq=int(value["seq"]),
             )
         # First recording of this show: start from the state it has now.
+        seq, fields = await self._live_state()
+        return _Position(seq=seq, run=None, fields=fields)
+
+    async def _live_state(self) -> tuple[int, dict[str, str]]:
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.get(keys.show_seq(self.show.id))
             await pipe.hgetall(keys.show_state(self.show.id))
             seq, fields = await pipe.execute()
-        return _Position(seq=int(seq or 0), run=None, fields=dict(fields))
+        return int(seq or 0), dict(fields)
 
     async def _record_events(self, timeline: Timeline) -> None:
         if self._position is None:
             self._position = await self._load()
         position = self._position
-        entries = cast(
-            list[tuple[str, dict[str, str]]],
-            await self._redis.xrange(
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await pipe.get(keys.show_seq(self.show.id))
+            await pipe.xrange(
                 keys.show_events(self.show.id), min=f"0-{position.seq + 1}", max="+", count=BATCH
-            ),
-        )
+            )
+            latest, entries = await pipe.execute()
+        entries = cast(list[tuple[str, dict[str, str]]], entries)
+        first = int(entries[0][0].partition("-")[2]) if entries else None
+        if int(latest or 0) < position.seq or (first is not None and first > position.seq + 1):
+            await self._resync(timeline)
+            return
         batch: list[list[Any]] = []
         batch_run: int | None = None
         for entry_id, fields in entries:
@@ -172,6 +182,25 @@ class ReplayRecorder:
                         batch.append(["checkpoints", max_at, orjson.dumps(checkpoint).decode()])
         if batch_run is not None:
             await self._write(batch_run, timeline, batch)
+
+    async def _resync(self, timeline: Timeline) -> None:
+        """The stream lost what the recorder had not read (Redis lost its data, or the recorder
+        fell behind the stream's trimming): carry on from the live state, checkpointed now."""
+        position = self._position
+        assert position is not None
+        log.warning(
+            "replay: show history lost, recording resumes from the live state",
+            extra={"show_id": self.show.id, "recorded_seq": position.seq},
+        )
+        position.seq, position.fields = await self._live_state()
+        now = self._clock()
+        run = run_of(self.show, timeline, now)
+        if run is None:
+            return
+        checkpoint = {"seq": position.seq, "at": now, "fields": position.fields}
+        position.max_at[run] = max(position.max_at.get(run, now), now)
+        position.run = max(run, position.run if position.run is not None else run)
+        await self._write(run, timeline, [["checkpoints", now, orjson.dumps(checkpoint).decode()]])
 
     async def _write(self, run: int, timeline: Timeline, batch: list[list[Any]]) -> None:
         position = self._position
