@@ -22,23 +22,30 @@ HOLD_PLAYBACK = "HTMLMediaElement.prototype.play = function () { return Promise.
 
 
 async def _recorded_run(server: LiveServer) -> dict[str, Any]:
-    """Wait for run 1 to have recorded its third look with video past it, then pause the show."""
+    """Pause the show once run 1 recorded its third look, then wait for 4 s of video past it.
+
+    Paused, the run goes on recording video (the play head stays in run 1): a player starting
+    this still-recording playlist at its live edge would be far from the moments the test opens.
+    """
     async with server.http() as client:
         async with asyncio.timeout(TIMEOUT_S * 2):
             while True:
                 cues = await _cues(client)
+                if "look3" in cues:
+                    break
+                await asyncio.sleep(0.05)
+            await client.put(
+                f"/api/shows/{SHOW}/timeline",
+                json={"paused": True},
+                headers={"Authorization": f"Bearer {PRODUCER_TOKEN}"},
+            )
+            while True:
                 playlist = await client.get(f"/video/{SHOW}/replay/1/index.m3u8")
                 dates = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)", playlist.text)
-                if "look3" in cues and dates:
-                    last = datetime.fromisoformat(dates[-1]).timestamp() * 1000
-                    if last > cues["look3"]["at"] + 1000:
-                        break
+                last = datetime.fromisoformat(dates[-1]).timestamp() * 1000 if dates else 0
+                if last > cues["look3"]["at"] + 4000:
+                    break
                 await asyncio.sleep(0.1)
-        await client.put(
-            f"/api/shows/{SHOW}/timeline",
-            json={"paused": True},
-            headers={"Authorization": f"Bearer {PRODUCER_TOKEN}"},
-        )
         return await _cues(client)
 
 
@@ -80,7 +87,9 @@ async def test_deep_link_seek_and_buy_at_regular_price(
     page = await new_page()
     await page.add_init_script(HOLD_PLAYBACK)
     await page.goto(f"{server.base_url}/replay/{SHOW}?run=1&t={moment}")
-    await page.wait_for_function("livebuyReplay.state.seeks >= 1")
+    await page.wait_for_function(
+        "livebuyReplay.state.seeks >= 1 && livebuyReplay.state.pendingSeek === null"
+    )
     assert await page.evaluate("livebuyReplay.state.video.mode") == "hls"
     assert await _cards(page) == expected
     before = await page.evaluate("document.getElementById('video').currentTime")
@@ -89,7 +98,9 @@ async def test_deep_link_seek_and_buy_at_regular_price(
     link = page.locator('#shown a[data-product-id="velmora-boucle-blazer"]')
     await expect(link).to_have_attribute("href", f"/replay/{SHOW}?run=1&t={cues['look3']['at']}")
     await link.click()
-    await page.wait_for_function("livebuyReplay.state.seeks >= 2")
+    await page.wait_for_function(
+        "livebuyReplay.state.seeks >= 2 && livebuyReplay.state.pendingSeek === null"
+    )
     assert await _cards(page) == await _pinned_at(server, cues["look3"]["at"])
     assert await _cards(page) == ["velmora-boucle-blazer"]
     after = await page.evaluate("document.getElementById('video').currentTime")

@@ -49,6 +49,10 @@ const state = {
   deals: new Map(),
   orders: [], // orders this page placed (for people and tests)
   seeks: 0, // state fetches done after a seek (for tests)
+  // Where the video must get to: hls.js starts a playlist that is still recording at its live
+  // edge, after our first seek; `tick` seeks again until the video is there (a few tries).
+  pendingSeek: null,
+  pendingTries: 0,
   video: { mode: "loading", hls: null, fragments: [] },
   programTime,
 };
@@ -124,8 +128,14 @@ function mediaTimeOf(at) {
   return chosen.start + offset / 1000;
 }
 
+function holdSeek(at) {
+  state.pendingSeek = at;
+  state.pendingTries = 0;
+}
+
 function seekTo(at) {
   const video = state.video;
+  if (video.mode !== "none") holdSeek(at);
   if (video.mode === "hls" && video.fragments.length) {
     $("video").currentTime = mediaTimeOf(at);
   } else if (video.mode === "native") {
@@ -178,6 +188,7 @@ async function startVideo(startAt) {
         programDateTime: f.programDateTime,
       }));
       if (first) {
+        holdSeek(startAt);
         video.currentTime = mediaTimeOf(startAt);
         jump(startAt);
       }
@@ -291,6 +302,14 @@ function tick() {
   const now = programTime();
   if (now === null) return;
   $("program-clock").textContent = new Date(now).toISOString().slice(11, 23);
+  if (state.pendingSeek !== null) {
+    if (Math.abs(now - state.pendingSeek) > 1000 && state.pendingTries < 20) {
+      state.pendingTries += 1;
+      if (state.video.mode === "hls") $("video").currentTime = mediaTimeOf(state.pendingSeek);
+      return;
+    }
+    state.pendingSeek = null;
+  }
   const last = state.lastProgram;
   if (last === null || now < last - SEEK_JUMP_MS || now > last + SEEK_JUMP_MS) {
     jump(now);
