@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from catalog.demo import demo_images_dir
+from catalog.store import CatalogStore
 from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
 from livebuy.api import analytics as analytics_api
@@ -17,6 +19,7 @@ from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
+from livebuy.api import replay as replay_api
 from livebuy.api import video as video_routes
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
@@ -33,6 +36,8 @@ from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.recovery import ContentRecovery
 from livebuy.redis.connection import connect
+from livebuy.replay.recorder import ReplayRecorder
+from livebuy.replay.service import ReplayService
 from livebuy.services import Services, catalog_store
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
@@ -45,6 +50,29 @@ from livebuy.web import routes as web_routes
 
 # Each shutdown step gets this long; one that hangs is logged and left behind.
 SHUTDOWN_STEP_S = 5.0
+
+
+def _replay(
+    settings: Settings, redis_url: str, redis: Redis, shows: ShowService, catalog: CatalogStore
+) -> tuple[ReplayService, list[Redis]]:
+    """The replay reads, and the clients of the video's Redis they own (none with video off)."""
+    if not settings.video_enabled:
+        return ReplayService(redis, shows, catalog), []
+    # Recorded segments live beside the live ones (LIVEBUY_VIDEO_REDIS_URL), copied inside it.
+    video_url = settings.video_redis_url or redis_url
+    text = connect(video_url)
+    binary = Redis.from_pool(
+        BlockingConnectionPool.from_url(video_url, protocol=2, max_connections=8, timeout=10)
+    )
+    service = ReplayService(
+        redis,
+        shows,
+        catalog,
+        video_redis=text,
+        video_binary=binary,
+        segment_ms=settings.video_segment_ms,
+    )
+    return service, [text, binary]
 
 
 def create_app(settings: Settings, redis_url: str) -> FastAPI:
@@ -99,6 +127,21 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             await video.start([show.id for show in loaded], loops)
         for loop in commerce.loops():
             loops.add(loop)
+        replay, replay_clients = _replay(settings, redis_url, redis, show_service, catalog)
+        if settings.replay_enabled:
+            for show in loaded:
+                recorder = ReplayRecorder(
+                    redis,
+                    show_service,
+                    show,
+                    runs_kept=settings.replay_runs_kept,
+                    ttl_ms=settings.replay_ttl_s * 1000,
+                    interval_ms=settings.replay_interval_ms,
+                    lease_ms=settings.replay_lease_ms,
+                    video=None if video is None else video.stream(show.id),
+                    video_redis=replay_clients[0] if replay_clients else None,
+                )
+                loops.add(recorder.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -118,6 +161,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
             ),
             video=video,
+            replay=replay,
         )
         reporter = ViewerReporter(
             redis,
@@ -135,6 +179,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             if video is not None:
                 await stop_within("video", SHUTDOWN_STEP_S, video.stop())
             await stop_within("hubs", SHUTDOWN_STEP_S, hubs.close())
+            for client in replay_clients:
+                await client.aclose()
             await redis.aclose()
 
     # No trailing-slash redirects: Starlette builds them from the Host header (an open redirect to
@@ -165,6 +211,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(analytics_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
+    app.include_router(replay_api.router)
+    app.include_router(replay_api.video_router)
     app.include_router(web_routes.router)
     web_routes.mount_static(app)
     return app

@@ -3,7 +3,8 @@
 LivebuyError                      code            HTTP  websocket
 ├── NotFoundError                 not_found       404   error frame
 │   ├── ProductNotFoundError      unknown_product 404
-│   └── ShowNotFoundError         unknown_show    404   close 4404
+│   ├── ShowNotFoundError         unknown_show    404   close 4404
+│   └── ReplayNotFoundError       unknown_replay  404   (no such recorded run, or no video)
 ├── InvalidInputError             invalid_input   422   error frame
 │   └── RunSheetError             invalid_run_sheet 422
 ├── UnauthorizedError             unauthorized    401   close 4401
@@ -67,6 +68,10 @@ class ProductNotFoundError(NotFoundError):
 
 class ShowNotFoundError(NotFoundError):
     code = "unknown_show"
+
+
+class ReplayNotFoundError(NotFoundError):
+    code = "unknown_replay"
 
 
 class InvalidInputError(LivebuyError):

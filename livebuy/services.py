@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
+    from livebuy.replay.service import ReplayService
     from livebuy.sessions.service import SessionService
     from livebuy.settings import Settings
     from livebuy.shows.service import ShowService
@@ -54,6 +55,7 @@ class Services:
     analytics: AnalyticsService
     # None with the live video off (``LIVEBUY_VIDEO_ENABLED=false``).
     video: LiveVideo | None
+    replay: ReplayService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

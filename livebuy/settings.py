@@ -240,6 +240,23 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
     )
 
+    # --- shoppable replay ---
+    replay_enabled: bool = Field(
+        True, description="record each run of every show for replay (lease-elected recorder)"
+    )
+    replay_runs_kept: int = Field(
+        2, ge=1, le=100, description="recorded runs kept per show (events and video); older go"
+    )
+    replay_ttl_s: int = Field(
+        7 * 24 * 3600, ge=60, description="a show's recordings go this long after their last write"
+    )
+    replay_interval_ms: int = Field(
+        500, ge=10, description="how often the elected recorder files new events and segments"
+    )
+    replay_lease_ms: int = Field(
+        5000, ge=300, description="lease held by the one process recording a show's replay"
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

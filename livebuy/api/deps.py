@@ -17,6 +17,7 @@ from catalog.store import CatalogStore
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
 from livebuy.gateway.snapshot import JoinSnapshots
+from livebuy.replay.service import ReplayService
 from livebuy.services import Services, services_of
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
@@ -80,3 +81,14 @@ SnapshotsDep = Annotated[JoinSnapshots, Depends(get_snapshots)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 CommerceDep = Annotated[Commerce, Depends(get_commerce)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+
+
+# --- shoppable replay ---
+
+
+async def get_replay(services: ServicesDep) -> ReplayService:
+    """Reads of the shows' recorded runs."""
+    return services.replay
+
+
+ReplayDep = Annotated[ReplayService, Depends(get_replay)]

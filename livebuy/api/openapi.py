@@ -86,6 +86,14 @@ _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("get", "/metrics"): ("text/plain", {"type": "string"}),
     ("get", "/video/{show_id}/index.m3u8"): ("application/vnd.apple.mpegurl", {"type": "string"}),
     ("get", "/video/{show_id}/{segment}"): ("video/mp2t", {"type": "string", "format": "binary"}),
+    ("get", "/video/{show_id}/replay/{run}/index.m3u8"): (
+        "application/vnd.apple.mpegurl",
+        {"type": "string"},
+    ),
+    ("get", "/video/{show_id}/replay/{run}/{segment}"): (
+        "video/mp2t",
+        {"type": "string", "format": "binary"},
+    ),
 }
 # Routes that never touch Redis cannot answer 503 unavailable.
 _NO_REDIS = {("get", "/healthz"), ("get", "/metrics")}

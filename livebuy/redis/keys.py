@@ -319,3 +319,51 @@ def demo_gateway_log() -> str:
 def content_loaded() -> str:
     """Marker set once the catalog and run sheets are loaded; gone means Redis lost its data."""
     return f"{PREFIX}:content:loaded"
+
+
+# --- shoppable replay (#12): each run of a show recorded for replay ---
+
+
+def replay_lease(show_id: str) -> str:
+    """Lease electing the one process that records the show's replay."""
+    return f"{_show(show_id)}:replay:lease"
+
+
+def replay_recorder(show_id: str) -> str:
+    """JSON of the recorder's position: last seq recorded, its run and the state after it."""
+    return f"{_show(show_id)}:replay:recorder"
+
+
+def replay_runs(show_id: str) -> str:
+    """Sorted set of the recorded runs (member: run number, score: its start in wall ms)."""
+    return f"{_show(show_id)}:replay:runs"
+
+
+def replay_timeline(show_id: str, run: int) -> str:
+    """Sorted set of a run's cue, chat and reaction entries (JSON), scored by program time."""
+    return f"{_show(show_id)}:replay:{run}:timeline"
+
+
+def replay_changes(show_id: str, run: int) -> str:
+    """Sorted set of a run's state changes (seq, at, state ops), scored by program time."""
+    return f"{_show(show_id)}:replay:{run}:changes"
+
+
+def replay_checkpoints(show_id: str, run: int) -> str:
+    """Sorted set of a run's state checkpoints (seq, state hash), scored by program time."""
+    return f"{_show(show_id)}:replay:{run}:checkpoints"
+
+
+def replay_video_last(show_id: str) -> str:
+    """Media sequence number of the last live segment copied into a run's recording."""
+    return f"{_show(show_id)}:replay:video:last"
+
+
+def replay_video_entries(show_id: str, run: int) -> str:
+    """List of a run's recorded segments (JSON like ``video_entries``), oldest first."""
+    return f"{_show(show_id)}:replay:{run}:video:entries"
+
+
+def replay_video_segments(show_id: str, run: int) -> str:
+    """Hash media sequence number -> MPEG-TS bytes of a run's recorded segments."""
+    return f"{_show(show_id)}:replay:{run}:video:segments"

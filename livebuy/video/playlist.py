@@ -107,3 +107,32 @@ def render(entries: list[SegmentEntry], segment_ms: int) -> str:
         lines.append(f"#EXTINF:{entry.duration},")
         lines.append(f"seg{entry.number}.ts")
     return "\n".join(lines) + "\n"
+
+
+def render_recording(entries: list[SegmentEntry], segment_ms: int, *, ended: bool) -> str:
+    """The media playlist of a recorded run (``entries`` oldest first, at least one).
+
+    Segment URIs keep their live numbers (they need not be consecutive in a recording). While
+    the run records it is an ``EVENT`` playlist (segments are only ever added); once it ended it
+    is ``VOD`` with ``EXT-X-ENDLIST``. A new encoder run after a failover starts with
+    ``EXT-X-DISCONTINUITY``, so a player resets its decoder and timestamps there.
+    """
+    # Every EXTINF, rounded, must be within the target duration (RFC 8216, 4.3.3.1).
+    target = max([math.ceil(segment_ms / 1000)] + [round(float(e.duration)) for e in entries])
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:6",
+        f"#EXT-X-TARGETDURATION:{target}",
+        f"#EXT-X-PLAYLIST-TYPE:{'VOD' if ended else 'EVENT'}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    for index, entry in enumerate(entries):
+        if entry.discontinuity and index > 0:
+            lines.append("#EXT-X-DISCONTINUITY")
+        lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{iso_date(entry.date_ms)}")
+        lines.append(f"#EXTINF:{entry.duration},")
+        lines.append(f"seg{entry.number}.ts")
+    if ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"

@@ -69,6 +69,12 @@ async def show_page(request: Request, show_id: str) -> Response:
     return _page(request, "index.html")
 
 
+@router.get("/replay/{show_id}", include_in_schema=False)
+async def replay_page(request: Request, show_id: str) -> Response:
+    """The replay page of one show (``?run=``, ``?t=`` program ms deep-link; read by the page)."""
+    return _page(request, "replay.html")
+
+
 @router.get("/console", include_in_schema=False)
 async def console(request: Request) -> Response:
     """The producer console (token login in the page)."""

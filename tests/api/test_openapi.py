@@ -54,3 +54,7 @@ async def test_errors_auth_and_media_types_are_declared(make_server: MakeServer)
     assert list(metrics) == ["text/plain"]
     segment = schema["paths"]["/video/{show_id}/{segment}"]["get"]["responses"]["200"]["content"]
     assert list(segment) == ["video/mp2t"]
+    replay = "/video/{show_id}/replay/{run}"
+    for path, media in ((f"{replay}/index.m3u8", "application/vnd.apple.mpegurl"),
+                        (f"{replay}/{{segment}}", "video/mp2t")):  # fmt: skip
+        assert list(schema["paths"][path]["get"]["responses"]["200"]["content"]) == [media]
