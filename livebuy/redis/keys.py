@@ -319,3 +319,29 @@ def demo_gateway_log() -> str:
 def content_loaded() -> str:
     """Marker set once the catalog and run sheets are loaded; gone means Redis lost its data."""
     return f"{PREFIX}:content:loaded"
+
+
+# --- polls and quizzes ---
+
+
+def poll_counts(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Hash of one run of a poll: votes per option (``0``..``4``), ``total``, ``final`` once closed.
+
+    Keyed by the open time, like deal counters: a looping show's poll starts afresh each run.
+    """
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:counts"
+
+
+def poll_voters(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Hash of one run of a poll: session id -> the option it voted (one vote per session)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:voters"
+
+
+def poll_correct(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Set of the sessions that answered one run of a quiz correctly (its prize winners)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:correct"
+
+
+def poll_lease(show_id: str) -> str:
+    """Lease naming the process that pushes a show's poll results and closes its polls."""
+    return f"{_show(show_id)}:polls-lease"

@@ -9,7 +9,7 @@ import livebuy
 
 ROOT = Path(livebuy.__file__).parent
 CORE = {"clock", "errors", "settings", "redis", "events"}
-DOMAINS = {"shows", "chat", "commerce", "analytics", "video", "sessions"}
+DOMAINS = {"shows", "chat", "commerce", "analytics", "video", "sessions", "games"}
 EDGES = {"api", "gateway", "web", "app", "cli"}
 
 
