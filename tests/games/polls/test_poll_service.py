@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any, cast
 
 import orjson
@@ -22,6 +24,8 @@ from livebuy.events.stream import ShowStream
 from livebuy.games.polls.pusher import PollPusher
 from livebuy.games.polls.service import PollService
 from livebuy.redis import keys
+from livebuy.redis.connection import connect
+from livebuy.redis.embedded import EmbeddedRedis
 from livebuy.services import catalog_store
 from livebuy.shows.models import PollCloseCue, PollCue, QuizCue
 from livebuy.shows.service import ShowService
@@ -199,3 +203,41 @@ async def test_hidden_results_and_early_close(parts: Any, redis: Redis) -> None:
     results = [f["data"] for f in await frames(redis, stream) if f["type"] == "poll_results"]
     assert results[0]["counts"] is None
     assert results[-1]["counts"] == [1, 1, 0] and results[-1]["closes_at"] == T0 + 1000
+
+
+async def test_two_thousand_votes_from_two_clients_count_exactly(
+    parts: Any, redis: Redis, redis_server: EmbeddedRedis
+) -> None:
+    """2,000 concurrent votes of 1,000 sessions on two connections: 1,000 counted, sums exact."""
+    shows, _, _, _ = parts
+    await shows.publish(SHOW, "c1", poll_cue(), T0)
+    clients = [connect(redis_server.url), connect(redis_server.url)]
+    services = [PollService(client, TOLERANCE) for client in clients]
+    counted: list[tuple[int, int]] = []
+    refused = 0
+    # Bounded like a process's pool in use: enough in flight to interleave the two clients.
+    gate = asyncio.Semaphore(32)
+
+    async def vote(service: PollService, session: int, option: int) -> None:
+        nonlocal refused
+        try:
+            async with gate:
+                await service.vote(SHOW, "colour", f"s{session}", option, None, T0 + 100)
+            counted.append((session, option))
+        except AlreadyVotedError:
+            refused += 1
+
+    try:
+        await asyncio.gather(
+            *(vote(services[0], session, session % 3) for session in range(1000)),
+            *(vote(services[1], session, (session + 1) % 3) for session in range(1000)),
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert refused == 1000
+    assert sorted(session for session, _ in counted) == list(range(1000))
+    expected = Counter(option for _, option in counted)
+    (status,) = await PollService(redis, TOLERANCE).status(SHOW)
+    assert status.results.counts == [expected[option] for option in range(3)]
+    assert status.results.total == 1000
