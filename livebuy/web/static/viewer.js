@@ -117,6 +117,7 @@
     $("show-title").textContent = data.show.title;
     document.title = `${data.show.title} — livebuy`;
     window.livebuyChat.onSnapshot(data.chat);
+    window.livebuyPolls?.onSnapshot(data.polls);
     if (data.recovered === false) toast("Reconnected: caught up with the show.");
     renderAll({ reveal: false });
   }
@@ -159,6 +160,11 @@
       case "announce_clear":
         state.announcement = null;
         break;
+      case "poll":
+      case "quiz":
+      case "poll_close":
+        window.livebuyPolls?.onCue(frame);
+        break;
       default:
         return;
     }
@@ -198,6 +204,8 @@
       release();
     } else if (frame.type === "stock") {
       applyStock(frame.data);
+    } else if (frame.type === "poll_results") {
+      window.livebuyPolls?.onResults(frame);
     } else {
       window.livebuyChat.onFrame(frame);
     }
