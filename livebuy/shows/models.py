@@ -107,12 +107,27 @@ class PollCue(_Cue):
     hide_results_until_close: bool = False
 
 
+def _quiz_schema(schema: dict[str, Any]) -> None:
+    """State ``_correct_is_an_option`` in the JSON Schema: one branch per number of options."""
+    schema["anyOf"] = [
+        {
+            "properties": {
+                "options": {"minItems": count, "maxItems": count},
+                "correct_option": {"maximum": count - 1},
+            }
+        }
+        for count in range(2, 6)
+    ]
+
+
 class QuizCue(_Cue):
     """Open a quiz question: like a poll, with a correct option kept secret until the final result.
 
     Its window is its per-question ``time_limit_ms``; sessions that answered correctly win ``prize``
     (store credit, recorded with the winners and credited to their wallets by a later step).
     """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_quiz_schema)
 
     kind: Literal["quiz"]
     poll_id: Identifier

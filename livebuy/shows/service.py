@@ -149,7 +149,8 @@ class ShowService:
 
         Raises:
             ShowNotFoundError: no such show.
-            InvalidInputError: the cue names an unknown product or a deal that is not running.
+            InvalidInputError: the cue names an unknown product or a deal that is not running,
+                closes a poll that is not open or opens one that is.
         """
         show = await self.get(show_id)
         product_id = cue.product_id if isinstance(cue, PinCue | DealStartCue | UnpinCue) else None
@@ -163,10 +164,13 @@ class ShowService:
             and await running_deal(self._redis, show_id, cue.deal_id) is None
         ):
             raise InvalidInputError(f"deal '{cue.deal_id}' is not running", field="cue.deal_id")
-        if isinstance(cue, PollCloseCue):
+        if isinstance(cue, PollCue | QuizCue | PollCloseCue):
             polls = await show_polls(self._redis, show_id)
-            if not any(p["poll_id"] == cue.poll_id and p["final"] is None for p in polls):
-                raise InvalidInputError(f"poll '{cue.poll_id}' is not open", field="cue.poll_id")
+            is_open = any(p["poll_id"] == cue.poll_id and p["final"] is None for p in polls)
+            # Reopening an open poll would start a new run and leave the current one unfinished.
+            if is_open != isinstance(cue, PollCloseCue):
+                state = "is not open" if isinstance(cue, PollCloseCue) else "is open already"
+                raise InvalidInputError(f"poll '{cue.poll_id}' {state}", field="cue.poll_id")
         cue_id = cue_id or f"live-{secrets.token_hex(6)}"
         at = now_ms()
         speed = await self.timelines.speed(show.id)

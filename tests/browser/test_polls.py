@@ -32,7 +32,7 @@ async def test_quiz_card_votes_shows_live_bars_and_the_result(
     await server.post_cue(SHOW, QUIZ)
 
     card = page.locator('.poll-card[data-poll-id="fabric"]')
-    await expect(card.get_by_role("heading")).to_have_text(QUIZ["question"])
+    await expect(card.get_by_role("heading")).to_have_text(str(QUIZ["question"]))
     options = card.locator(".poll-option")
     await expect(options).to_have_count(3)
     for index in range(3):

@@ -223,6 +223,8 @@ async def quiz_hides_its_answer_and_refuses_bad_input(
         (quiz,) = [p["results"] for p in status.json() if p["poll"]["poll_id"] == "fabric"]
         assert quiz["counts"] == [1, 0, 1] and quiz["correct_option"] == 0
 
+        reopen = await on_b.post(f"/api/shows/{SHOW}/cues", json={"cue": cue}, headers=PRODUCER)
+        assert (reopen.status_code, reopen.json()["error"]["code"]) == (422, "invalid_input")
         await second.post_cue(SHOW, {"kind": "poll_close", "poll_id": "fabric"})
         final = await watcher.until(is_results("fabric", True))
         assert final["data"]["correct_option"] == 0
