@@ -53,8 +53,11 @@ window.livebuyPolls = (() => {
   function onSnapshot(list) {
     for (const part of list || []) {
       const { results, ...poll } = part;
-      if (!polls.has(poll.poll_id) || polls.get(poll.poll_id).poll.opened_at !== poll.opened_at) open(poll, results);
+      const entry = polls.get(poll.poll_id);
+      if (!entry || entry.poll.opened_at !== poll.opened_at) open(poll, results);
+      else applyResults(entry, results);
     }
+    render();
   }
 
   /** A `poll`, `quiz` or `poll_close` cue, revealed when the video reached its `at`. */
