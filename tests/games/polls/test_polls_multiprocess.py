@@ -21,7 +21,7 @@ SHOW = "spring-runway"
 PRODUCER = {"Authorization": f"Bearer {PRODUCER_TOKEN}"}
 # A short tolerance keeps the wait for the final result short; the rule is the same.
 FAST = {"poll_answer_tolerance_ms": 300}
-VOTERS = 100
+VOTERS = 60
 MakeServer = Callable[..., Awaitable[LiveServer]]
 
 
@@ -78,7 +78,7 @@ async def test_poll_and_quiz_across_two_processes(make_server: MakeServer, redis
 async def double_votes_count_exactly(first: LiveServer, second: LiveServer, redis: Redis) -> None:
     """Each session votes on A and B at once: one vote each counted, sums exact, few frames.
 
-    200 HTTP votes keep the test short on a shared machine; the 2,000-vote contention runs
+    120 HTTP votes keep the test short on a shared machine; the 2,000-vote contention runs
     against the vote script in ``test_poll_service.py``.
     """
     sessions = SessionService.from_settings(redis, settings_for_tests())
