@@ -19,6 +19,7 @@ from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
+from livebuy.api import polls as polls_api
 from livebuy.api import replay as replay_api
 from livebuy.api import video as video_routes
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
@@ -31,6 +32,8 @@ from livebuy.chat.service import ChatService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
 from livebuy.events.stream import ShowStream
+from livebuy.games.polls.pusher import PollLoops
+from livebuy.games.polls.service import PollService
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -85,7 +88,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         stream = ShowStream(redis, settings.stream_maxlen)
         show_service = ShowService(redis, stream, catalog, settings.speed)
         hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
-        snapshots = JoinSnapshots(redis, show_service)
+        polls = PollService(redis, settings.poll_answer_tolerance_ms)
+        snapshots = JoinSnapshots(redis, show_service, polls)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
@@ -142,6 +146,10 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                     video_redis=replay_clients[0] if replay_clients else None,
                 )
                 loops.add(recorder.loop)
+        # Every process runs a (lease-elected) poll loop candidate per show.
+        poll_loops = PollLoops(redis, stream, settings, loops)
+        for show in loaded:
+            poll_loops.ensure(show.id)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -162,6 +170,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             ),
             video=video,
             replay=replay,
+            polls=polls,
+            poll_loops=poll_loops,
         )
         reporter = ViewerReporter(
             redis,
@@ -209,6 +219,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(orders_api.router)
     app.include_router(orders_api.producer_router)
     app.include_router(analytics_api.router)
+    app.include_router(polls_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(replay_api.router)

@@ -32,6 +32,13 @@ ChatError (chat and reactions; websocket: error frame, connection stays)
 │   └── BannedError               banned          403   (+ retry_after_ms)
 └── MessageNotFoundError          unknown_message 404
 TooManyRequestsError              rate_limited    429   (+ retry_after_s; HTTP Retry-After)
+PollError (polls and quizzes: a vote refused)
+├── PollNotFoundError             unknown_poll    404
+├── PollClosedError               poll_closed     409   (+ closes_at)
+├── AlreadyVotedError             already_voted   409   (+ option: the vote that counts)
+├── InvalidOptionError            invalid_option  422
+├── ProgramTimeError              invalid_program_time 422 (future, or before the poll opened)
+└── PollNotFinalError             poll_not_final  409   (winners asked before the final result)
 """
 
 from __future__ import annotations
@@ -222,6 +229,49 @@ class TooManyRequestsError(LivebuyError):
     http_status = 429
 
 
+# --- polls and quizzes (issue 13) ---
+
+
+class PollError(LivebuyError):
+    """A vote or answer refused, or a poll asked about in a state that does not allow it."""
+
+    code = "poll_error"
+    http_status = 409
+
+
+class PollNotFoundError(PollError):
+    code = "unknown_poll"
+    http_status = 404
+
+
+class PollClosedError(PollError):
+    """The vote arrived after the close, by the server clock and by the viewer's program time."""
+
+    code = "poll_closed"
+
+
+class AlreadyVotedError(PollError):
+    """One vote per session per poll: the first one counts and is never replaced."""
+
+    code = "already_voted"
+
+
+class InvalidOptionError(PollError):
+    code = "invalid_option"
+    http_status = 422
+
+
+class ProgramTimeError(PollError):
+    """``program_ms`` is ahead of the server beyond the tolerance, or before the poll opened."""
+
+    code = "invalid_program_time"
+    http_status = 422
+
+
+class PollNotFinalError(PollError):
+    code = "poll_not_final"
+
+
 # Every refusal code a Lua script answers with (``{'error', code, ...}`` or, for chat and
 # reactions, ``{code, retry_after_ms}``), and the error it becomes. Callers add the message and
 # details, which depend on what was asked; the class (and so the code and status) never does.
@@ -246,6 +296,11 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "muted": MutedError,
     "slow_mode": SlowModeError,
     "rate_limited": RateLimitedError,
+    "unknown_poll": PollNotFoundError,
+    "poll_closed": PollClosedError,
+    "already_voted": AlreadyVotedError,
+    "invalid_option": InvalidOptionError,
+    "invalid_program_time": ProgramTimeError,
 }
 
 

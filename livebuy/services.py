@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
+    from livebuy.games.polls.pusher import PollLoops
+    from livebuy.games.polls.service import PollService
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
@@ -56,6 +58,9 @@ class Services:
     # None with the live video off (``LIVEBUY_VIDEO_ENABLED=false``).
     video: LiveVideo | None
     replay: ReplayService
+    # --- polls and quizzes ---
+    polls: PollService
+    poll_loops: PollLoops
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -271,3 +271,25 @@ class Settings(BaseSettings):
             if self.redis_url is None:
                 raise ValueError("set LIVEBUY_REDIS_URL: production does not embed redis-server")
         return self
+
+    # --- polls and quizzes ---
+    poll_results_interval_ms: int = Field(
+        500,
+        ge=100,
+        description="live poll results are pushed at most this often, and only when they changed",
+    )
+    poll_answer_tolerance_ms: int = Field(
+        5000,
+        ge=0,
+        le=60_000,
+        description=(
+            "a vote whose program time is before the close counts if it arrives this long after it"
+            " (the stream latency bound); the final result waits for it"
+        ),
+    )
+    poll_tick_ms: int = Field(
+        100, ge=10, description="how often the elected poll loop of a show looks for due work"
+    )
+    poll_lease_ms: int = Field(
+        3000, ge=300, description="lease held by the one process running a show's poll loop"
+    )

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 from catalog.store import CatalogStore
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
+from livebuy.games.polls.service import PollService
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.replay.service import ReplayService
 from livebuy.services import Services, services_of
@@ -73,6 +74,11 @@ async def get_analytics(services: ServicesDep) -> AnalyticsService:
     return services.analytics
 
 
+async def get_polls(services: ServicesDep) -> PollService:
+    """Polls and quizzes: votes, results, winners."""
+    return services.polls
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -92,3 +98,4 @@ async def get_replay(services: ServicesDep) -> ReplayService:
 
 
 ReplayDep = Annotated[ReplayService, Depends(get_replay)]
+PollsDep = Annotated[PollService, Depends(get_polls)]

@@ -63,7 +63,7 @@ _REASONS = {
     402: "Payment declined",
     403: "Wrong producer token, or the session may not do this",
     404: "Unknown show, product, SKU, order or message",
-    409: "Refused by the current state (stock, deal, coupon, idempotency, order state)",
+    409: "Refused by the current state (stock, deal, coupon, idempotency, order state, poll)",
     413: "Request body over the limit",
     422: "Body, query or path does not validate",
     429: "Too many requests; retry after Retry-After",
@@ -80,6 +80,8 @@ _DOMAIN_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/orders/{order_id}/cancel"): (409,),
     ("put", "/api/cart/items/{sku}"): (409,),
     ("post", "/api/shows/{show_id}/cues"): (409,),
+    ("post", "/api/shows/{show_id}/polls/{poll_id}/votes"): (409,),
+    ("get", "/api/shows/{show_id}/polls/{poll_id}/winners"): (409,),
 }
 # Media types of the routes that do not answer JSON.
 _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {

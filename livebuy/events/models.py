@@ -94,6 +94,39 @@ class AnnounceClearEvent(CueEvent):
     kind: Literal["announce_clear"]
 
 
+class PollEvent(CueEvent):
+    """A poll opens; votes count until ``closes_at`` on the program clock."""
+
+    kind: Literal["poll"]
+    poll_id: str
+    question: str
+    options: list[str]
+    duration_ms: int
+    hide_results_until_close: bool
+    closes_at: int
+
+
+class QuizEvent(CueEvent):
+    """A quiz question opens; the correct option is NOT in it (it comes with the final result)."""
+
+    kind: Literal["quiz"]
+    poll_id: str
+    question: str
+    options: list[str]
+    time_limit_ms: int
+    prize: dict[str, Any] | None
+    hide_results_until_close: bool
+    closes_at: int
+
+
+class PollCloseEvent(CueEvent):
+    """The producer closed a poll or quiz early; votes count until ``closes_at`` (the cue's time)."""
+
+    kind: Literal["poll_close"]
+    poll_id: str
+    closes_at: int
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -102,6 +135,9 @@ AnyCueEvent = (
     | DealEndEvent
     | AnnounceEvent
     | AnnounceClearEvent
+    | PollEvent
+    | QuizEvent
+    | PollCloseEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -112,6 +148,9 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "deal_end": DealEndEvent,
     "announce": AnnounceEvent,
     "announce_clear": AnnounceClearEvent,
+    "poll": PollEvent,
+    "quiz": QuizEvent,
+    "poll_close": PollCloseEvent,
 }
 
 
@@ -206,6 +245,26 @@ class StockEvent(ShowEvent):
     deals: list[DealUnits]
 
 
+class PollResultsEvent(ShowEvent):
+    """A poll's aggregated results: live (at most every 500 ms, when changed) or ``final``.
+
+    ``counts`` is ``None`` while a poll hiding its results is open (``total`` is always there).
+    A final quiz result names ``correct_option`` and ``correct_count``; otherwise both are ``None``.
+    """
+
+    event_type: ClassVar[str] = "poll_results"
+
+    poll_id: str
+    kind: Literal["poll", "quiz"]
+    opened_at: int
+    closes_at: int
+    total: int
+    counts: list[int] | None
+    final: bool
+    correct_option: int | None
+    correct_count: int | None
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -215,6 +274,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "chat_pin": (ChatPinEvent,),
     "chat_mode": (ChatModeEvent,),
     "stock": (StockEvent,),
+    "poll_results": (PollResultsEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

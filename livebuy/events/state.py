@@ -20,6 +20,10 @@ PIN = "pin:"
 DEAL = "deal:"
 COUNTDOWN = "countdown:"
 ANNOUNCEMENT = "announcement"
+POLL = "poll:"
+POLL_SECRET = "poll_secret:"
+POLL_CLOSE = "poll_close:"
+POLL_FINAL = "poll_final:"
 
 
 def set_pin(product_id: str, value: dict[str, Any]) -> StateOp:
@@ -55,6 +59,68 @@ def set_announcement(value: dict[str, Any]) -> StateOp:
 def clear_announcement() -> StateOp:
     """Take the announcement banner down."""
     return ["del", ANNOUNCEMENT]
+
+
+def open_poll(poll_id: str, value: dict[str, Any], secret: dict[str, Any]) -> list[StateOp]:
+    """Open a poll or quiz (``value`` is public, ``secret`` holds a quiz's correct option).
+
+    A new run of the same poll id forgets the previous run's early close and final result.
+    """
+    return [
+        _set(POLL + poll_id, value),
+        _set(POLL_SECRET + poll_id, secret),
+        ["del", POLL_CLOSE + poll_id],
+        ["del", POLL_FINAL + poll_id],
+    ]
+
+
+def close_poll(poll_id: str, closes_at: int) -> StateOp:
+    """Close a poll early: votes count until ``closes_at`` instead of its planned close."""
+    return _set(POLL_CLOSE + poll_id, {"closes_at": closes_at})
+
+
+def finalize_poll(poll_id: str, result: dict[str, Any]) -> StateOp:
+    """Record a poll run's final result (``opened_at`` says which run): it is no longer open."""
+    return _set(POLL_FINAL + poll_id, result)
+
+
+def polls_in(fields: dict[str, str]) -> list[dict[str, Any]]:
+    """Every poll of a state hash, with its effective ``closes_at`` and its ``final`` result.
+
+    ``final`` is the final result of this run (``None`` until the close step wrote it). The
+    correct option of a quiz is not included (it is in the secret field only the vote reads).
+    """
+    polls: list[dict[str, Any]] = []
+    for field, raw in fields.items():
+        if not field.startswith(POLL):
+            continue
+        poll_id = field[len(POLL) :]
+        poll = orjson.loads(raw)
+        early = fields.get(POLL_CLOSE + poll_id)
+        if early is not None:
+            poll["closes_at"] = min(poll["closes_at"], orjson.loads(early)["closes_at"])
+        final = fields.get(POLL_FINAL + poll_id)
+        result = None if final is None else orjson.loads(final)
+        poll["final"] = result if result and result["opened_at"] == poll["opened_at"] else None
+        polls.append(poll)
+    polls.sort(key=lambda poll: poll["opened_at"])
+    return polls
+
+
+async def show_polls(redis: Redis, show_id: str) -> list[dict[str, Any]]:
+    """Every poll the show's state holds (open, closing or final)."""
+    return polls_in(cast(dict[str, str], await redis.hgetall(keys.show_state(show_id))))
+
+
+def poll_correct_option(fields: dict[str, str], poll_id: str) -> int | None:
+    """A quiz's correct option from a state hash read elsewhere (``None``: a poll, or gone)."""
+    raw = fields.get(POLL_SECRET + poll_id)
+    return None if raw is None else cast(int | None, orjson.loads(raw)["correct_option"])
+
+
+def poll_fields(poll_id: str) -> list[str]:
+    """The state hash fields a vote reads atomically: the poll, its secret, its early close."""
+    return [POLL + poll_id, POLL_SECRET + poll_id, POLL_CLOSE + poll_id]
 
 
 def _set(field: str, value: dict[str, Any]) -> StateOp:

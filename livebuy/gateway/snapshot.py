@@ -1,7 +1,8 @@
 """The join snapshot, assembled at the edge that serves it from what each domain provides.
 
 Shows give the show, pins, countdowns, announcement and timeline; commerce the units left of
-each deal; chat its recent messages, pinned message and slow mode.
+each deal; chat its recent messages, pinned message and slow mode; polls the open polls and
+quizzes with their results as viewers see them.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
+from livebuy.games.polls.service import PollService
 from livebuy.shows.service import ShowService
 
 
 class JoinSnapshots:
     """Builds the ``snapshot`` frame's data (``docs/protocol.md``) for a show."""
 
-    def __init__(self, redis: Redis, shows: ShowService) -> None:
+    def __init__(self, redis: Redis, shows: ShowService, polls: PollService) -> None:
         self._redis = redis
         self._shows = shows
+        self._polls = polls
         self._deals = DealBook(redis)
 
     async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
@@ -49,5 +52,6 @@ class JoinSnapshots:
             "announcement": part.announcement,
             "chat": await chat_snapshot(self._redis, show_id),
             "timeline": part.timeline,
+            "polls": await self._polls.open_polls(show_id),
         }
         return part.position, data

@@ -367,3 +367,29 @@ def replay_video_entries(show_id: str, run: int) -> str:
 def replay_video_segments(show_id: str, run: int) -> str:
     """Hash media sequence number -> MPEG-TS bytes of a run's recorded segments."""
     return f"{_show(show_id)}:replay:{run}:video:segments"
+
+
+# --- polls and quizzes ---
+
+
+def poll_counts(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Hash of one run of a poll: votes per option (``0``..``4``), ``total``, ``final`` once closed.
+
+    Keyed by the open time, like deal counters: a looping show's poll starts afresh each run.
+    """
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:counts"
+
+
+def poll_voters(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Hash of one run of a poll: session id -> the option it voted (one vote per session)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:voters"
+
+
+def poll_correct(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Set of the sessions that answered one run of a quiz correctly (its prize winners)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:correct"
+
+
+def poll_lease(show_id: str) -> str:
+    """Lease naming the process that pushes a show's poll results and closes its polls."""
+    return f"{_show(show_id)}:polls-lease"

@@ -90,8 +90,79 @@ class AnnounceClearCue(_Cue):
     kind: Literal["announce_clear"]
 
 
+PollOption = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class PollCue(_Cue):
+    """Open a poll: 2-5 options for ``duration_ms`` of program time, one vote per session.
+
+    With ``hide_results_until_close`` viewers see only the number of votes until the final result.
+    """
+
+    kind: Literal["poll"]
+    poll_id: Identifier
+    question: str = Field(min_length=1, max_length=200)
+    options: list[PollOption] = Field(min_length=2, max_length=5)
+    duration_ms: OffsetMs = Field(gt=0, le=3_600_000)
+    hide_results_until_close: bool = False
+
+
+def _quiz_schema(schema: dict[str, Any]) -> None:
+    """State ``_correct_is_an_option`` in the JSON Schema: one branch per number of options."""
+    schema["anyOf"] = [
+        {
+            "properties": {
+                "options": {"minItems": count, "maxItems": count},
+                "correct_option": {"maximum": count - 1},
+            }
+        }
+        for count in range(2, 6)
+    ]
+
+
+class QuizCue(_Cue):
+    """Open a quiz question: like a poll, with a correct option kept secret until the final result.
+
+    Its window is its per-question ``time_limit_ms``; sessions that answered correctly win ``prize``
+    (store credit, recorded with the winners and credited to their wallets by a later step).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_quiz_schema)
+
+    kind: Literal["quiz"]
+    poll_id: Identifier
+    question: str = Field(min_length=1, max_length=200)
+    options: list[PollOption] = Field(min_length=2, max_length=5)
+    correct_option: int = Field(ge=0, le=4)
+    time_limit_ms: OffsetMs = Field(10_000, ge=1000, le=60_000)
+    prize: Money | None = None
+    hide_results_until_close: bool = False
+
+    @model_validator(mode="after")
+    def _correct_is_an_option(self) -> QuizCue:
+        if self.correct_option >= len(self.options):
+            raise ValueError("correct_option must be the index of one of the options")
+        return self
+
+
+class PollCloseCue(_Cue):
+    """Close a poll or quiz now (before its time is up); its final result follows."""
+
+    kind: Literal["poll_close"]
+    poll_id: Identifier
+
+
 Cue = Annotated[
-    PinCue | UnpinCue | CountdownCue | DealStartCue | DealEndCue | AnnounceCue | AnnounceClearCue,
+    PinCue
+    | UnpinCue
+    | CountdownCue
+    | DealStartCue
+    | DealEndCue
+    | AnnounceCue
+    | AnnounceClearCue
+    | PollCue
+    | QuizCue
+    | PollCloseCue,
     Field(discriminator="kind"),
 ]
 

@@ -12,7 +12,7 @@ from catalog.store import CatalogStore
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, ProductNotFoundError, ShowNotFoundError
 from livebuy.events.models import CUE_KINDS, TimelineEvent
-from livebuy.events.state import running_deal
+from livebuy.events.state import running_deal, show_polls
 from livebuy.events.stream import Appended, ShowStream, StreamPosition
 from livebuy.redis import keys
 from livebuy.shows.models import (
@@ -21,13 +21,16 @@ from livebuy.shows.models import (
     DealEndCue,
     DealStartCue,
     PinCue,
+    PollCloseCue,
+    PollCue,
     PublishedCue,
+    QuizCue,
     ShowDefinition,
     ShowSummary,
     TimelineView,
     UnpinCue,
 )
-from livebuy.shows.state import ends_at, state_ops
+from livebuy.shows.state import ends_at, poll_window_ms, state_ops
 from livebuy.shows.timeline_store import TimelineStore
 
 
@@ -129,6 +132,12 @@ class ShowService:
         if isinstance(cue, CountdownCue | DealStartCue) and cue.duration_ms is not None:
             # Clients need not know the rehearsal speed the duration runs at.
             data["ends_at"] = ends_at(at_ms, cue.duration_ms, speed)
+        if isinstance(cue, PollCue | QuizCue):
+            # The correct option of a quiz reaches viewers only with its final result.
+            data.pop("correct_option", None)
+            data["closes_at"] = ends_at(at_ms, poll_window_ms(cue), speed)
+        if isinstance(cue, PollCloseCue):
+            data["closes_at"] = at_ms
         event = CUE_KINDS[cue.kind].model_validate(data)
         ops = state_ops(cue, cue_id, at_ms, speed)
         return await self._stream.append(show_id, at_ms, event, ops, dedupe_id=dedupe_id)
@@ -140,7 +149,8 @@ class ShowService:
 
         Raises:
             ShowNotFoundError: no such show.
-            InvalidInputError: the cue names an unknown product or a deal that is not running.
+            InvalidInputError: the cue names an unknown product or a deal that is not running,
+                closes a poll that is not open or opens one that is.
         """
         show = await self.get(show_id)
         product_id = cue.product_id if isinstance(cue, PinCue | DealStartCue | UnpinCue) else None
@@ -154,6 +164,13 @@ class ShowService:
             and await running_deal(self._redis, show_id, cue.deal_id) is None
         ):
             raise InvalidInputError(f"deal '{cue.deal_id}' is not running", field="cue.deal_id")
+        if isinstance(cue, PollCue | QuizCue | PollCloseCue):
+            polls = await show_polls(self._redis, show_id)
+            is_open = any(p["poll_id"] == cue.poll_id and p["final"] is None for p in polls)
+            # Reopening an open poll would start a new run and leave the current one unfinished.
+            if is_open != isinstance(cue, PollCloseCue):
+                state = "is not open" if isinstance(cue, PollCloseCue) else "is open already"
+                raise InvalidInputError(f"poll '{cue.poll_id}' {state}", field="cue.poll_id")
         cue_id = cue_id or f"live-{secrets.token_hex(6)}"
         at = now_ms()
         speed = await self.timelines.speed(show.id)

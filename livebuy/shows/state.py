@@ -6,6 +6,8 @@ only says which change each cue makes, for the Lua step that appends the cue.
 
 from __future__ import annotations
 
+from typing import Any
+
 from livebuy.events import state
 from livebuy.events.state import StateOp
 from livebuy.shows.models import (
@@ -16,6 +18,9 @@ from livebuy.shows.models import (
     DealEndCue,
     DealStartCue,
     PinCue,
+    PollCloseCue,
+    PollCue,
+    QuizCue,
     UnpinCue,
 )
 
@@ -49,4 +54,29 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return [state.set_announcement({"text": cue.text, "cue_id": cue_id, "at": at_ms})]
     if isinstance(cue, AnnounceClearCue):
         return [state.clear_announcement()]
+    if isinstance(cue, PollCue | QuizCue):
+        return state.open_poll(cue.poll_id, poll_value(cue, cue_id, at_ms, speed), poll_secret(cue))
+    if isinstance(cue, PollCloseCue):
+        return [state.close_poll(cue.poll_id, at_ms)]
     raise AssertionError(f"unhandled cue {cue!r}")
+
+
+def poll_window_ms(cue: PollCue | QuizCue) -> int:
+    """How long a poll is open on the program clock (a quiz: its per-question time limit)."""
+    return cue.duration_ms if isinstance(cue, PollCue) else cue.time_limit_ms
+
+
+def poll_value(cue: PollCue | QuizCue, cue_id: str, at_ms: int, speed: float) -> dict[str, Any]:
+    """The public part of an open poll in the state hash (never a quiz's correct option)."""
+    value = cue.model_dump(mode="json", exclude={"correct_option"})
+    value.update(
+        cue_id=cue_id,
+        opened_at=at_ms,
+        closes_at=ends_at(at_ms, poll_window_ms(cue), speed),
+    )
+    return value
+
+
+def poll_secret(cue: PollCue | QuizCue) -> dict[str, Any]:
+    """What only the vote step reads: a quiz's correct option (``None`` for a poll)."""
+    return {"correct_option": cue.correct_option if isinstance(cue, QuizCue) else None}

@@ -9,7 +9,7 @@ import livebuy
 
 ROOT = Path(livebuy.__file__).parent
 CORE = {"clock", "errors", "settings", "redis", "events"}
-DOMAINS = {"shows", "chat", "commerce", "analytics", "video", "sessions", "replay"}
+DOMAINS = {"shows", "chat", "commerce", "analytics", "video", "sessions", "replay", "games"}
 EDGES = {"api", "gateway", "web", "app", "cli"}
 
 

@@ -17,8 +17,11 @@ from typing import Any
 
 import pytest
 
+from catalog.demo import load_demo_catalog
+from livebuy.content import demo_run_sheet
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
+from livebuy.shows.runsheet import RunSheetFile
 from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, InProcessServer, settings_for_tests
 
 SHOW = "spring-runway"
@@ -196,10 +199,14 @@ async def test_a_run_with_an_encoder_failover_stays_playable(recorded: Recorded)
             assert abs(next_date - (date + duration * 1000)) <= 50
 
 
+def _demo_sheet() -> RunSheetFile:
+    return demo_run_sheet({product.id for product in load_demo_catalog()})
+
+
 async def test_state_at_a_moment_equals_the_live_snapshot_then(recorded: Recorded) -> None:
     """The state rebuilt for a moment equals what the live snapshot showed at that moment."""
     cues = [(e["seq"], e["at"]) for e in await recorded.timeline(1) if e["type"] == "cue"]
-    assert len(cues) == 39  # every cue of the demo sheet
+    assert len(cues) == len(_demo_sheet().cues)  # every cue of the demo sheet
     compared = 0
     replayed: dict[int, dict[str, Any]] = {}  # one state request per moment
     for seq, wall, live in recorded.snapshots:

@@ -122,6 +122,7 @@
     $("show-title").textContent = data.show.title;
     document.title = `${data.show.title} — livebuy`;
     window.livebuyChat.onSnapshot(data.chat);
+    window.livebuyPolls?.onSnapshot(data.polls);
     if (data.recovered === false) toast("Reconnected: caught up with the show.");
     renderAll({ reveal: false });
   }
@@ -165,6 +166,11 @@
         break;
       case "announce_clear":
         state.announcement = null;
+        break;
+      case "poll":
+      case "quiz":
+      case "poll_close":
+        window.livebuyPolls?.onCue(frame);
         break;
       default:
         return;
@@ -222,6 +228,8 @@
       release();
     } else if (frame.type === "stock") {
       applyStock(frame.data);
+    } else if (frame.type === "poll_results") {
+      window.livebuyPolls?.onResults(frame);
     } else {
       window.livebuyChat.onFrame(frame);
     }
