@@ -54,9 +54,9 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = connect(redis_url)
         catalog = catalog_store(redis)
-        stream = ShowStream(redis, settings.stream_maxlen)
-        show_service = ShowService(redis, stream, catalog, settings.speed)
-        hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
+        stream = ShowStream(redis, settings.shows.stream_maxlen)
+        show_service = ShowService(redis, stream, catalog, settings.shows.speed)
+        hubs = HubRegistry(redis, ping_interval_s=settings.gateway.ws_ping_interval_s)
         snapshots = JoinSnapshots(redis, show_service)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
@@ -73,27 +73,27 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, catalog, show_service, settings, known_starts=known_starts
             ),
             snapshot=snapshots.build,
-            interval_s=settings.recovery_interval_s,
+            interval_s=settings.redis.recovery_interval_s,
         )
         loops.add(recovery.loop)
-        if settings.play_shows:
+        if settings.shows.play_shows:
             for show in loaded:
                 runner = PlayerRunner(
                     redis,
                     show_service,
-                    RunSheetPlayer(show, catch_up_ms=settings.player_catch_up_ms),
-                    tick_ms=settings.player_tick_ms,
-                    lease_ms=settings.player_lease_ms,
+                    RunSheetPlayer(show, catch_up_ms=settings.shows.player_catch_up_ms),
+                    tick_ms=settings.shows.player_tick_ms,
+                    lease_ms=settings.shows.player_lease_ms,
                 )
                 loops.add(runner.loop)
         video = None
-        if settings.video_enabled:
+        if settings.video.video_enabled:
             # One ffmpeg per show across every process (lease-elected); all serve it from Redis.
             video = LiveVideo(
-                settings.video_redis_url or redis_url,
-                settings.data_dir / "video",
-                segment_ms=settings.video_segment_ms,
-                lease_ms=settings.video_lease_ms,
+                settings.video.video_redis_url or redis_url,
+                settings.server.data_dir / "video",
+                segment_ms=settings.video.video_segment_ms,
+                lease_ms=settings.video.video_lease_ms,
             )
         if video is not None:
             await video.start([show.id for show in loaded], loops)
@@ -115,15 +115,15 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             commerce=commerce,
             recovery=recovery,
             analytics=AnalyticsService(
-                redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
+                redis, show_service, catalog, stale_ms=settings.analytics.viewer_stale_ms
             ),
             video=video,
         )
         reporter = ViewerReporter(
             redis,
             hubs.viewer_counts,
-            interval_ms=settings.viewer_report_interval_ms,
-            stale_ms=settings.viewer_stale_ms,
+            interval_ms=settings.analytics.viewer_report_interval_ms,
+            stale_ms=settings.analytics.viewer_stale_ms,
         )
         loops.add(reporter.loop)
         try:
@@ -148,8 +148,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     # The last added is the outermost: request ids and error answers cover the limits' refusals.
     app.add_middleware(
         RequestLimitMiddleware,
-        max_url_bytes=settings.max_url_bytes,
-        max_body_bytes=settings.max_body_bytes,
+        max_url_bytes=settings.limits.max_url_bytes,
+        max_body_bytes=settings.limits.max_body_bytes,
     )
     app.add_middleware(ErrorMiddleware)
     app.include_router(health.router)

@@ -108,14 +108,16 @@ class ProcessServer(LiveServer):
     def __init__(self, settings: Settings, redis_url: str) -> None:
         super().__init__(port=free_port(), settings=settings)
         env = {**os.environ, "LIVEBUY_REDIS_URL": redis_url, "LIVEBUY_PORT": str(self.port)}
-        for name, value in settings.model_dump(mode="json", exclude={"redis_url", "port"}).items():
+        for name, value in settings.flat().items():
+            if name in ("redis_url", "port"):
+                continue
             if value is not None:
                 env[f"LIVEBUY_{name.upper()}"] = (
                     json.dumps(value) if isinstance(value, list) else str(value)
                 )
         # Secrets dump masked; pass their real values.
-        env["LIVEBUY_PRODUCER_TOKEN"] = settings.producer_token.get_secret_value()
-        env["LIVEBUY_SESSION_SECRET"] = settings.session_secret.get_secret_value()
+        env["LIVEBUY_PRODUCER_TOKEN"] = settings.security.producer_token.get_secret_value()
+        env["LIVEBUY_SESSION_SECRET"] = settings.security.session_secret.get_secret_value()
         # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(

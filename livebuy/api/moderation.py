@@ -145,7 +145,7 @@ async def set_blocked_words(
     """Replace the show's blocked words; they are masked (``****``) in later messages."""
     service = await _moderation(services, show_id)
     words = await service.set_blocked_words(show_id, body.words, by)
-    return BlockedWords(words=words, configured=services.settings.chat_blocked_words)
+    return BlockedWords(words=words, configured=services.settings.chat.chat_blocked_words)
 
 
 @router.get("/shows/{show_id}/chat/blocked-words")
@@ -153,7 +153,7 @@ async def get_blocked_words(services: ServicesDep, show_id: str, _: ProducerDep)
     """The show's blocked words and the configured ones."""
     service = await _moderation(services, show_id)
     words = await service.blocked_words(show_id)
-    return BlockedWords(words=words, configured=services.settings.chat_blocked_words)
+    return BlockedWords(words=words, configured=services.settings.chat.chat_blocked_words)
 
 
 @router.get("/shows/{show_id}/chat/moderation-log")

@@ -70,13 +70,16 @@ class RateLimiter:
         self._take = register(redis, "livebuy.api", "rate_limit_take")
         self._limits: dict[Scope, tuple[int, int]] = {
             "sessions": (
-                settings.rate_limit_sessions_per_minute,
-                settings.rate_limit_sessions_burst,
+                settings.security.rate_limit_sessions_per_minute,
+                settings.security.rate_limit_sessions_burst,
             ),
-            "orders": (settings.rate_limit_orders_per_minute, settings.rate_limit_orders_burst),
+            "orders": (
+                settings.security.rate_limit_orders_per_minute,
+                settings.security.rate_limit_orders_burst,
+            ),
         }
         self._trusted = [
-            ipaddress.ip_network(proxy, strict=False) for proxy in settings.trusted_proxies
+            ipaddress.ip_network(proxy, strict=False) for proxy in settings.security.trusted_proxies
         ]
 
     async def take(self, scope: Scope, request: Request) -> None:

@@ -47,15 +47,15 @@ class ChatBatcher:
         self.show_id = show_id
         self._redis = redis
         self._stream = stream
-        self._reaction_interval_ms = settings.reaction_interval_ms
-        self._sampler = ChatSampler(settings.chat_readable_per_s)
+        self._reaction_interval_ms = settings.chat.reaction_interval_ms
+        self._sampler = ChatSampler(settings.chat.chat_readable_per_s)
         self._flush_reactions = register(redis, "livebuy.chat", "reaction_flush")
         self._reactions_due_ms = 0
         self.loop = ElectedLoop(
             f"chat:{show_id}",
-            Lease(redis, keys.chat_batcher_lease(show_id), settings.chat_lease_ms),
+            Lease(redis, keys.chat_batcher_lease(show_id), settings.chat.chat_lease_ms),
             lambda: self.tick(now_ms()),
-            settings.chat_batch_interval_ms / 1000,
+            settings.chat.chat_batch_interval_ms / 1000,
         )
 
     async def tick(self, now: int) -> None:

@@ -43,7 +43,7 @@ _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     # CORS middleware does not cover websockets; browsers always send Origin, other clients may not.
     origin = websocket.headers.get("origin")
-    return origin is None or origin in settings.allowed_origins
+    return origin is None or origin in settings.gateway.allowed_origins
 
 
 def _control_frame(connection: ViewerConnection, frame_type: str, data: object) -> Frame:
@@ -114,9 +114,9 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     hub = await hubs.hub(show_id)
     connection = ViewerConnection(
         websocket,
-        max_frames=settings.send_queue_frames,
-        max_bytes=settings.send_queue_bytes,
-        close_timeout_s=settings.ws_slow_close_s,
+        max_frames=settings.gateway.send_queue_frames,
+        max_bytes=settings.gateway.send_queue_bytes,
+        close_timeout_s=settings.gateway.ws_slow_close_s,
     )
     # Join the hub before reading Redis: every live frame after that read is then queued, and the
     # writer drops queued frames the snapshot or history already covered (seq <= last_seq).
