@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -43,6 +44,17 @@ def settings_for_tests(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+async def start_together(
+    make_server: Callable[..., Awaitable[LiveServer]], count: int, **settings: Any
+) -> list[LiveServer]:
+    """``count`` servers with the same settings, booted at once (their start-ups overlap).
+
+    For tests where it does not matter which server is up first: a process server's start-up is
+    most of a multi-process test's wall time.
+    """
+    return list(await asyncio.gather(*(make_server(**settings) for _ in range(count))))
 
 
 @dataclass
