@@ -337,8 +337,13 @@ class Settings(BaseModel):
         return values
 
     def updated(self, **values: Any) -> Settings:
-        """A copy with the given flat fields changed, validated; the environment is not read."""
-        return type(self).model_validate(_nest({**self.flat(), **values}))
+        """A copy with the given flat fields changed, validated again; every other value is this
+        one's (none comes from the environment). An unknown name is a ``TypeError``."""
+        current = self.flat()
+        unknown = sorted(values.keys() - current.keys())
+        if unknown:
+            raise TypeError(f"no such setting: {', '.join(unknown)}")
+        return type(self).model_validate(_nest({**current, **values}))
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -122,6 +122,8 @@ def test_keywords_are_flat_and_win_over_the_environment(monkeypatch: pytest.Monk
     assert (settings.chat.chat_burst, settings.gateway.send_queue_frames) == (7, 5)
     moved = settings.updated(port=9100)
     assert (moved.server.port, moved.chat.chat_burst, settings.server.port) == (9100, 7, 8000)
+    with pytest.raises(TypeError, match="no such setting: prot"):
+        settings.updated(prot=9100)
 
 
 def test_bad_values_are_refused_under_their_flat_name(monkeypatch: pytest.MonkeyPatch) -> None:
