@@ -59,10 +59,10 @@ def _replay(
     settings: Settings, redis_url: str, redis: Redis, shows: ShowService, catalog: CatalogStore
 ) -> tuple[ReplayService, list[Redis]]:
     """The replay reads, and the clients of the video's Redis they own (none with video off)."""
-    if not settings.video_enabled:
+    if not settings.video.video_enabled:
         return ReplayService(redis, shows, catalog), []
     # Recorded segments live beside the live ones (LIVEBUY_VIDEO_REDIS_URL), copied inside it.
-    video_url = settings.video_redis_url or redis_url
+    video_url = settings.video.video_redis_url or redis_url
     text = connect(video_url)
     binary = Redis.from_pool(
         BlockingConnectionPool.from_url(video_url, protocol=2, max_connections=8, timeout=10)
@@ -73,7 +73,7 @@ def _replay(
         catalog,
         video_redis=text,
         video_binary=binary,
-        segment_ms=settings.video_segment_ms,
+        segment_ms=settings.video.video_segment_ms,
     )
     return service, [text, binary]
 
@@ -85,10 +85,10 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = connect(redis_url)
         catalog = catalog_store(redis)
-        stream = ShowStream(redis, settings.stream_maxlen)
-        show_service = ShowService(redis, stream, catalog, settings.speed)
-        hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
-        polls = PollService(redis, settings.poll_answer_tolerance_ms)
+        stream = ShowStream(redis, settings.shows.stream_maxlen)
+        show_service = ShowService(redis, stream, catalog, settings.shows.speed)
+        hubs = HubRegistry(redis, ping_interval_s=settings.gateway.ws_ping_interval_s)
+        polls = PollService(redis, settings.polls.poll_answer_tolerance_ms)
         snapshots = JoinSnapshots(redis, show_service, polls)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
@@ -105,43 +105,43 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, catalog, show_service, settings, known_starts=known_starts
             ),
             snapshot=snapshots.build,
-            interval_s=settings.recovery_interval_s,
+            interval_s=settings.redis.recovery_interval_s,
         )
         loops.add(recovery.loop)
-        if settings.play_shows:
+        if settings.shows.play_shows:
             for show in loaded:
                 runner = PlayerRunner(
                     redis,
                     show_service,
-                    RunSheetPlayer(show, catch_up_ms=settings.player_catch_up_ms),
-                    tick_ms=settings.player_tick_ms,
-                    lease_ms=settings.player_lease_ms,
+                    RunSheetPlayer(show, catch_up_ms=settings.shows.player_catch_up_ms),
+                    tick_ms=settings.shows.player_tick_ms,
+                    lease_ms=settings.shows.player_lease_ms,
                 )
                 loops.add(runner.loop)
         video = None
-        if settings.video_enabled:
+        if settings.video.video_enabled:
             # One ffmpeg per show across every process (lease-elected); all serve it from Redis.
             video = LiveVideo(
-                settings.video_redis_url or redis_url,
-                settings.data_dir / "video",
-                segment_ms=settings.video_segment_ms,
-                lease_ms=settings.video_lease_ms,
+                settings.video.video_redis_url or redis_url,
+                settings.server.data_dir / "video",
+                segment_ms=settings.video.video_segment_ms,
+                lease_ms=settings.video.video_lease_ms,
             )
         if video is not None:
             await video.start([show.id for show in loaded], loops)
         for loop in commerce.loops():
             loops.add(loop)
         replay, replay_clients = _replay(settings, redis_url, redis, show_service, catalog)
-        if settings.replay_enabled:
+        if settings.replay.replay_enabled:
             for show in loaded:
                 recorder = ReplayRecorder(
                     redis,
                     show_service,
                     show,
-                    runs_kept=settings.replay_runs_kept,
-                    ttl_ms=settings.replay_ttl_s * 1000,
-                    interval_ms=settings.replay_interval_ms,
-                    lease_ms=settings.replay_lease_ms,
+                    runs_kept=settings.replay.replay_runs_kept,
+                    ttl_ms=settings.replay.replay_ttl_s * 1000,
+                    interval_ms=settings.replay.replay_interval_ms,
+                    lease_ms=settings.replay.replay_lease_ms,
                     video=None if video is None else video.stream(show.id),
                     video_redis=replay_clients[0] if replay_clients else None,
                 )
@@ -166,7 +166,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             commerce=commerce,
             recovery=recovery,
             analytics=AnalyticsService(
-                redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
+                redis, show_service, catalog, stale_ms=settings.analytics.viewer_stale_ms
             ),
             video=video,
             replay=replay,
@@ -176,8 +176,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         reporter = ViewerReporter(
             redis,
             hubs.viewer_counts,
-            interval_ms=settings.viewer_report_interval_ms,
-            stale_ms=settings.viewer_stale_ms,
+            interval_ms=settings.analytics.viewer_report_interval_ms,
+            stale_ms=settings.analytics.viewer_stale_ms,
         )
         loops.add(reporter.loop)
         try:
@@ -204,8 +204,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     # The last added is the outermost: request ids and error answers cover the limits' refusals.
     app.add_middleware(
         RequestLimitMiddleware,
-        max_url_bytes=settings.max_url_bytes,
-        max_body_bytes=settings.max_body_bytes,
+        max_url_bytes=settings.limits.max_url_bytes,
+        max_body_bytes=settings.limits.max_body_bytes,
     )
     app.add_middleware(ErrorMiddleware)
     app.include_router(health.router)

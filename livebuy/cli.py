@@ -31,9 +31,9 @@ def _is_weak(secret: SecretStr) -> bool:
 def _weak_secrets(settings: Settings) -> list[str]:
     """The secrets that must not guard a server: placeholder, empty or short (values never shown)."""
     weak = []
-    if _is_weak(settings.session_secret):
+    if _is_weak(settings.security.session_secret):
         weak.append("LIVEBUY_SESSION_SECRET")
-    if _is_weak(settings.producer_token):
+    if _is_weak(settings.security.producer_token):
         weak.append("LIVEBUY_PRODUCER_TOKEN")
     return weak
 
@@ -41,7 +41,7 @@ def _weak_secrets(settings: Settings) -> list[str]:
 def _load_settings(**values: object) -> Settings:
     """Settings from the environment; a bad value is one line on stderr and exit 2, no traceback."""
     try:
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -58,26 +58,24 @@ def demo(
 ) -> None:
     """Run the demo event: embedded Redis (unless LIVEBUY_REDIS_URL is set), catalog, looping show."""
     settings = _load_settings(speed=speed, port=port, host="127.0.0.1", video_enabled=video)
-    if settings.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
-        settings = settings.model_copy(
-            update={"producer_token": SecretStr(secrets.token_urlsafe(16))}
-        )
-    if settings.session_secret.get_secret_value() == PLACEHOLDER_TOKEN:
+    if settings.security.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
+        settings = settings.updated(producer_token=SecretStr(secrets.token_urlsafe(16)))
+    if settings.security.session_secret.get_secret_value() == PLACEHOLDER_TOKEN:
         # Kept next to the embedded Redis data, so sessions outlive a restart of the demo.
-        generated = load_or_create_secret(Path(settings.data_dir) / "session-secret")
-        settings = settings.model_copy(update={"session_secret": SecretStr(generated)})
-    settings = settings.model_copy(
-        update={"allowed_origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]}
+        generated = load_or_create_secret(Path(settings.server.data_dir) / "session-secret")
+        settings = settings.updated(session_secret=SecretStr(generated))
+    settings = settings.updated(
+        allowed_origins=[f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
     )
-    configure_logging(settings.log_json)
+    configure_logging(settings.server.log_json)
     # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default action
     # would then kill the process before the embedded redis-server is stopped below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     embedded: EmbeddedRedis | None = None
-    redis_url = settings.redis_url
+    redis_url = settings.redis.redis_url
     if redis_url is None:
         embedded = EmbeddedRedis(
-            Path(settings.data_dir) / "redis", appendfsync=settings.redis_appendfsync
+            Path(settings.server.data_dir) / "redis", appendfsync=settings.redis.redis_appendfsync
         )
         try:
             embedded.start()
@@ -91,7 +89,7 @@ def demo(
             f"livebuy demo\n"
             f"  viewer page    {base}/\n"
             f"  producer       {base}/console   token: "
-            f"{settings.producer_token.get_secret_value()}\n"
+            f"{settings.security.producer_token.get_secret_value()}\n"
             f"  websocket      ws://127.0.0.1:{port}/ws/shows/spring-runway\n"
             f"  API            {base}/docs\n"
             f"  redis          {redis_url}{' (embedded)' if embedded else ''}\n"
@@ -127,22 +125,22 @@ def serve(
         )
         raise typer.Exit(2)
     if host is not None:
-        settings = settings.model_copy(update={"host": host})
+        settings = settings.updated(host=host)
     if port is not None:
-        settings = settings.model_copy(update={"port": port})
-    if settings.redis_url is None:
+        settings = settings.updated(port=port)
+    if settings.redis.redis_url is None:
         typer.echo(
             "LIVEBUY_REDIS_URL is required for serve (use `livebuy demo` to embed Redis)", err=True
         )
         raise typer.Exit(2)
-    configure_logging(settings.log_json)
+    configure_logging(settings.server.log_json)
     if weak:
         log.warning(
             "INSECURE: started with --insecure-dev and weak %s: anyone can forge viewer sessions "
             "or act as the producer; never expose this server",
             " and ".join(weak),
         )
-    uvicorn.Server(uvicorn_config(create_app(settings, settings.redis_url), settings)).run()
+    uvicorn.Server(uvicorn_config(create_app(settings, settings.redis.redis_url), settings)).run()
 
 
 @cli.command(

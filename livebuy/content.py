@@ -55,18 +55,20 @@ async def load_content(
     Idempotent, and safe to run in several processes at once; the ``content_loaded`` marker is
     set last, so its presence means everything is there.
     """
-    if settings.load_demo:
+    if settings.shows.load_demo:
         await load_catalog(redis, load_demo_catalog())
     known = await catalog.product_ids()
     sheets: list[RunSheetFile] = []
-    if settings.load_demo:
+    if settings.shows.load_demo:
         sheet = demo_run_sheet(known)
-        if settings.loop_demo:
+        if settings.shows.loop_demo:
             sheet = sheet.model_copy(update={"loop": True})
         sheets.append(sheet)
-    if settings.shows_dir is not None:
-        sheets.extend(await asyncio.to_thread(_read_shows_dir, Path(settings.shows_dir), known))
-    start = now_ms() + settings.demo_start_delay_ms
+    if settings.shows.shows_dir is not None:
+        sheets.extend(
+            await asyncio.to_thread(_read_shows_dir, Path(settings.shows.shows_dir), known)
+        )
+    start = now_ms() + settings.shows.demo_start_delay_ms
     loaded = []
     starts = known_starts or {}
     for sheet in sheets:

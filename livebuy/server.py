@@ -26,22 +26,24 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
     ``http_parser.py``); the h11 limit is set too, should anyone switch to h11.
     """
     user_timeout_ms = None
-    if settings.ws_ping_interval_s > 0:
-        user_timeout_ms = int((settings.ws_ping_interval_s + settings.ws_ping_timeout_s) * 1000)
-    send_buffer_bytes = settings.ws_kernel_send_buffer_bytes or None
+    if settings.gateway.ws_ping_interval_s > 0:
+        user_timeout_ms = int(
+            (settings.gateway.ws_ping_interval_s + settings.gateway.ws_ping_timeout_s) * 1000
+        )
+    send_buffer_bytes = settings.gateway.ws_kernel_send_buffer_bytes or None
     asgi_app: ASGIApp = app
-    if settings.ws_fast_path:
+    if settings.gateway.ws_fast_path:
         asgi_app = PushFastPath(
             app, user_timeout_ms=user_timeout_ms, send_buffer_bytes=send_buffer_bytes
         )
     return uvicorn.Config(
         asgi_app,
-        host=settings.host,
-        port=settings.port if port is None else port,
-        http=head_limited_protocol(settings.max_header_bytes),
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        host=settings.server.host,
+        port=settings.server.port if port is None else port,
+        http=head_limited_protocol(settings.limits.max_header_bytes),
+        h11_max_incomplete_event_size=settings.limits.max_header_bytes,
         ws="websockets-sansio",
-        ws_max_size=settings.max_client_frame_bytes,
+        ws_max_size=settings.gateway.max_client_frame_bytes,
         ws_per_message_deflate=False,
         ws_ping_interval=None,
         ws_ping_timeout=None,

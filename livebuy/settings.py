@@ -1,12 +1,43 @@
-"""Runtime configuration, read from ``LIVEBUY_*`` environment variables or a ``.env`` file."""
+"""Runtime configuration, read from ``LIVEBUY_*`` environment variables or a ``.env`` file.
+
+The settings come in groups (``settings.gateway.send_queue_frames``, ``settings.chat.chat_burst``),
+but every environment variable stays flat: a field keeps the name it had before the grouping, and
+its variable is ``LIVEBUY_<FIELD NAME>`` whichever group holds it. Field names are therefore unique
+across groups (checked at import), and one grep for ``chat_burst`` finds the variable, the field
+and every reader.
+
+Building:
+
+- ``Settings()`` reads the environment and ``.env``; ``Settings(send_queue_frames=8, ...)`` takes
+  the same flat names as keyword arguments, which win over the environment. Tests and the CLI
+  build settings this way, so a test names a knob exactly as an operator does. A whole group may
+  also be passed by its name (``Settings(video=VideoSettings(...))``).
+- ``settings.updated(port=9000)`` is a copy with some flat values changed (validated, no
+  environment read); ``settings.flat()`` is every flat name with its value (what a child process
+  needs as ``LIVEBUY_*`` variables).
+
+Adding a group for a new feature (5 lines)::
+
+    class PollSettings(BaseModel):
+        "Polls and quizzes."
+
+        poll_max_options: int = Field(6, ge=2, description="...")
+
+    # and in Settings:
+    polls: PollSettings = Field(default_factory=PollSettings)
+
+Nothing else: the flat variable ``LIVEBUY_POLL_MAX_OPTIONS`` is derived from the field. A field
+put directly on ``Settings`` (not in a group) is read from ``LIVEBUY_<NAME>`` the same way, so
+a feature's flat block keeps working until it is folded into a group.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_TOKEN = "change-me"
@@ -14,30 +45,48 @@ PLACEHOLDER_TOKEN = "change-me"
 MAX_SPEED = 1000.0
 
 
-class Settings(BaseSettings):
-    """Every knob livebuy has; tests build ``Settings(...)`` directly instead of touching the env."""
+def _ip_network(proxy: str) -> str:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise ValueError(f"not an IP address or network: {proxy!r}") from None
+    return proxy
 
-    model_config = SettingsConfigDict(env_prefix="LIVEBUY_", env_file=".env", extra="ignore")
+
+class ServerSettings(BaseModel):
+    """The process: where it listens, what it logs, its local state."""
 
     environment: str = Field("development", description="'production' refuses placeholder secrets")
-    redis_url: str | None = Field(
-        None, description="Redis to use; unset means start an embedded redis-server (demo only)"
-    )
+    host: str = "127.0.0.1"
+    port: int = 8000
     data_dir: Path = Field(
         Path(".livebuy"), description="embedded Redis data and other local state"
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
-    producer_token: SecretStr = Field(
-        SecretStr(PLACEHOLDER_TOKEN), description="bearer token for the producer API and console"
+    log_json: bool = True
+    fault_points: list[str] = Field(
+        default_factory=list,
+        description="TEST ONLY: named points where the process exits at once, as kill -9 would",
     )
-    session_secret: SecretStr = Field(
-        SecretStr(PLACEHOLDER_TOKEN), description="HMAC key that signs viewer session tokens"
+
+
+class RedisSettings(BaseModel):
+    """Redis: which server, the embedded one's durability, content checks."""
+
+    redis_url: str | None = Field(
+        None, description="Redis to use; unset means start an embedded redis-server (demo only)"
     )
-    allowed_origins: list[str] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
-        description="websocket Origin allow-list; clients that send no Origin (non-browsers) pass",
+    redis_appendfsync: Literal["always", "everysec", "no"] = Field(
+        "everysec",
+        description="AOF fsync of the embedded Redis; 'always' loses no acknowledged order",
     )
+    recovery_interval_s: float = Field(
+        1.0, gt=0, description="how often each process checks that Redis still has its content"
+    )
+
+
+class ShowSettings(BaseModel):
+    """Run sheets, the demo show and the elected show player."""
+
     shows_dir: Path | None = Field(None, description="extra run-sheet files (*.yaml, *.json)")
     load_demo: bool = Field(True, description="load the demo catalog and demo show at start-up")
     play_shows: bool = Field(
@@ -51,6 +100,22 @@ class Settings(BaseSettings):
         3000, ge=0, description="demo show starts this long after boot"
     )
     stream_maxlen: int = Field(50_000, ge=100, description="events kept per show for resume")
+    player_tick_ms: int = Field(
+        50, ge=5, description="how often the show player looks at the clock"
+    )
+    player_lease_ms: int = Field(5000, ge=500, description="lease held by the elected show player")
+    player_catch_up_ms: int = Field(
+        60_000, ge=0, description="cues missed by less than this are still played after a failover"
+    )
+
+
+class GatewaySettings(BaseModel):
+    """The websocket gateway: origins, per-viewer queues, keepalive, slow consumers."""
+
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="websocket Origin allow-list; clients that send no Origin (non-browsers) pass",
+    )
     send_queue_frames: int = Field(1024, ge=1, description="frames queued per viewer before 4429")
     send_queue_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="bytes queued per viewer")
     max_client_frame_bytes: int = Field(
@@ -62,15 +127,29 @@ class Settings(BaseSettings):
     ws_ping_timeout_s: float = Field(
         20.0, gt=0, description="a peer that acknowledges nothing for interval + this is closed"
     )
-    player_tick_ms: int = Field(
-        50, ge=5, description="how often the show player looks at the clock"
+    ws_slow_close_s: float = Field(
+        1.0,
+        gt=0,
+        description="a too-slow viewer's 4429 close frame that is not out by then: reset (RST)",
     )
-    player_lease_ms: int = Field(5000, ge=500, description="lease held by the elected show player")
-    player_catch_up_ms: int = Field(
-        60_000, ge=0, description="cues missed by less than this are still played after a failover"
+    ws_fast_path: bool = Field(
+        True,
+        description="write frames straight to uvicorn's transport (off: through ASGI send, as "
+        "under another server)",
     )
-    log_json: bool = True
-    # --- chat and reactions (issue 6) ---
+    ws_kernel_send_buffer_bytes: int = Field(
+        256 * 1024,
+        ge=0,
+        description="SO_SNDBUF of each viewer socket (0: the kernel's autotuning, up to MiBs)",
+    )
+    console_auth_timeout_s: float = Field(
+        10.0, gt=0, description="a role=console socket must authenticate within this long"
+    )
+
+
+class ChatSettings(BaseModel):
+    """Chat and reactions."""
+
     chat_batch_interval_ms: int = Field(
         100, ge=10, description="one chat frame per show per interval, from one elected batcher"
     )
@@ -98,7 +177,11 @@ class Settings(BaseSettings):
     chat_redis_concurrency: int = Field(
         32, ge=1, description="chat and reaction Redis calls in flight per process"
     )
-    # --- commerce ---
+
+
+class CommerceSettings(BaseModel):
+    """Stock, reservations, orders and `stock` frames."""
+
     reservation_hold_ms: int = Field(
         600_000, ge=1000, description="unpaid orders release their units after this long"
     )
@@ -116,92 +199,11 @@ class Settings(BaseSettings):
     stock_push_interval_ms: int = Field(
         250, ge=10, description="at most one `stock` frame per product per this period"
     )
-    redis_appendfsync: Literal["always", "everysec", "no"] = Field(
-        "everysec",
-        description="AOF fsync of the embedded Redis; 'always' loses no acknowledged order",
-    )
 
-    # --- web pages and demo video (issue 3) ---
-    video_enabled: bool = Field(
-        False, description="run ffmpeg for the demo's live HLS test stream (data_dir/video)"
-    )
-    video_lease_ms: int = Field(
-        5000, ge=300, description="lease of the one process per show that runs ffmpeg"
-    )
-    video_segment_ms: int = Field(
-        1000, ge=200, le=10_000, multiple_of=40, description="HLS segment length (25 fps frames)"
-    )
-    video_redis_url: str | None = Field(
-        None, description="Redis for the video's lease and segments (default: LIVEBUY_REDIS_URL)"
-    )
-    # --- analytics: the producer's live dashboard (console item 3) ---
-    viewer_report_interval_ms: int = Field(
-        1000, ge=50, description="how often each process reports its viewers per show to Redis"
-    )
-    viewer_stale_ms: int = Field(
-        5000, ge=200, description="a process silent this long (crashed) drops out of the viewers"
-    )
-    # --- gateway recovery and slow consumers ---
-    ws_slow_close_s: float = Field(
-        1.0,
-        gt=0,
-        description="a too-slow viewer's 4429 close frame that is not out by then: reset (RST)",
-    )
-    ws_fast_path: bool = Field(
-        True,
-        description="write frames straight to uvicorn's transport (off: through ASGI send, as "
-        "under another server)",
-    )
-    ws_kernel_send_buffer_bytes: int = Field(
-        256 * 1024,
-        ge=0,
-        description="SO_SNDBUF of each viewer socket (0: the kernel's autotuning, up to MiBs)",
-    )
-    recovery_interval_s: float = Field(
-        1.0, gt=0, description="how often each process checks that Redis still has its content"
-    )
 
-    # --- security: sessions, secrets, rate limits ---
-    session_secret_previous: SecretStr | None = Field(
-        None, description="previous session secret: its tokens stay valid while this is set"
-    )
-    session_unused_ttl_s: int = Field(
-        3600, ge=60, description="a new session expires after this long unless it is used"
-    )
-    session_ttl_s: int = Field(
-        7 * 24 * 3600, ge=60, description="a session's lifetime from its first use"
-    )
-    console_auth_timeout_s: float = Field(
-        10.0, gt=0, description="a role=console socket must authenticate within this long"
-    )
-    rate_limit_sessions_per_minute: int = Field(
-        60, ge=0, description="POST /api/sessions per client IP per minute (0: no limit)"
-    )
-    rate_limit_sessions_burst: int = Field(
-        120, ge=1, description="POST /api/sessions a client IP may make at once"
-    )
-    rate_limit_orders_per_minute: int = Field(
-        120, ge=0, description="POST /api/orders per client IP per minute (0: no limit)"
-    )
-    rate_limit_orders_burst: int = Field(
-        240, ge=1, description="POST /api/orders a client IP may make at once"
-    )
-    trusted_proxies: list[str] = Field(
-        default_factory=list,
-        description="proxy addresses or networks whose X-Forwarded-For is believed (JSON list)",
-    )
+class PaymentSettings(BaseModel):
+    """The payments outbox: refunds and charge reconciliation."""
 
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _proxies_are_networks(cls, proxies: list[str]) -> list[str]:
-        for proxy in proxies:
-            try:
-                ipaddress.ip_network(proxy, strict=False)
-            except ValueError:
-                raise ValueError(f"not an IP address or network: {proxy!r}") from None
-        return proxies
-
-    # --- payments outbox ---
     payments_worker: bool = Field(
         True, description="run the refund and charge-reconciliation worker (lease-elected)"
     )
@@ -222,12 +224,75 @@ class Settings(BaseSettings):
         ge=0,
         description="a charge attempt is reconciled this long after its payment lock ran out",
     )
-    fault_points: list[str] = Field(
-        default_factory=list,
-        description="TEST ONLY: named points where the process exits at once, as kill -9 would",
+
+
+class VideoSettings(BaseModel):
+    """The demo's live HLS test video."""
+
+    video_enabled: bool = Field(
+        False, description="run ffmpeg for the demo's live HLS test stream (data_dir/video)"
+    )
+    video_lease_ms: int = Field(
+        5000, ge=300, description="lease of the one process per show that runs ffmpeg"
+    )
+    video_segment_ms: int = Field(
+        1000, ge=200, le=10_000, multiple_of=40, description="HLS segment length (25 fps frames)"
+    )
+    video_redis_url: str | None = Field(
+        None, description="Redis for the video's lease and segments (default: LIVEBUY_REDIS_URL)"
     )
 
-    # --- request limits ---
+
+class AnalyticsSettings(BaseModel):
+    """The producer's live dashboard: viewers per show."""
+
+    viewer_report_interval_ms: int = Field(
+        1000, ge=50, description="how often each process reports its viewers per show to Redis"
+    )
+    viewer_stale_ms: int = Field(
+        5000, ge=200, description="a process silent this long (crashed) drops out of the viewers"
+    )
+
+
+class SecuritySettings(BaseModel):
+    """Secrets, sessions and per-IP rate limits."""
+
+    producer_token: SecretStr = Field(
+        SecretStr(PLACEHOLDER_TOKEN), description="bearer token for the producer API and console"
+    )
+    session_secret: SecretStr = Field(
+        SecretStr(PLACEHOLDER_TOKEN), description="HMAC key that signs viewer session tokens"
+    )
+    session_secret_previous: SecretStr | None = Field(
+        None, description="previous session secret: its tokens stay valid while this is set"
+    )
+    session_unused_ttl_s: int = Field(
+        3600, ge=60, description="a new session expires after this long unless it is used"
+    )
+    session_ttl_s: int = Field(
+        7 * 24 * 3600, ge=60, description="a session's lifetime from its first use"
+    )
+    rate_limit_sessions_per_minute: int = Field(
+        60, ge=0, description="POST /api/sessions per client IP per minute (0: no limit)"
+    )
+    rate_limit_sessions_burst: int = Field(
+        120, ge=1, description="POST /api/sessions a client IP may make at once"
+    )
+    rate_limit_orders_per_minute: int = Field(
+        120, ge=0, description="POST /api/orders per client IP per minute (0: no limit)"
+    )
+    rate_limit_orders_burst: int = Field(
+        240, ge=1, description="POST /api/orders a client IP may make at once"
+    )
+    trusted_proxies: list[Annotated[str, AfterValidator(_ip_network)]] = Field(
+        default_factory=list,
+        description="proxy addresses or networks whose X-Forwarded-For is believed (JSON list)",
+    )
+
+
+class LimitSettings(BaseModel):
+    """Size limits of one HTTP request."""
+
     max_header_bytes: int = Field(
         32 * 1024,
         ge=1024,
@@ -240,7 +305,10 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
     )
 
-    # --- shoppable replay ---
+
+class ReplaySettings(BaseModel):
+    """Shoppable replay: what is recorded of each run, and for how long."""
+
     replay_enabled: bool = Field(
         True, description="record each run of every show for replay (lease-elected recorder)"
     )
@@ -257,22 +325,10 @@ class Settings(BaseSettings):
         5000, ge=300, description="lease held by the one process recording a show's replay"
     )
 
-    @model_validator(mode="after")
-    def _refuse_placeholders_in_production(self) -> Settings:
-        if self.environment == "production":
-            if self.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
-                raise ValueError(
-                    "set LIVEBUY_PRODUCER_TOKEN: the placeholder is refused in production"
-                )
-            if self.session_secret.get_secret_value() == PLACEHOLDER_TOKEN:
-                raise ValueError(
-                    "set LIVEBUY_SESSION_SECRET: the placeholder is refused in production"
-                )
-            if self.redis_url is None:
-                raise ValueError("set LIVEBUY_REDIS_URL: production does not embed redis-server")
-        return self
 
-    # --- polls and quizzes ---
+class PollSettings(BaseModel):
+    """Polls and quizzes: result pushes, the answer tolerance, the elected loop."""
+
     poll_results_interval_ms: int = Field(
         500,
         ge=100,
@@ -293,3 +349,114 @@ class Settings(BaseSettings):
     poll_lease_ms: int = Field(
         3000, ge=300, description="lease held by the one process running a show's poll loop"
     )
+
+
+class Settings(BaseModel):
+    """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    shows: ShowSettings = Field(default_factory=ShowSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    commerce: CommerceSettings = Field(default_factory=CommerceSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    replay: ReplaySettings = Field(default_factory=ReplaySettings)
+    polls: PollSettings = Field(default_factory=PollSettings)
+
+    def __init__(self, **values: Any) -> None:
+        """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""
+        groups = {name: values.pop(name) for name in list(values) if name in _GROUPS}
+        # Pydantic calls this for ``model_validate`` too: groups passed whole replace what was read.
+        nested = _nest(_Environment(**values).model_dump())
+        super().__init__(**{**nested, **groups})
+
+    def flat(self) -> dict[str, Any]:
+        """Every flat field name (``LIVEBUY_`` + its upper case) with its value."""
+        values: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            values.update(dict(value) if name in _GROUPS else {name: value})
+        return values
+
+    def updated(self, **values: Any) -> Settings:
+        """A copy with the given flat fields changed, validated again; every other value is this
+        one's (none comes from the environment). An unknown name is a ``TypeError``."""
+        current = self.flat()
+        unknown = sorted(values.keys() - current.keys())
+        if unknown:
+            raise TypeError(f"no such setting: {', '.join(unknown)}")
+        return type(self).model_validate(_nest({**current, **values}))
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.server.environment == "production":
+            if self.security.producer_token.get_secret_value() == PLACEHOLDER_TOKEN:
+                raise ValueError(
+                    "set LIVEBUY_PRODUCER_TOKEN: the placeholder is refused in production"
+                )
+            if self.security.session_secret.get_secret_value() == PLACEHOLDER_TOKEN:
+                raise ValueError(
+                    "set LIVEBUY_SESSION_SECRET: the placeholder is refused in production"
+                )
+            if self.redis.redis_url is None:
+                raise ValueError("set LIVEBUY_REDIS_URL: production does not embed redis-server")
+        return self
+
+
+def _group_fields() -> dict[str, str]:
+    """Flat field name -> the group that holds it; names must not repeat across groups."""
+    owners: dict[str, str] = {}
+    for group in _GROUPS:
+        group_model = Settings.model_fields[group].annotation
+        assert isinstance(group_model, type) and issubclass(group_model, BaseModel)
+        for name in group_model.model_fields:
+            if name in owners or name in Settings.model_fields:
+                raise TypeError(f"setting {name!r} is in two places: LIVEBUY_ names are flat")
+            owners[name] = group
+    return owners
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """Flat field values -> the constructor arguments of ``Settings`` (one dict per group)."""
+    nested: dict[str, Any] = {}
+    for name, value in flat.items():
+        group = _OWNERS.get(name)
+        if group is None:
+            nested[name] = value
+        else:
+            nested.setdefault(group, {})[name] = value
+    return nested
+
+
+_GROUPS = frozenset(
+    name
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+)
+_OWNERS = _group_fields()
+
+
+def _environment_model() -> type[BaseSettings]:
+    """One flat pydantic-settings model of every field: it reads and parses ``LIVEBUY_*``."""
+    fields: dict[str, Any] = {}
+    for name, owner in _OWNERS.items():
+        group_model = Settings.model_fields[owner].annotation
+        assert isinstance(group_model, type) and issubclass(group_model, BaseModel)
+        info = group_model.model_fields[name]
+        fields[name] = (info.annotation, info)
+    for name, info in Settings.model_fields.items():
+        if name not in _GROUPS:
+            fields[name] = (info.annotation, info)
+    return create_model("_Environment", __base__=_EnvironmentBase, **fields)
+
+
+class _EnvironmentBase(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVEBUY_", env_file=".env", extra="ignore")
+
+
+_Environment = _environment_model()

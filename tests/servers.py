@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -43,6 +44,17 @@ def settings_for_tests(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+async def start_together(
+    make_server: Callable[..., Awaitable[LiveServer]], count: int, **settings: Any
+) -> list[LiveServer]:
+    """``count`` servers with the same settings, booted at once (their start-ups overlap).
+
+    For tests where it does not matter which server is up first: a process server's start-up is
+    most of a multi-process test's wall time.
+    """
+    return list(await asyncio.gather(*(make_server(**settings) for _ in range(count))))
 
 
 @dataclass
@@ -108,14 +120,16 @@ class ProcessServer(LiveServer):
     def __init__(self, settings: Settings, redis_url: str) -> None:
         super().__init__(port=free_port(), settings=settings)
         env = {**os.environ, "LIVEBUY_REDIS_URL": redis_url, "LIVEBUY_PORT": str(self.port)}
-        for name, value in settings.model_dump(mode="json", exclude={"redis_url", "port"}).items():
+        for name, value in settings.flat().items():
+            if name in ("redis_url", "port"):
+                continue
             if value is not None:
                 env[f"LIVEBUY_{name.upper()}"] = (
                     json.dumps(value) if isinstance(value, list) else str(value)
                 )
         # Secrets dump masked; pass their real values.
-        env["LIVEBUY_PRODUCER_TOKEN"] = settings.producer_token.get_secret_value()
-        env["LIVEBUY_SESSION_SECRET"] = settings.session_secret.get_secret_value()
+        env["LIVEBUY_PRODUCER_TOKEN"] = settings.security.producer_token.get_secret_value()
+        env["LIVEBUY_SESSION_SECRET"] = settings.security.session_secret.get_secret_value()
         # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(

@@ -15,13 +15,36 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from livebuy.background import ElectedLoop
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class ReportKeys:
+    """KEYS of ``analytics_report.lua``."""
+
+    counts: str
+    seen: str
+    peaks: str
+
+
+@dataclass(frozen=True)
+class ReportArgs:
+    """ARGV of ``analytics_report.lua``."""
+
+    process_id: str
+    count: int
+    stale_ms: int
+    peaks_ttl_ms: int
+
+
+ANALYTICS_REPORT = LuaScript("livebuy.analytics", "analytics_report", ReportKeys, ReportArgs)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +69,7 @@ class ViewerReporter:
         # Unique per process run: a restarted process must not inherit its predecessor's entry.
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._reported: set[str] = set()
-        self._report = register(redis, "livebuy.analytics", "analytics_report")
+        self._report = ANALYTICS_REPORT.bind(redis)
         # Every process reports its own viewers; withdrawn when the loop stops.
         self.loop = ElectedLoop(
             "viewer-reporter", None, self.report, interval_ms / 1000, on_stop=self._withdraw
@@ -77,10 +100,10 @@ class ViewerReporter:
 
     async def _send(self, show_id: str, count: int) -> None:
         await self._report(
-            keys=[
-                keys.analytics_viewers(show_id),
-                keys.analytics_viewers_seen(show_id),
-                keys.analytics_viewers_per_minute(show_id),
-            ],
-            args=[self.process_id, count, self._stale_ms, PEAKS_TTL_MS],
+            ReportKeys(
+                counts=keys.analytics_viewers(show_id),
+                seen=keys.analytics_viewers_seen(show_id),
+                peaks=keys.analytics_viewers_per_minute(show_id),
+            ),
+            ReportArgs(self.process_id, count, self._stale_ms, PEAKS_TTL_MS),
         )

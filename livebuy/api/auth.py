@@ -21,7 +21,7 @@ def require_producer(request: Request, settings: SettingsDep) -> None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("producer bearer token required")
-    expected = settings.producer_token.get_secret_value()
+    expected = settings.security.producer_token.get_secret_value()
     if not secrets.compare_digest(token.encode(), expected.encode()):
         raise ForbiddenError("wrong producer token")
 

@@ -7,7 +7,8 @@ of these aliases still reads ``app.state`` once.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends
 from redis.asyncio import Redis
@@ -24,6 +25,8 @@ from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
 from livebuy.shows.service import ShowService
 
+T = TypeVar("T")
+
 
 async def get_services(connection: HTTPConnection) -> Services:
     """The services the app's lifespan built."""
@@ -39,39 +42,24 @@ async def get_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
-async def get_redis(services: ServicesDep) -> Redis:
-    """The process-wide Redis client."""
-    return services.redis
+def _part(pick: Callable[[Services], T]) -> Callable[[Services], Awaitable[T]]:
+    """A dependency that hands a route one part of the services container."""
+
+    async def dependency(services: ServicesDep) -> T:
+        return pick(services)
+
+    return dependency
 
 
-async def get_catalog(services: ServicesDep) -> CatalogStore:
-    """The catalog store."""
-    return services.catalog
-
-
-async def get_snapshots(services: ServicesDep) -> JoinSnapshots:
-    """Join snapshots: what a viewer gets first, assembled from every domain's part."""
-    return services.snapshots
-
-
-async def get_shows(services: ServicesDep) -> ShowService:
-    """Shows: definitions, state, cues and timelines."""
-    return services.shows
-
-
-async def get_sessions(services: ServicesDep) -> SessionService:
-    """Viewer and staff sessions (not the caller's own session: that is ``SessionDep``)."""
-    return services.sessions
-
-
-async def get_commerce(services: ServicesDep) -> Commerce:
-    """Cart, favorites, orders, coupons and inventory."""
-    return services.commerce
-
-
-async def get_analytics(services: ServicesDep) -> AnalyticsService:
-    """The producer's dashboard figures."""
-    return services.analytics
+get_redis = _part(lambda services: services.redis)
+get_catalog = _part(lambda services: services.catalog)
+# What a viewer gets first on joining, assembled from every domain's part.
+get_snapshots = _part(lambda services: services.snapshots)
+get_shows = _part(lambda services: services.shows)
+# Viewer and staff sessions (not the caller's own session: that is ``SessionDep``).
+get_sessions = _part(lambda services: services.sessions)
+get_commerce = _part(lambda services: services.commerce)
+get_analytics = _part(lambda services: services.analytics)
 
 
 async def get_polls(services: ServicesDep) -> PollService:

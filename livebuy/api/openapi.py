@@ -218,7 +218,7 @@ def _refine_bodies(schemas: dict[str, Any], settings: Settings) -> None:
     # The per-line bound is a setting; pydantic only knows the hard ceiling.
     for name in ("OrderRequest", "CartQuantity"):
         if name in schemas:
-            schemas[name]["properties"]["quantity"]["maximum"] = settings.max_line_quantity
+            schemas[name]["properties"]["quantity"]["maximum"] = settings.commerce.max_line_quantity
     for name in ("SessionRequest", "StaffSessionRequest"):
         if name not in schemas:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -19,9 +20,27 @@ from redis.asyncio import Redis
 
 from livebuy.errors import TooManyRequestsError
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
 from livebuy.services import services_of
 from livebuy.settings import Settings
+
+
+@dataclass(frozen=True)
+class BucketKeys:
+    """KEYS of ``rate_limit_take.lua``."""
+
+    bucket: str
+
+
+@dataclass(frozen=True)
+class TakeArgs:
+    """ARGV of ``rate_limit_take.lua``."""
+
+    per_minute: int
+    burst: int
+
+
+RATE_LIMIT_TAKE = LuaScript("livebuy.api", "rate_limit_take", BucketKeys, TakeArgs)
 
 Scope = Literal["sessions", "orders"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -67,16 +86,19 @@ class RateLimiter:
     """Takes one request from a client's bucket per call; limits come from the settings."""
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
-        self._take = register(redis, "livebuy.api", "rate_limit_take")
+        self._take = RATE_LIMIT_TAKE.bind(redis)
         self._limits: dict[Scope, tuple[int, int]] = {
             "sessions": (
-                settings.rate_limit_sessions_per_minute,
-                settings.rate_limit_sessions_burst,
+                settings.security.rate_limit_sessions_per_minute,
+                settings.security.rate_limit_sessions_burst,
             ),
-            "orders": (settings.rate_limit_orders_per_minute, settings.rate_limit_orders_burst),
+            "orders": (
+                settings.security.rate_limit_orders_per_minute,
+                settings.security.rate_limit_orders_burst,
+            ),
         }
         self._trusted = [
-            ipaddress.ip_network(proxy, strict=False) for proxy in settings.trusted_proxies
+            ipaddress.ip_network(proxy, strict=False) for proxy in settings.security.trusted_proxies
         ]
 
     async def take(self, scope: Scope, request: Request) -> None:
@@ -91,7 +113,7 @@ class RateLimiter:
         peer = request.client.host if request.client else ""
         ip = client_ip(peer, request.headers.getlist("x-forwarded-for"), self._trusted)
         allowed, wait_ms = await self._take(
-            keys=[keys.rate_limit(scope, ip)], args=[per_minute, burst]
+            BucketKeys(bucket=keys.rate_limit(scope, ip)), TakeArgs(per_minute, burst)
         )
         if not int(allowed):
             retry_after_s = max(1, math.ceil(int(wait_ms) / 1000))

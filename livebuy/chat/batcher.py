@@ -8,6 +8,7 @@ and resume replays it); every ``reaction_interval_ms`` it appends ONE ``reaction
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import cast
 
 from redis.asyncio import Redis
@@ -22,8 +23,19 @@ from livebuy.events.models import ChatEvent, ReactionsEvent
 from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript, NoArgs
 from livebuy.settings import Settings
+
+
+@dataclass(frozen=True)
+class FlushKeys:
+    """KEYS of ``reaction_flush.lua``."""
+
+    pending: str
+    totals: str
+
+
+REACTION_FLUSH = LuaScript("livebuy.chat", "reaction_flush", FlushKeys, NoArgs)
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +59,15 @@ class ChatBatcher:
         self.show_id = show_id
         self._redis = redis
         self._stream = stream
-        self._reaction_interval_ms = settings.reaction_interval_ms
-        self._sampler = ChatSampler(settings.chat_readable_per_s)
-        self._flush_reactions = register(redis, "livebuy.chat", "reaction_flush")
+        self._reaction_interval_ms = settings.chat.reaction_interval_ms
+        self._sampler = ChatSampler(settings.chat.chat_readable_per_s)
+        self._flush_reactions = REACTION_FLUSH.bind(redis)
         self._reactions_due_ms = 0
         self.loop = ElectedLoop(
             f"chat:{show_id}",
-            Lease(redis, keys.chat_batcher_lease(show_id), settings.chat_lease_ms),
+            Lease(redis, keys.chat_batcher_lease(show_id), settings.chat.chat_lease_ms),
             lambda: self.tick(now_ms()),
-            settings.chat_batch_interval_ms / 1000,
+            settings.chat.chat_batch_interval_ms / 1000,
         )
 
     async def tick(self, now: int) -> None:
@@ -96,7 +108,11 @@ class ChatBatcher:
         result = cast(
             list[list[str]],
             await self._flush_reactions(
-                keys=[keys.reactions_pending(self.show_id), keys.reactions_totals(self.show_id)]
+                FlushKeys(
+                    pending=keys.reactions_pending(self.show_id),
+                    totals=keys.reactions_totals(self.show_id),
+                ),
+                NoArgs(),
             ),
         )
         counts, totals = _pairs(result[0]), _pairs(result[1])

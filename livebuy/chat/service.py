@@ -28,12 +28,12 @@ class ChatService:
         self._scripts = ChatScripts(redis)
         # A flood must not take every connection of the process's shared Redis pool (callers
         # past its size wait): chat queues here instead, so cues and checkout keep theirs.
-        self._redis_slots = asyncio.Semaphore(settings.chat_redis_concurrency)
+        self._redis_slots = asyncio.Semaphore(settings.chat.chat_redis_concurrency)
 
     async def blocked_words(self, show_id: str) -> set[str]:
         """Words masked in the show: the configured ones and the producer's list for the show."""
         show_words = cast(set[str], await self._redis.smembers(keys.chat_blocked_words(show_id)))
-        return set(self._settings.chat_blocked_words) | show_words
+        return set(self._settings.chat.chat_blocked_words) | show_words
 
     async def post(self, show_id: str, session: Session, text: str) -> ChatMessage:
         """Store one message for the show's batcher to publish; the stored message is returned.
@@ -43,7 +43,7 @@ class ChatService:
             BannedError, MutedError: the session may not chat in this show now.
             SlowModeError, RateLimitedError: too soon; ``retry_after_ms`` says how long to wait.
         """
-        text = clean_text(text, self._settings.chat_max_chars)
+        text = clean_text(text, self._settings.chat.chat_max_chars)
         async with self._redis_slots:
             return await self._store(show_id, session, text)
 
@@ -51,9 +51,9 @@ class ChatService:
         text = mask_blocked(text, await self.blocked_words(show_id))
         settings = self._settings
         limits = ChatLimits(
-            burst=settings.chat_burst,
-            refill_ms=settings.chat_refill_ms,
-            history_maxlen=settings.chat_history_maxlen,
+            burst=settings.chat.chat_burst,
+            refill_ms=settings.chat.chat_refill_ms,
+            history_maxlen=settings.chat.chat_history_maxlen,
         )
         outcome = await self._scripts.post(show_id, session, text, limits)
         metrics.CHAT_POSTS.labels(outcome.code).inc()
@@ -76,14 +76,14 @@ class ChatService:
             BannedError: the session is banned in this show.
             RateLimitedError: over the per-session cap; ``retry_after_ms`` says how long to wait.
         """
-        kinds = self._settings.reaction_kinds
+        kinds = self._settings.chat.reaction_kinds
         if kind not in kinds:
             raise UnknownReactionError(
                 f"unknown reaction '{kind[:40]}'; one of: {', '.join(kinds)}", kinds=kinds
             )
         async with self._redis_slots:
             outcome = await self._scripts.react(
-                show_id, session, kind, self._settings.reactions_per_s
+                show_id, session, kind, self._settings.chat.reactions_per_s
             )
         metrics.REACTIONS.labels(outcome.code).inc()
         if outcome.code != "ok":

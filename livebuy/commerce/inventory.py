@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from redis.asyncio import Redis
 
 from livebuy.commerce.models import StockLevel
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.errors import InvalidInputError, SkuNotFoundError
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class RestockKeys:
+    """KEYS of ``inventory_restock.lua``."""
+
+    inventory: str
+    dirty: str
+
+
+@dataclass(frozen=True)
+class RestockArgs:
+    """ARGV of ``inventory_restock.lua``."""
+
+    units: int
+    product_id: str
+
+
+INVENTORY_RESTOCK = LuaScript("livebuy.commerce", "inventory_restock", RestockKeys, RestockArgs)
 
 _FIELDS = ("available", "reserved", "sold", "initial", "restocked")
 
@@ -19,7 +40,7 @@ class InventoryService:
     def __init__(self, redis: Redis, skus: SkuDirectory) -> None:
         self._redis = redis
         self._skus = skus
-        self._restock = register(redis, "livebuy.commerce", "inventory_restock")
+        self._restock = INVENTORY_RESTOCK.bind(redis)
 
     async def level(self, sku: str) -> StockLevel:
         """The SKU's counters.
@@ -43,7 +64,8 @@ class InventoryService:
             raise InvalidInputError("restock takes a positive number of units", field="units")
         info = await self._skus.get(sku)
         result = await self._restock(
-            keys=[keys.inventory(sku), keys.stock_dirty()], args=[units, info.product_id]
+            RestockKeys(inventory=keys.inventory(sku), dirty=keys.stock_dirty()),
+            RestockArgs(units=units, product_id=info.product_id),
         )
         if int(result) < 0:
             raise SkuNotFoundError(f"sku '{sku}' has no stock counters", sku=sku)

@@ -31,7 +31,51 @@ from catalog.models import Money
 from livebuy.clock import now_ms
 from livebuy.commerce.models import PaymentRequest
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class ChargeKeys:
+    """KEYS of ``payment_charge.lua``."""
+
+    charge: str
+    payment: str
+    log: str
+
+
+@dataclass(frozen=True)
+class ChargeArgs:
+    """ARGV of ``payment_charge.lua``."""
+
+    payment_id: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    refund_failures: int
+    now: int
+
+
+@dataclass(frozen=True)
+class RefundKeys:
+    """KEYS of ``payment_refund.lua``."""
+
+    refund: str
+    payment: str
+    log: str
+
+
+@dataclass(frozen=True)
+class RefundArgs:
+    """ARGV of ``payment_refund.lua``."""
+
+    refund_id: str
+    amount: int
+    idempotency_key: str
+    now: int
+
+
+PAYMENT_CHARGE = LuaScript("livebuy.commerce", "payment_charge", ChargeKeys, ChargeArgs)
+PAYMENT_REFUND = LuaScript("livebuy.commerce", "payment_refund", RefundKeys, RefundArgs)
 
 
 @dataclass(frozen=True)
@@ -84,8 +128,8 @@ class DemoGateway:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._charge = register(redis, "livebuy.commerce", "payment_charge")
-        self._refund = register(redis, "livebuy.commerce", "payment_refund")
+        self._charge = PAYMENT_CHARGE.bind(redis)
+        self._refund = PAYMENT_REFUND.bind(redis)
 
     async def charge(
         self, amount: Money, card: PaymentRequest, idempotency_key: str
@@ -106,19 +150,19 @@ class DemoGateway:
             return ChargeResult("declined", reason=DECLINE.get(number, "unknown_test_card"))
         candidate = f"demo_pay_{secrets.token_hex(8)}"
         payment_id, _created = await self._charge(
-            keys=[
-                keys.demo_gateway_charge(idempotency_key),
-                keys.demo_gateway_payment(candidate),
-                keys.demo_gateway_log(),
-            ],
-            args=[
-                candidate,
-                amount.amount,
-                amount.currency,
-                idempotency_key,
-                REFUND_FAILS.get(number, 0),
-                now_ms(),
-            ],
+            ChargeKeys(
+                charge=keys.demo_gateway_charge(idempotency_key),
+                payment=keys.demo_gateway_payment(candidate),
+                log=keys.demo_gateway_log(),
+            ),
+            ChargeArgs(
+                payment_id=candidate,
+                amount=amount.amount,
+                currency=amount.currency,
+                idempotency_key=idempotency_key,
+                refund_failures=REFUND_FAILS.get(number, 0),
+                now=now_ms(),
+            ),
         )
         if number in CHARGED_TIMEOUT:
             return ChargeResult("timeout", reason="the payment gateway did not answer")
@@ -127,12 +171,17 @@ class DemoGateway:
     async def refund(self, payment_id: str, amount: Money, idempotency_key: str) -> RefundResult:
         """Refund the payment in full once per key; the refund-failing card fails at first."""
         outcome, detail = await self._refund(
-            keys=[
-                keys.demo_gateway_refund(idempotency_key),
-                keys.demo_gateway_payment(payment_id),
-                keys.demo_gateway_log(),
-            ],
-            args=[f"demo_refund_{secrets.token_hex(8)}", amount.amount, idempotency_key, now_ms()],
+            RefundKeys(
+                refund=keys.demo_gateway_refund(idempotency_key),
+                payment=keys.demo_gateway_payment(payment_id),
+                log=keys.demo_gateway_log(),
+            ),
+            RefundArgs(
+                refund_id=f"demo_refund_{secrets.token_hex(8)}",
+                amount=amount.amount,
+                idempotency_key=idempotency_key,
+                now=now_ms(),
+            ),
         )
         if outcome == "refunded":
             return RefundResult("refunded", refund_id=str(detail))

@@ -56,28 +56,28 @@ class Commerce:
         deals = DealBook(redis)
         inventory = InventoryService(redis, skus)
         policy = OrderPolicy(
-            hold_ms=settings.reservation_hold_ms,
-            payment_lock_ms=settings.payment_lock_ms,
-            idempotency_ttl_ms=settings.idempotency_ttl_ms,
-            max_line_quantity=settings.max_line_quantity,
+            hold_ms=settings.commerce.reservation_hold_ms,
+            payment_lock_ms=settings.commerce.payment_lock_ms,
+            idempotency_ttl_ms=settings.commerce.idempotency_ttl_ms,
+            max_line_quantity=settings.commerce.max_line_quantity,
         )
         gateway = gateway or DemoGateway(redis)
-        faults = faults or Faults(settings.fault_points)
+        faults = faults or Faults(settings.server.fault_points)
         outbox = PaymentOutbox(
             redis,
             gateway,
             OutboxPolicy(
-                payment_lock_ms=settings.payment_lock_ms,
-                reconcile_grace_ms=settings.reconcile_grace_ms,
-                retry_base_ms=settings.refund_retry_base_ms,
-                retry_max_ms=settings.refund_retry_max_ms,
+                payment_lock_ms=settings.commerce.payment_lock_ms,
+                reconcile_grace_ms=settings.payments.reconcile_grace_ms,
+                retry_base_ms=settings.payments.refund_retry_base_ms,
+                retry_max_ms=settings.payments.refund_retry_max_ms,
             ),
             faults,
         )
         return cls(
             settings=settings,
             favorites=FavoriteService(redis, catalog),
-            cart=CartService(redis, skus, deals, inventory, settings.max_line_quantity),
+            cart=CartService(redis, skus, deals, inventory, settings.commerce.max_line_quantity),
             inventory=inventory,
             coupons=CouponService(redis),
             orders=OrderService(redis, skus, deals, gateway, policy, outbox, faults),
@@ -85,22 +85,22 @@ class Commerce:
                 redis,
                 catalog,
                 stream,
-                settings.stock_push_interval_ms,
-                lease_ms=settings.player_lease_ms,
+                settings.commerce.stock_push_interval_ms,
+                lease_ms=settings.shows.player_lease_ms,
             ),
             payments_worker=payments_loop(
                 redis,
                 outbox,
-                tick_ms=settings.payments_tick_ms,
-                lease_ms=settings.payments_lease_ms,
+                tick_ms=settings.payments.payments_tick_ms,
+                lease_ms=settings.payments.payments_lease_ms,
             ),
         )
 
     def loops(self) -> list[ElectedLoop]:
         """The reservation sweeper and (if enabled) the stock pusher and payments worker."""
-        loops = [sweeper_loop(self.orders, self.settings.sweeper_interval_ms)]
-        if self.settings.push_stock:
+        loops = [sweeper_loop(self.orders, self.settings.commerce.sweeper_interval_ms)]
+        if self.settings.commerce.push_stock:
             loops.append(self.pusher.loop)
-        if self.settings.payments_worker:
+        if self.settings.payments.payments_worker:
             loops.append(self.payments_worker)
         return loops

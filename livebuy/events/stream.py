@@ -14,7 +14,34 @@ from livebuy.events.frames import encode_frame
 from livebuy.events.models import ShowEvent
 from livebuy.events.state import StateOp, split_state
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class AppendKeys:
+    """KEYS of ``show_append.lua`` (``dedupe`` is ``""`` for an append without an id)."""
+
+    seq: str
+    events: str
+    state: str
+    epoch: str
+    dedupe: str
+
+
+@dataclass(frozen=True)
+class AppendArgs:
+    """ARGV of ``show_append.lua``."""
+
+    event_type: str
+    at: int
+    data: str
+    state_ops: str
+    maxlen: int
+    fresh_epoch: str
+    dedupe_ttl_ms: int
+
+
+SHOW_APPEND = LuaScript("livebuy.events", "show_append", AppendKeys, AppendArgs)
 
 # Run-sheet dedupe markers outlive any failover by far, and then go.
 DEDUPE_TTL_MS = 24 * 3600 * 1000
@@ -51,7 +78,7 @@ class ShowStream:
     def __init__(self, redis: Redis, maxlen: int) -> None:
         self._redis = redis
         self._maxlen = maxlen
-        self._append = register(redis, "livebuy.events", "show_append")
+        self._append = SHOW_APPEND.bind(redis)
 
     async def append(
         self,
@@ -67,22 +94,22 @@ class ShowStream:
         The event is serialised here, once: every delivery frames the stored text as it is.
         """
         result = await self._append(
-            keys=[
-                keys.show_seq(show_id),
-                keys.show_events(show_id),
-                keys.show_state(show_id),
-                keys.show_epoch(show_id),
-                keys.show_published(show_id, dedupe_id) if dedupe_id else "",
-            ],
-            args=[
-                event.event_type,
-                at_ms,
-                event.data_json(),
-                orjson.dumps(state_ops or []).decode(),
-                self._maxlen,
-                secrets.token_hex(8),
-                DEDUPE_TTL_MS,
-            ],
+            AppendKeys(
+                seq=keys.show_seq(show_id),
+                events=keys.show_events(show_id),
+                state=keys.show_state(show_id),
+                epoch=keys.show_epoch(show_id),
+                dedupe=keys.show_published(show_id, dedupe_id) if dedupe_id else "",
+            ),
+            AppendArgs(
+                event_type=event.event_type,
+                at=at_ms,
+                data=event.data_json(),
+                state_ops=orjson.dumps(state_ops or []).decode(),
+                maxlen=self._maxlen,
+                fresh_epoch=secrets.token_hex(8),
+                dedupe_ttl_ms=DEDUPE_TTL_MS,
+            ),
         )
         return Appended(seq=int(result[1]), created=bool(result[0]))
 

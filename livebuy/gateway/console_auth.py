@@ -25,7 +25,7 @@ async def authorise_console(websocket: WebSocket, settings: Settings) -> bool:
     ``console_auth_timeout_s`` (or another frame comes first), 1008 when the token is wrong.
     """
     try:
-        async with asyncio.timeout(settings.console_auth_timeout_s):
+        async with asyncio.timeout(settings.gateway.console_auth_timeout_s):
             message = await websocket.receive()
     except TimeoutError:
         await websocket.close(CloseCode.UNAUTHORIZED, _FIRST_FRAME)
@@ -37,7 +37,7 @@ async def authorise_console(websocket: WebSocket, settings: Settings) -> bool:
     except ValidationError:
         await websocket.close(CloseCode.UNAUTHORIZED, _FIRST_FRAME)
         return False
-    expected = settings.producer_token.get_secret_value().encode()
+    expected = settings.security.producer_token.get_secret_value().encode()
     if not secrets.compare_digest(frame.data.token.encode(), expected):
         await websocket.close(CloseCode.POLICY, "console: wrong producer token")
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import assert_never
 
 from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
@@ -30,6 +31,7 @@ from livebuy.gateway.protocol import (
     ClientFrame,
     CloseCode,
     PingFrame,
+    ReactFrame,
 )
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.services import services_of
@@ -43,7 +45,7 @@ _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     # CORS middleware does not cover websockets; browsers always send Origin, other clients may not.
     origin = websocket.headers.get("origin")
-    return origin is None or origin in settings.allowed_origins
+    return origin is None or origin in settings.gateway.allowed_origins
 
 
 def _control_frame(connection: ViewerConnection, frame_type: str, data: object) -> Frame:
@@ -114,9 +116,9 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     hub = await hubs.hub(show_id)
     connection = ViewerConnection(
         websocket,
-        max_frames=settings.send_queue_frames,
-        max_bytes=settings.send_queue_bytes,
-        close_timeout_s=settings.ws_slow_close_s,
+        max_frames=settings.gateway.send_queue_frames,
+        max_bytes=settings.gateway.send_queue_bytes,
+        close_timeout_s=settings.gateway.ws_slow_close_s,
     )
     # Join the hub before reading Redis: every live frame after that read is then queued, and the
     # writer drops queued frames the snapshot or history already covered (seq <= last_seq).
@@ -205,20 +207,23 @@ async def _handle_client_frame(
         message = f"malformed frame: {where}: {first['msg']}"
         connection.deliver(None, [_error_frame(connection, "malformed_frame", message)])
         return
-    if isinstance(frame, PingFrame):
-        connection.deliver(None, [_control_frame(connection, "pong", frame.data)])
-        return
-    # Chat refusals (bad text, rate limits, no session) are error frames; the connection stays.
+    # Refusals (bad text, rate limits, no session) are error frames; the connection stays. Every
+    # member of the client frame union has a case: a new frame type unhandled is a mypy error.
     try:
-        if isinstance(frame, AuthFrame):
-            session = await channel.authenticate(frame.data.token)
-            reply = {"handle": session.handle, "display_name": session.display_name}
-            connection.deliver(None, [_control_frame(connection, "auth_ok", reply)])
-        elif isinstance(frame, ChatFrame):
-            stored = await channel.chat(frame.data.text)
-            connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
-        else:
-            await channel.react(frame.data.kind)
+        match frame:
+            case PingFrame():
+                connection.deliver(None, [_control_frame(connection, "pong", frame.data)])
+            case AuthFrame():
+                session = await channel.authenticate(frame.data.token)
+                reply = {"handle": session.handle, "display_name": session.display_name}
+                connection.deliver(None, [_control_frame(connection, "auth_ok", reply)])
+            case ChatFrame():
+                stored = await channel.chat(frame.data.text)
+                connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
+            case ReactFrame():
+                await channel.react(frame.data.kind)
+            case _:
+                assert_never(frame)
     except LivebuyError as error:
         metrics.CLIENT_ERRORS.labels(error.code).inc()
         connection.deliver(None, [_control_frame(connection, "error", error.to_json())])

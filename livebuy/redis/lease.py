@@ -7,11 +7,38 @@ loses it to another, so jobs driven by a lease must be idempotent or deduplicate
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class LeaseKeys:
+    """KEYS of both lease scripts."""
+
+    lease: str
+
+
+@dataclass(frozen=True)
+class AcquireArgs:
+    """ARGV of ``lease_acquire.lua``."""
+
+    owner: str
+    ttl_ms: int
+
+
+@dataclass(frozen=True)
+class ReleaseArgs:
+    """ARGV of ``lease_release.lua``."""
+
+    owner: str
+
+
+LEASE_ACQUIRE = LuaScript("livebuy.redis", "lease_acquire", LeaseKeys, AcquireArgs)
+LEASE_RELEASE = LuaScript("livebuy.redis", "lease_release", LeaseKeys, ReleaseArgs)
 
 
 class Lease:
@@ -23,13 +50,15 @@ class Lease:
         self.owner = secrets.token_hex(8)
         self.held = False
         self._renewed_at = 0
-        self._acquire = register(redis, "livebuy.redis", "lease_acquire")
-        self._release = register(redis, "livebuy.redis", "lease_release")
+        self._acquire = LEASE_ACQUIRE.bind(redis)
+        self._release = LEASE_RELEASE.bind(redis)
 
     async def refresh(self, now_ms: int) -> bool:
         """Take or renew the lease when due; returns whether this process holds it now."""
         if not self.held or now_ms - self._renewed_at >= self.ttl_ms // 3:
-            self.held = bool(await self._acquire(keys=[self.key], args=[self.owner, self.ttl_ms]))
+            self.held = bool(
+                await self._acquire(LeaseKeys(self.key), AcquireArgs(self.owner, self.ttl_ms))
+            )
             self._renewed_at = now_ms
         return self.held
 
@@ -47,6 +76,6 @@ class Lease:
             return
         self.held = False
         try:
-            await self._release(keys=[self.key], args=[self.owner])
+            await self._release(LeaseKeys(self.key), ReleaseArgs(self.owner))
         except RedisError:
             pass  # it expires by itself within ttl_ms

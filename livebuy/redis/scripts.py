@@ -1,12 +1,20 @@
-"""Loads Lua scripts kept as ``.lua`` files next to the module that uses them."""
+"""Loads Lua scripts kept as ``.lua`` files next to the module that uses them.
+
+``LuaScript`` declares a script's KEYS and ARGV by name; ``register`` loads one undeclared.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
+from typing import Any, ClassVar, Generic, TypeVar
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+
+KeysT = TypeVar("KeysT")
+ArgsT = TypeVar("ArgsT")
 
 
 @cache
@@ -18,3 +26,47 @@ def lua_source(package: str, name: str) -> str:
 def register(redis: Redis, package: str, name: str) -> AsyncScript:
     """A callable script; redis-py sends EVALSHA and reloads the source after ``NOSCRIPT``."""
     return redis.register_script(lua_source(package, name))
+
+
+@dataclass(frozen=True)
+class NoArgs:
+    """The ARGV of a script that takes none."""
+
+
+class LuaScript(Generic[KeysT, ArgsT]):
+    """One ``.lua`` file with its KEYS and ARGV declared by name, as two frozen dataclasses.
+
+    The fields of ``keys`` and ``args``, in order, are the script's ``KEYS`` and ``ARGV``, each
+    named as the local the script copies it into on its first lines (a key's field drops the
+    local's ``_key`` suffix). Declared once at module level next to the ``.lua`` file; every
+    declaration is listed in ``LuaScript.declared``, and ``tests/redis/test_script_contracts.py``
+    reads each script's header and checks that the names and their order agree.
+    """
+
+    declared: ClassVar[list[LuaScript[Any, Any]]] = []
+
+    def __init__(self, package: str, name: str, keys: type[KeysT], args: type[ArgsT]) -> None:
+        self.package = package
+        self.name = name
+        self.keys = keys
+        self.args = args
+        LuaScript.declared.append(self)
+
+    def bind(self, redis: Redis) -> BoundScript[KeysT, ArgsT]:
+        """The script callable on ``redis`` (EVALSHA, reloaded after ``NOSCRIPT``)."""
+        return BoundScript(register(redis, self.package, self.name))
+
+
+class BoundScript(Generic[KeysT, ArgsT]):
+    """A declared script on one Redis client: called with its named keys and arguments."""
+
+    def __init__(self, script: AsyncScript) -> None:
+        self._script = script
+
+    async def __call__(self, keys: KeysT, args: ArgsT) -> Any:
+        """Run the script; its raw reply (what the script returns, as redis-py decodes it)."""
+        return await self._script(keys=_values(keys), args=_values(args))
+
+
+def _values(declaration: Any) -> list[Any]:
+    return [getattr(declaration, field.name) for field in fields(declaration)]

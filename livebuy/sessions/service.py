@@ -72,13 +72,13 @@ class SessionService:
     @classmethod
     def from_settings(cls, redis: Redis, settings: Settings) -> SessionService:
         """The service with the configured secrets (current, and previous during a rotation)."""
-        previous = settings.session_secret_previous
+        previous = settings.security.session_secret_previous
         return cls(
             redis,
-            settings.session_secret.get_secret_value(),
+            settings.security.session_secret.get_secret_value(),
             [previous.get_secret_value()] if previous is not None else [],
-            unused_ttl_s=settings.session_unused_ttl_s,
-            ttl_s=settings.session_ttl_s,
+            unused_ttl_s=settings.security.session_unused_ttl_s,
+            ttl_s=settings.security.session_ttl_s,
         )
 
     @staticmethod

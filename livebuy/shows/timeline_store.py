@@ -14,9 +14,31 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
 from livebuy.shows.models import ShowDefinition
 from livebuy.shows.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class TimelineKeys:
+    """KEYS of ``timeline_set.lua``."""
+
+    timeline: str
+
+
+@dataclass(frozen=True)
+class TimelineArgs:
+    """ARGV of ``timeline_set.lua``: the change (``""``: keep) and the never-re-timed default."""
+
+    now: int
+    new_speed: str
+    new_paused: int | str
+    default_wall: int
+    default_speed: str
+    max_segments: int
+
+
+TIMELINE_SET = LuaScript("livebuy.shows", "timeline_set", TimelineKeys, TimelineArgs)
 
 # Enough segments to map the player's catch-up window exactly through a producer's button presses;
 # older ones only matter to positions nobody asks about any more.
@@ -37,7 +59,7 @@ class TimelineStore:
     def __init__(self, redis: Redis, default_speed: float) -> None:
         self._redis = redis
         self._default_speed = default_speed
-        self._set = register(redis, "livebuy.shows", "timeline_set")
+        self._set = TIMELINE_SET.bind(redis)
 
     def initial(self, show: ShowDefinition) -> Timeline:
         """The timeline of ``show`` before any change."""
@@ -63,14 +85,14 @@ class TimelineStore:
     ) -> TimelineChange:
         """Set the speed and/or pause from ``now_ms`` on; ``None`` keeps what is set."""
         changed, raw = await self._set(
-            keys=[keys.show_timeline(show.id)],
-            args=[
-                now_ms,
-                "" if speed is None else repr(float(speed)),
-                "" if paused is None else int(paused),
-                show.starts_at_ms,
-                repr(float(self._default_speed)),
-                MAX_SEGMENTS,
-            ],
+            TimelineKeys(timeline=keys.show_timeline(show.id)),
+            TimelineArgs(
+                now=now_ms,
+                new_speed="" if speed is None else repr(float(speed)),
+                new_paused="" if paused is None else int(paused),
+                default_wall=show.starts_at_ms,
+                default_speed=repr(float(self._default_speed)),
+                max_segments=MAX_SEGMENTS,
+            ),
         )
         return TimelineChange(timeline=Timeline.from_json(raw), changed=bool(changed))

@@ -11,14 +11,41 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import cast
 
 from redis.asyncio import Redis
 
 from livebuy.errors import NotFoundError
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
 from livebuy.video.playlist import SEGMENT_NAME, SegmentEntry, render
+
+
+@dataclass(frozen=True)
+class PublishKeys:
+    """KEYS of ``video_publish.lua``."""
+
+    lease: str
+    sequence: str
+    entries: str
+    segments: str
+
+
+@dataclass(frozen=True)
+class PublishArgs:
+    """ARGV of ``video_publish.lua``."""
+
+    owner: str
+    generation: str
+    duration: str
+    date_ms: int
+    data: bytes
+    kept: int
+    ttl_ms: int
+
+
+VIDEO_PUBLISH = LuaScript("livebuy.video", "video_publish", PublishKeys, PublishArgs)
 
 # Segments listed in the playlist viewers get.
 SEGMENTS_LISTED = 6
@@ -48,7 +75,7 @@ class SharedStream:
         self._redis = redis
         self._binary = binary
         self._refresh_s = refresh_ms / 1000
-        self._publish = register(redis, "livebuy.video", "video_publish")
+        self._publish = VIDEO_PUBLISH.bind(redis)
         self._entries: list[SegmentEntry] = []
         self._fetched_at = float("-inf")
         self._refreshing: asyncio.Task[list[SegmentEntry]] | None = None
@@ -60,13 +87,13 @@ class SharedStream:
     ) -> int:
         """Append one finished segment; returns its media sequence number, 0 without the lease."""
         number = await self._publish(
-            keys=[
-                keys.video_lease(self.show_id),
-                keys.video_sequence(self.show_id),
-                keys.video_entries(self.show_id),
-                keys.video_segments(self.show_id),
-            ],
-            args=[owner, generation, duration, date_ms, data, SEGMENTS_KEPT, self.ttl_ms],
+            PublishKeys(
+                lease=keys.video_lease(self.show_id),
+                sequence=keys.video_sequence(self.show_id),
+                entries=keys.video_entries(self.show_id),
+                segments=keys.video_segments(self.show_id),
+            ),
+            PublishArgs(owner, generation, duration, date_ms, data, SEGMENTS_KEPT, self.ttl_ms),
         )
         return int(number)
 

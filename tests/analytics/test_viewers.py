@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from websockets.asyncio.client import connect
 
 from tests.analytics.helpers import SHOW, analytics, analytics_until
-from tests.servers import PRODUCER_TOKEN, LiveServer, ProcessServer, receive_json
+from tests.servers import PRODUCER_TOKEN, LiveServer, ProcessServer, receive_json, start_together
 
 FAST = {"viewer_report_interval_ms": 100, "viewer_stale_ms": 1500}
 # Far longer than the test waits: a process that drops out under it withdrew its own entry.
@@ -22,8 +22,7 @@ async def _viewers_on_two_processes(
     settings: dict[str, int],
 ) -> tuple[LiveServer, ProcessServer]:
     """2 viewers on the first process and 3 on the second, both answering 5."""
-    first = await make_server(process=True, **settings)
-    second = await make_server(process=True, **settings)
+    first, second = await start_together(make_server, 2, process=True, **settings)
     assert isinstance(second, ProcessServer)
     for server, count in ((first, 2), (second, 3)):
         for _ in range(count):

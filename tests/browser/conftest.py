@@ -68,7 +68,7 @@ async def web_server(
     async def start(**overrides: Any) -> LiveServer:
         server = await make_server(data_dir=tmp_path, **overrides)
         # The allowed Origin names the port, which is only known once the server picked it.
-        server.settings.allowed_origins.append(server.base_url)
+        server.settings.gateway.allowed_origins.append(server.base_url)
         return server
 
     return start

@@ -304,7 +304,7 @@ class FreezableProxy:
 async def freezable_proxy(server: LiveServer) -> AsyncIterator[FreezableProxy]:
     proxy = FreezableProxy(server.port)
     await proxy.start()
-    server.settings.allowed_origins.append(f"http://127.0.0.1:{proxy.port}")
+    server.settings.gateway.allowed_origins.append(f"http://127.0.0.1:{proxy.port}")
     try:
         yield proxy
     finally:

@@ -17,15 +17,14 @@ from tests.chat.helpers import (
     staff_session,
     texts,
 )
-from tests.servers import TIMEOUT_S, receive_json, receive_until
+from tests.servers import TIMEOUT_S, receive_json, receive_until, start_together
 
 FAST = {"chat_batch_interval_ms": 20, "reaction_interval_ms": 50}
 
 
 async def test_message_posted_on_a_reaches_b_and_limit_is_shared(make_server: MakeServer) -> None:
     """A message posted on process A reaches a viewer on B; one bucket spans both processes."""
-    first = await make_server(process=True, **FAST)
-    second = await make_server(process=True, **FAST)
+    first, second = await start_together(make_server, 2, process=True, **FAST)
     viewer = await new_session(first, "Roamer")
     async with (
         connect(first.ws_url(SHOW, token=viewer["token"])) as on_a,
@@ -45,8 +44,7 @@ async def test_message_posted_on_a_reaches_b_and_limit_is_shared(make_server: Ma
 
 async def test_reactions_from_many_clients_are_counted_exactly(make_server: MakeServer) -> None:
     """N reactions from M clients on two processes: interval counts and totals both sum to N."""
-    first = await make_server(process=True, **FAST)
-    second = await make_server(process=True, **FAST)
+    first, second = await start_together(make_server, 2, process=True, **FAST)
     sessions = [await new_session(first) for _ in range(6)]
     sent: dict[str, int] = {"heart": 0, "fire": 0}
     async with connect(second.ws_url(SHOW)) as watcher:
@@ -86,8 +84,7 @@ async def test_reactions_from_many_clients_are_counted_exactly(make_server: Make
 async def test_flood_is_sampled_but_staff_always_shown(make_server: MakeServer) -> None:
     """A flood beyond the readable rate: frames carry a sample plus the count; host never dropped."""
     options = {**FAST, "chat_readable_per_s": 5, "chat_burst": 1000}
-    first = await make_server(process=True, **options)
-    second = await make_server(process=True, **options)
+    first, second = await start_together(make_server, 2, process=True, **options)
     viewers = [await new_session(first) for _ in range(4)]
     host = await staff_session(first, "Host")
     flood = 120

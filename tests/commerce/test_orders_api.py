@@ -104,7 +104,9 @@ async def test_checkout_from_cart_with_deal_price_and_coupon(
     server = await make_server(push_stock=False)
     (token,) = await session_tokens(server, 1)
     await start_deal(server, "cart-deal", units=5, limit=2)
-    producer = {"Authorization": f"Bearer {server.settings.producer_token.get_secret_value()}"}
+    producer = {
+        "Authorization": f"Bearer {server.settings.security.producer_token.get_secret_value()}"
+    }
     async with server.http() as client:
         coupon = await client.put(
             "/api/coupons/TENOFF",

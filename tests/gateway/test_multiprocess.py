@@ -8,7 +8,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from tests.servers import TIMEOUT_S, LiveServer, receive_json
+from tests.servers import TIMEOUT_S, LiveServer, receive_json, start_together
 
 SHOW = "spring-runway"
 MakeServer = Callable[..., Awaitable[LiveServer]]
@@ -27,8 +27,7 @@ cues:
 
 async def test_two_processes_deliver_the_same_cue(make_server: MakeServer) -> None:
     """A cue published through process A reaches viewers of A and of B with the same seq."""
-    first = await make_server(process=True)
-    second = await make_server(process=True)
+    first, second = await start_together(make_server, 2, process=True)
     async with connect(first.ws_url(SHOW)) as on_a, connect(second.ws_url(SHOW)) as on_b:
         await receive_json(on_a)
         await receive_json(on_b)
@@ -52,8 +51,7 @@ async def test_run_sheet_plays_once_with_two_players(
         "demo_start_delay_ms": 2000,
         "loop_demo": False,
     }
-    first = await make_server(process=True, **options)
-    second = await make_server(process=True, **options)
+    first, second = await start_together(make_server, 2, process=True, **options)
     async with second.http() as client:
         starts_at = (await client.get("/api/shows/quick")).json()["show"]["starts_at_ms"]
     # Resume from the very beginning: the whole history, whenever the servers got up.

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 
 from livebuy.redis import keys
-from tests.servers import TIMEOUT_S, LiveServer, receive_json, receive_until
+from tests.servers import TIMEOUT_S, LiveServer, receive_json, receive_until, start_together
 
 SHOW = "spring-runway"
 MakeServer = Callable[..., Awaitable[LiveServer]]
@@ -44,8 +44,7 @@ async def test_viewers_on_two_processes_get_every_cue_after_redis_lost_its_data(
 ) -> None:
     """After FLUSHALL both processes reload the content and recover: each viewer gets a fresh
     snapshot (recovered: false), then all 30 new cues in order, whichever process published."""
-    first = await make_server(process=True)
-    second = await make_server(process=True)
+    first, second = await start_together(make_server, 2, process=True)
     async with AsyncExitStack() as stack:
         viewers: list[ClientConnection] = []
         for server in (first, first, second, second):
@@ -98,8 +97,7 @@ async def test_run_sheet_plays_on_after_redis_lost_its_data(
         "demo_start_delay_ms": 1000,
         "loop_demo": False,
     }
-    first = await make_server(process=True, **options)
-    second = await make_server(process=True, **options)
+    first, second = await start_together(make_server, 2, process=True, **options)
     async with first.http() as client:
         starts_at = (await client.get("/api/shows/quick")).json()["show"]["starts_at_ms"]
     async with connect(second.ws_url("quick")) as ws:

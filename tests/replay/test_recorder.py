@@ -24,7 +24,7 @@ async def test_recording_resumes_from_the_live_state_when_history_was_trimmed(
     """Events trimmed before the recorder read them: the state it records is still the live one."""
     settings = settings_for_tests()
     catalog = catalog_store(redis)
-    shows = ShowService(redis, ShowStream(redis, settings.stream_maxlen), catalog, 1.0)
+    shows = ShowService(redis, ShowStream(redis, settings.shows.stream_maxlen), catalog, 1.0)
     (show,) = await load_content(redis, catalog, shows, settings)
     recorder = ReplayRecorder(
         redis, shows, show, runs_kept=2, ttl_ms=60_000, interval_ms=100, lease_ms=5000

@@ -328,7 +328,7 @@ async def test_runs_are_listed_newest_first_and_bounded(recorded: Recorded) -> N
     """The recorded runs come newest first, the last ``replay_runs_kept``; older ones are gone."""
     runs = list((await recorded.runs()).values())
     assert [run["run"] for run in runs] == [3, 2, 1]
-    assert recorded.server.settings.replay_runs_kept == 3
+    assert recorded.server.settings.replay.replay_runs_kept == 3
     assert all(run["ended"] for run in runs[1:])
     for url in (f"/api/shows/{SHOW}/replay/0/state?at=1", f"/video/{SHOW}/replay/0/index.m3u8"):
         response = await recorded.client.get(url)

@@ -15,7 +15,7 @@ import httpx
 from redis.asyncio import Redis
 
 from livebuy.redis import keys
-from tests.servers import TIMEOUT_S, LiveServer
+from tests.servers import TIMEOUT_S, LiveServer, start_together
 
 SHOW = "spring-runway"
 LEASE_MS = 1000
@@ -106,10 +106,7 @@ async def test_one_ffmpeg_for_two_processes_and_the_survivor_takes_over(
 ) -> None:
     """Exactly one of two processes runs ffmpeg, both serve its stream; killing it hands over."""
     settings = {"video_enabled": True, "video_lease_ms": LEASE_MS, "data_dir": tmp_path}
-    servers = [
-        await make_server(process=True, **settings),
-        await make_server(process=True, **settings),
-    ]
+    servers = await start_together(make_server, 2, process=True, **settings)
     clients = [server.http() for server in servers]
     try:
         states = await eventually(

@@ -40,15 +40,15 @@ class PollPusher:
         self._redis = redis
         self._stream = stream
         self._tally = Tally(redis)
-        self._interval_ms = settings.poll_results_interval_ms
-        self._tolerance_ms = settings.poll_answer_tolerance_ms
+        self._interval_ms = settings.polls.poll_results_interval_ms
+        self._tolerance_ms = settings.polls.poll_answer_tolerance_ms
         # (poll id, opened at) -> (total, when) of the last live frame this process pushed.
         self._pushed: dict[tuple[str, int], tuple[int, int]] = {}
         self.loop = ElectedLoop(
             f"polls:{show_id}",
-            Lease(redis, keys.poll_lease(show_id), settings.poll_lease_ms),
+            Lease(redis, keys.poll_lease(show_id), settings.polls.poll_lease_ms),
             lambda: self.step(clock()),
-            settings.poll_tick_ms / 1000,
+            settings.polls.poll_tick_ms / 1000,
             clock=clock,
         )
 
