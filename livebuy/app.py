@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog.demo import demo_images_dir
+from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
+from livebuy.analytics.velocity import SalesVelocity
 from livebuy.api import analytics as analytics_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
@@ -99,6 +101,17 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             await video.start([show.id for show in loaded], loops)
         for loop in commerce.loops():
             loops.add(loop)
+        # "N bought in the last minute": one lease-elected pusher per show across processes.
+        for show in loaded:
+            velocity = SalesVelocity(
+                redis,
+                stream,
+                show.id,
+                interval_ms=settings.sales_velocity_interval_ms,
+                window_ms=settings.sales_velocity_window_ms,
+                lease_ms=settings.sales_velocity_lease_ms,
+            )
+            loops.add(velocity.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -118,6 +131,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
             ),
             video=video,
+            funnel=FunnelService(redis, show_service, catalog),
         )
         reporter = ViewerReporter(
             redis,

@@ -3,7 +3,8 @@
 LivebuyError                      code            HTTP  websocket
 ├── NotFoundError                 not_found       404   error frame
 │   ├── ProductNotFoundError      unknown_product 404
-│   └── ShowNotFoundError         unknown_show    404   close 4404
+│   ├── ShowNotFoundError         unknown_show    404   close 4404
+│   └── UnknownCueError           unknown_cue     404   error frame (card_seen)
 ├── InvalidInputError             invalid_input   422   error frame
 │   └── RunSheetError             invalid_run_sheet 422
 ├── UnauthorizedError             unauthorized    401   close 4401
@@ -67,6 +68,12 @@ class ProductNotFoundError(NotFoundError):
 
 class ShowNotFoundError(NotFoundError):
     code = "unknown_show"
+
+
+class UnknownCueError(NotFoundError):
+    """A ``card_seen`` frame named no pin cue of the show (neither on air nor in the run sheet)."""
+
+    code = "unknown_cue"
 
 
 class InvalidInputError(LivebuyError):

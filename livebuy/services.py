@@ -17,6 +17,7 @@ from catalog.store import CatalogStore
 from livebuy.errors import InvalidInputError, ProductNotFoundError
 
 if TYPE_CHECKING:
+    from livebuy.analytics.funnel import FunnelService
     from livebuy.analytics.service import AnalyticsService
     from livebuy.api.rate_limit import RateLimiter
     from livebuy.chat.batcher import BatcherRegistry
@@ -54,6 +55,7 @@ class Services:
     analytics: AnalyticsService
     # None with the live video off (``LIVEBUY_VIDEO_ENABLED=false``).
     video: LiveVideo | None
+    funnel: FunnelService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

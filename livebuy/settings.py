@@ -240,6 +240,23 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
     )
 
+    # --- console: sales velocity and funnel (issue 12) ---
+    sales_velocity_interval_ms: int = Field(
+        2000,
+        ge=100,
+        le=60_000,
+        description="how often a show's sales_velocity frame may go out (only when it changed)",
+    )
+    sales_velocity_window_ms: int = Field(
+        60_000,
+        ge=1000,
+        le=600_000,
+        description="the trailing window of 'N bought in the last minute' (paid units)",
+    )
+    sales_velocity_lease_ms: int = Field(
+        5000, ge=500, description="lease electing the one process that pushes a show's velocity"
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from catalog.store import CatalogStore
+from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -72,6 +73,11 @@ async def get_analytics(services: ServicesDep) -> AnalyticsService:
     return services.analytics
 
 
+async def get_funnel(services: ServicesDep) -> FunnelService:
+    """The console's per-product funnel: cards shown, added to bag, bought."""
+    return services.funnel
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -80,3 +86,4 @@ SnapshotsDep = Annotated[JoinSnapshots, Depends(get_snapshots)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 CommerceDep = Annotated[Commerce, Depends(get_commerce)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+FunnelDep = Annotated[FunnelService, Depends(get_funnel)]

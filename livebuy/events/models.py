@@ -206,6 +206,14 @@ class StockEvent(ShowEvent):
     deals: list[DealUnits]
 
 
+class SalesVelocityEvent(ShowEvent):
+    """Paid units per product in the trailing window (``{}``: none); pushed only on change."""
+
+    event_type: ClassVar[str] = "sales_velocity"
+
+    products: dict[str, int]
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -215,6 +223,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "chat_pin": (ChatPinEvent,),
     "chat_mode": (ChatModeEvent,),
     "stock": (StockEvent,),
+    "sales_velocity": (SalesVelocityEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

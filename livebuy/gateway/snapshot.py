@@ -50,4 +50,6 @@ class JoinSnapshots:
             "chat": await chat_snapshot(self._redis, show_id),
             "timeline": part.timeline,
         }
+        if part.sales_velocity:
+            data["sales_velocity"] = {"products": part.sales_velocity}
         return part.position, data
