@@ -71,7 +71,7 @@ class ShowNotFoundError(NotFoundError):
 
 
 class UnknownCueError(NotFoundError):
-    """A ``card_seen`` frame named no pin cue of the show (neither on air nor in the run sheet)."""
+    """A ``card_seen`` frame named no pin cue of the show (run sheet or live)."""
 
     code = "unknown_cue"
 

@@ -21,13 +21,14 @@ from catalog.store import CatalogStore
 from livebuy.analytics.models import FunnelRow, ShowFunnel
 from livebuy.analytics.service import product_names, sales_rows
 from livebuy.errors import UnknownCueError
-from livebuy.events.state import PIN
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
 from livebuy.shows.service import ShowService
 
 # Funnel counters outlive the show by a week (like chat's per-minute counters), then go.
 FUNNEL_TTL_MS = 7 * 24 * 3600 * 1000
+# Pin cues whose product this process remembers (forgotten all at once when full).
+CUE_CACHE_SIZE = 10_000
 
 
 class FunnelService:
@@ -38,12 +39,13 @@ class FunnelService:
         self._shows = shows
         self._catalog = catalog
         self._count = register(redis, "livebuy.analytics", "funnel_count")
+        self._products: dict[tuple[str, str], str] = {}
 
     async def card_seen(self, show_id: str, cue_id: str, viewer: str) -> str:
         """Count the card of pin cue ``cue_id`` as shown to ``viewer``; returns its product.
 
         Raises:
-            UnknownCueError: the cue is neither pinned now nor a pin of the run sheet.
+            UnknownCueError: the cue is no pin of the run sheet, nor a live pin in the history.
         """
         product_id = await self._pinned_product(show_id, cue_id)
         await self._count(
@@ -94,16 +96,32 @@ class FunnelService:
         return ShowFunnel(show_id=show_id, products=rows)
 
     async def _pinned_product(self, show_id: str, cue_id: str) -> str:
-        # A pin on air (run sheet or live): its state names the cue. A run-sheet pin already
-        # taken off air (a viewer far behind live reveals it late) is found in the run sheet.
-        pins = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
-        for field, raw in pins.items():
-            if field.startswith(PIN) and orjson.loads(raw).get("cue_id") == cue_id:
-                return field.removeprefix(PIN)
+        # A cue's product never changes, so this process remembers it: a card revealed to
+        # thousands of viewers at once is looked up once.
+        product_id = self._products.get((show_id, cue_id))
+        if product_id is None:
+            product_id = await self._find_pin(show_id, cue_id)
+            if len(self._products) >= CUE_CACHE_SIZE:
+                self._products.clear()
+            self._products[(show_id, cue_id)] = product_id
+        return product_id
+
+    async def _find_pin(self, show_id: str, cue_id: str) -> str:
         show = await self._shows.get(show_id)
         for line in show.cues:
             if line.id == cue_id and line.cue.kind == "pin":
                 return line.cue.product_id
+        # A live pin (even one re-pinned or taken off air since: a viewer behind live reveals it
+        # late): its dedupe marker names its seq, and the stream entry its product.
+        seq = await self._redis.get(keys.show_published(show_id, f"live:{cue_id}"))
+        if seq is not None:
+            entries = await self._redis.xrange(
+                keys.show_events(show_id), min=f"0-{seq}", max=f"0-{seq}"
+            )
+            for _, fields in entries:
+                data = orjson.loads(fields["data"])
+                if fields["type"] == "cue" and data.get("kind") == "pin":
+                    return str(data["product_id"])
         raise UnknownCueError(
             f"no pin cue '{cue_id}' in show '{show_id}'", show_id=show_id, cue_id=cue_id
         )
