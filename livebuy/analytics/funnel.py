@@ -113,10 +113,13 @@ class FunnelService:
                 return line.cue.product_id
         # A live pin (even one re-pinned or taken off air since: a viewer behind live reveals it
         # late): its dedupe marker names its seq, and the stream entry its product.
-        seq = await self._redis.get(keys.show_published(show_id, f"live:{cue_id}"))
+        seq = cast(
+            str | None, await self._redis.get(keys.show_published(show_id, f"live:{cue_id}"))
+        )
         if seq is not None:
-            entries = await self._redis.xrange(
-                keys.show_events(show_id), min=f"0-{seq}", max=f"0-{seq}"
+            entries = cast(
+                list[tuple[str, dict[str, str]]],
+                await self._redis.xrange(keys.show_events(show_id), min=f"0-{seq}", max=f"0-{seq}"),
             )
             for _, fields in entries:
                 data = orjson.loads(fields["data"])
