@@ -63,7 +63,7 @@ async def test_console_pin_and_deal_show_on_viewer(
     await expect(viewer.locator(".banner.deal")).to_contain_text("3 left")
     await expect(console.locator("#result")).to_contain_text("deal: sent as seq")
     await console.get_by_label("Announcement").fill("A long announcement. " * 12)
-    await console.get_by_role("button", name="Announce").click()
+    await console.get_by_role("button", name="Announce", exact=True).click()
     await expect(viewer.locator("#announcement")).to_contain_text("A long announcement.")
     # Nothing that arrived (card, deal banner, long announcement) moved the page below it.
     assert (
