@@ -11,8 +11,10 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
+from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
+from livebuy.analytics.velocity import SalesVelocity
 from livebuy.api import analytics as analytics_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
@@ -150,6 +152,17 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         poll_loops = PollLoops(redis, stream, settings, loops)
         for show in loaded:
             poll_loops.ensure(show.id)
+        # "N bought in the last minute": one lease-elected pusher per show across processes.
+        for show in loaded:
+            velocity = SalesVelocity(
+                redis,
+                stream,
+                show.id,
+                interval_ms=settings.analytics.sales_velocity_interval_ms,
+                window_ms=settings.analytics.sales_velocity_window_ms,
+                lease_ms=settings.analytics.sales_velocity_lease_ms,
+            )
+            loops.add(velocity.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -172,6 +185,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             replay=replay,
             polls=polls,
             poll_loops=poll_loops,
+            funnel=FunnelService(redis, show_service, catalog),
         )
         reporter = ViewerReporter(
             redis,

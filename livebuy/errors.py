@@ -5,6 +5,7 @@ LivebuyError                      code            HTTP  websocket
 │   ├── ProductNotFoundError      unknown_product 404
 │   ├── ShowNotFoundError         unknown_show    404   close 4404
 │   └── ReplayNotFoundError       unknown_replay  404   (no such recorded run, or no video)
+│   └── UnknownCueError           unknown_cue     404   error frame (card_seen)
 ├── InvalidInputError             invalid_input   422   error frame
 │   └── RunSheetError             invalid_run_sheet 422
 ├── UnauthorizedError             unauthorized    401   close 4401
@@ -79,6 +80,12 @@ class ShowNotFoundError(NotFoundError):
 
 class ReplayNotFoundError(NotFoundError):
     code = "unknown_replay"
+
+
+class UnknownCueError(NotFoundError):
+    """A ``card_seen`` frame named no pin cue of the show (run sheet or live)."""
+
+    code = "unknown_cue"
 
 
 class InvalidInputError(LivebuyError):

@@ -17,6 +17,7 @@ from catalog.store import CatalogStore
 from livebuy.errors import InvalidInputError, ProductNotFoundError
 
 if TYPE_CHECKING:
+    from livebuy.analytics.funnel import FunnelService
     from livebuy.analytics.service import AnalyticsService
     from livebuy.api.rate_limit import RateLimiter
     from livebuy.chat.batcher import BatcherRegistry
@@ -61,6 +62,7 @@ class Services:
     # --- polls and quizzes ---
     polls: PollService
     poll_loops: PollLoops
+    funnel: FunnelService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

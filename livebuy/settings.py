@@ -244,13 +244,28 @@ class VideoSettings(BaseModel):
 
 
 class AnalyticsSettings(BaseModel):
-    """The producer's live dashboard: viewers per show."""
+    """The producer's live dashboard: viewers per show, and "N bought in the last minute"."""
 
     viewer_report_interval_ms: int = Field(
         1000, ge=50, description="how often each process reports its viewers per show to Redis"
     )
     viewer_stale_ms: int = Field(
         5000, ge=200, description="a process silent this long (crashed) drops out of the viewers"
+    )
+    sales_velocity_interval_ms: int = Field(
+        2000,
+        ge=100,
+        le=60_000,
+        description="how often a show's sales_velocity frame may go out (only when it changed)",
+    )
+    sales_velocity_window_ms: int = Field(
+        60_000,
+        ge=1000,
+        le=600_000,
+        description="the trailing window of 'N bought in the last minute' (paid units)",
+    )
+    sales_velocity_lease_ms: int = Field(
+        5000, ge=500, description="lease electing the one process that pushes a show's velocity"
     )
 
 

@@ -63,3 +63,25 @@ class ShowAnalytics(_Frozen):
     sales: list[ProductSales]
     totals: SalesTotals
     deals: list[DealUnits]
+
+
+class FunnelRow(_Frozen):
+    """One product of a show: how many saw its card, put it in their bag, and bought it."""
+
+    product_id: str
+    name: str
+    cards_shown: int = Field(
+        description="(viewer, pin cue) pairs the card was revealed to (HyperLogLog, ±0.81 %)"
+    )
+    added_to_bag: int = Field(
+        description="sessions that added it to their bag from the show (HyperLogLog, ±0.81 %)"
+    )
+    bought_units: int = Field(description="paid units from the show (cancels taken back out)")
+    bought_orders: int = Field(description="paid orders from the show with the product")
+
+
+class ShowFunnel(_Frozen):
+    """``GET /api/shows/{show_id}/funnel``: every product the show counted a step of."""
+
+    show_id: str
+    products: list[FunnelRow]

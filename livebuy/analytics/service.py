@@ -33,7 +33,7 @@ def _series(minutes: list[int], values: list[Any]) -> list[MinutePoint]:
     ]
 
 
-def _sales(fields: dict[str, str]) -> dict[str, tuple[int, int, int, str]]:
+def sales_rows(fields: dict[str, str]) -> dict[str, tuple[int, int, int, str]]:
     """``product id -> (units, orders, revenue, currency)`` of the products still sold."""
     products: dict[str, dict[str, str]] = defaultdict(dict)
     for field, value in fields.items():
@@ -88,12 +88,12 @@ class AnalyticsService:
             fresh, counts, peaks, chat, reactions, sales_fields, state = await pipe.execute()
         # A crashed process's last report stays until someone prunes it: count only fresh ones.
         viewers = sum(int(counts.get(process, 0)) for process in fresh)
-        sales = _sales(cast(dict[str, str], sales_fields))
+        sales = sales_rows(cast(dict[str, str], sales_fields))
         deals = [
             RunningDeal(show_id=show_id, **deal) for deal in deals_in(cast(dict[str, str], state))
         ]
         deals.sort(key=lambda deal: (deal.started_at, deal.deal_id))
-        names = await self._names({*sales, *(deal.product_id for deal in deals)})
+        names = await product_names(self._catalog, {*sales, *(deal.product_id for deal in deals)})
         return ShowAnalytics(
             show_id=show_id,
             at=now,
@@ -138,14 +138,16 @@ class AnalyticsService:
             for deal, count in zip(deals, taken, strict=True)
         ]
 
-    async def _names(self, product_ids: set[str]) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for product_id in sorted(product_ids):
-            try:
-                names[product_id] = (await self._catalog.get_product(product_id)).name
-            except ProductNotFoundError:
-                names[product_id] = product_id
-        return names
+
+async def product_names(catalog: CatalogStore, product_ids: set[str]) -> dict[str, str]:
+    """``product id -> name``; a product gone from the catalog keeps its id as its name."""
+    names: dict[str, str] = {}
+    for product_id in sorted(product_ids):
+        try:
+            names[product_id] = (await catalog.get_product(product_id)).name
+        except ProductNotFoundError:
+            names[product_id] = product_id
+    return names
 
 
 def _totals(sales: dict[str, tuple[int, int, int, str]], orders: int) -> SalesTotals:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from livebuy.analytics.models import ShowAnalytics
+from livebuy.analytics.models import ShowAnalytics, ShowFunnel
 from livebuy.api.auth import ProducerDep
-from livebuy.api.deps import AnalyticsDep
+from livebuy.api.deps import AnalyticsDep, FunnelDep
 
 router = APIRouter(prefix="/api/shows", tags=["analytics"])
 
@@ -16,3 +16,10 @@ async def get_analytics(analytics: AnalyticsDep, show_id: str, _: ProducerDep) -
     """The show's figures across every gateway process (bearer token: 401 without, 403 wrong;
     unknown show: 404)."""
     return await analytics.show(show_id)
+
+
+@router.get("/{show_id}/funnel")
+async def get_funnel(funnel: FunnelDep, show_id: str, _: ProducerDep) -> ShowFunnel:
+    """Per product: cards shown, added to bag, bought (bearer token: 401 without, 403 wrong;
+    unknown show: 404)."""
+    return await funnel.show(show_id)

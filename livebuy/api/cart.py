@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from livebuy.api.deps import CommerceDep
+from livebuy.api.deps import CommerceDep, FunnelDep, ShowsDep
 from livebuy.api.sessions import SessionDep
 from livebuy.commerce.models import Cart, CartQuantity
 
@@ -19,10 +19,22 @@ async def get_cart(commerce: CommerceDep, session: SessionDep) -> Cart:
 
 @router.put("/items/{sku}")
 async def put_item(
-    commerce: CommerceDep, session: SessionDep, sku: str, body: CartQuantity
+    commerce: CommerceDep,
+    shows: ShowsDep,
+    funnel: FunnelDep,
+    session: SessionDep,
+    sku: str,
+    body: CartQuantity,
 ) -> Cart:
-    """Set a line's quantity; unknown SKU: 404, quantity out of bounds: 422."""
-    return await commerce.cart.put(session.session_id, sku, body.quantity)
+    """Set a line's quantity; unknown SKU or show: 404, quantity out of bounds: 422. With
+    ``show_id`` the add counts in that show's funnel (once per session and product)."""
+    if body.show_id is not None:
+        await shows.get(body.show_id)
+    cart = await commerce.cart.put(session.session_id, sku, body.quantity)
+    if body.show_id is not None:
+        product_id = next(line.product_id for line in cart.items if line.sku == sku)
+        await funnel.added_to_bag(body.show_id, product_id, session.session_id)
+    return cart
 
 
 @router.delete("/items/{sku}")

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from catalog.store import CatalogStore
+from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
 from livebuy.games.polls.service import PollService
@@ -67,6 +68,11 @@ async def get_polls(services: ServicesDep) -> PollService:
     return services.polls
 
 
+async def get_funnel(services: ServicesDep) -> FunnelService:
+    """The console's per-product funnel: cards shown, added to bag, bought."""
+    return services.funnel
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -87,3 +93,4 @@ async def get_replay(services: ServicesDep) -> ReplayService:
 
 ReplayDep = Annotated[ReplayService, Depends(get_replay)]
 PollsDep = Annotated[PollService, Depends(get_polls)]
+FunnelDep = Annotated[FunnelService, Depends(get_funnel)]

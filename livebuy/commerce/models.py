@@ -24,6 +24,11 @@ class CartQuantity(_Strict):
     """Body of ``PUT /api/cart/items/{sku}``; the quantity bound is checked against the settings."""
 
     quantity: int = Field(ge=1, le=1000)
+    show_id: str | None = Field(
+        None,
+        max_length=200,
+        description="the show the viewer adds from: counted in the show's funnel (unknown: 404)",
+    )
 
 
 class CartLine(_Strict):

@@ -18,6 +18,12 @@ def sales_key(fields: dict[str, str]) -> str:
     return keys.analytics_sales(show_id) if show_id else ""
 
 
+def recent_sales_key(fields: dict[str, str]) -> str:
+    """The show's recent paid units (sales velocity) that paying the order adds to, if any."""
+    show_id = fields.get("show_id", "")
+    return keys.analytics_sales_recent(show_id) if show_id else ""
+
+
 def pay_keys(fields: dict[str, str], with_lines: bool) -> list[str]:
     """Keys of ``order_pay.lua``; the lines' inventory only for the steps that sell."""
     base = [
@@ -28,6 +34,7 @@ def pay_keys(fields: dict[str, str], with_lines: bool) -> list[str]:
         sales_key(fields),
         keys.charge_attempts(),
         keys.refunds_due(),
+        recent_sales_key(fields),
     ]
     return [*base, *line_keys(fields)] if with_lines else base
 

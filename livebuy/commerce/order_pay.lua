@@ -11,6 +11,7 @@ local dirty_key = KEYS[4]
 local sales_key = KEYS[5]
 local attempts_key = KEYS[6]
 local refunds_due_key = KEYS[7]
+local recent_sales_key = KEYS[8]
 local action = ARGV[1]
 local now = tonumber(ARGV[2])
 local token = ARGV[3]
@@ -18,6 +19,7 @@ local lock_ms = tonumber(ARGV[4])
 local payment_id = ARGV[5]
 local stream_maxlen = ARGV[6]
 local extra = ARGV[7]
+local recent_keep_ms = tonumber(ARGV[8])
 
 local order = redis.call('HMGET', order_key, 'status', 'expires_at', 'lock_token', 'lock_until',
   'lines', 'customer', 'id', 'refund_status')
@@ -105,7 +107,7 @@ end
 -- order is still pending and its units reserved.
 local lines = cjson.decode(order[5])
 for index, line in ipairs(lines) do
-  local inventory_key = KEYS[7 + index]
+  local inventory_key = KEYS[8 + index]
   redis.call('HINCRBY', inventory_key, 'reserved', -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'sold', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
@@ -141,7 +143,12 @@ if sales_key ~= '' then
     redis.call('HINCRBY', sales_key, 'orders:' .. id, 1)
     redis.call('HSET', sales_key, 'currency:' .. id, currency)
     table.insert(counted, {product_id = id, units = product['units'], revenue = product['revenue']})
+    -- "N bought in the last minute" needs when each unit sold, which the running totals above
+    -- cannot tell: one member per order and product, scored by the paid time.
+    redis.call('ZADD', recent_sales_key, now, order_id .. '|' .. id .. '|' .. product['units'])
   end
+  redis.call('ZREMRANGEBYSCORE', recent_sales_key, '-inf', now - recent_keep_ms)
+  redis.call('PEXPIRE', recent_sales_key, recent_keep_ms)
   redis.call('HINCRBY', sales_key, 'orders', 1)
   redis.call('HSET', order_key, 'counted_sales', cjson.encode(counted))
 end

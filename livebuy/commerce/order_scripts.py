@@ -20,6 +20,8 @@ from livebuy.redis.scripts import register
 
 # Order events kept for downstream consumers: plenty for any lag, bounded in memory.
 ORDERS_STREAM_MAXLEN = 100_000
+# How long a paid unit stays in a show's recent sales (the sales velocity window's upper bound).
+SALES_RECENT_KEEP_MS = 10 * 60_000
 
 PayAction = Literal["begin", "fail", "commit", "reconcile"]
 RefundAction = Literal["confirm", "retry"]
@@ -157,7 +159,16 @@ class OrderScripts:
         """
         raw = await self._pay(
             keys=pay_keys(fields, with_lines=action in ("commit", "reconcile")),
-            args=[action, now, token, lock_ms, payment_id, ORDERS_STREAM_MAXLEN, extra],
+            args=[
+                action,
+                now,
+                token,
+                lock_ms,
+                payment_id,
+                ORDERS_STREAM_MAXLEN,
+                extra,
+                SALES_RECENT_KEEP_MS,
+            ],
         )
         return Reply.of(raw)
 

@@ -265,6 +265,14 @@ class PollResultsEvent(ShowEvent):
     correct_count: int | None
 
 
+class SalesVelocityEvent(ShowEvent):
+    """Paid units per product in the trailing window (``{}``: none); pushed only on change."""
+
+    event_type: ClassVar[str] = "sales_velocity"
+
+    products: dict[str, int]
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -275,6 +283,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "chat_mode": (ChatModeEvent,),
     "stock": (StockEvent,),
     "poll_results": (PollResultsEvent,),
+    "sales_velocity": (SalesVelocityEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

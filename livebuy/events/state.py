@@ -24,6 +24,7 @@ POLL = "poll:"
 POLL_SECRET = "poll_secret:"
 POLL_CLOSE = "poll_close:"
 POLL_FINAL = "poll_final:"
+SALES_VELOCITY = "sales_velocity"
 
 
 def set_pin(product_id: str, value: dict[str, Any]) -> StateOp:
@@ -123,6 +124,18 @@ def poll_fields(poll_id: str) -> list[str]:
     return [POLL + poll_id, POLL_SECRET + poll_id, POLL_CLOSE + poll_id]
 
 
+def set_sales_velocity(products: dict[str, int]) -> StateOp:
+    """Record the last ``sales_velocity`` figures pushed (``{}``: none, the field goes)."""
+    return (
+        ["set", SALES_VELOCITY, orjson.dumps(products).decode()]
+        if products
+        else [
+            "del",
+            SALES_VELOCITY,
+        ]
+    )
+
+
 def _set(field: str, value: dict[str, Any]) -> StateOp:
     return ["set", field, orjson.dumps(value).decode()]
 
@@ -133,6 +146,7 @@ def split_state(fields: dict[str, str], now_ms: int) -> dict[str, Any]:
     deals: list[dict[str, Any]] = []
     countdowns: list[dict[str, Any]] = []
     announcement = None
+    sales_velocity: dict[str, int] = {}
     for field, raw in fields.items():
         value = orjson.loads(raw)
         if field.startswith(PIN):
@@ -143,10 +157,18 @@ def split_state(fields: dict[str, str], now_ms: int) -> dict[str, Any]:
             countdowns.append(value)
         elif field == ANNOUNCEMENT:
             announcement = value
+        elif field == SALES_VELOCITY:
+            sales_velocity = value
     pins.sort(key=lambda pin: pin["at"])
     deals.sort(key=lambda deal: deal["started_at"])
     countdowns.sort(key=lambda countdown: countdown["ends_at"])
-    return {"pins": pins, "deals": deals, "countdowns": countdowns, "announcement": announcement}
+    return {
+        "pins": pins,
+        "deals": deals,
+        "countdowns": countdowns,
+        "announcement": announcement,
+        "sales_velocity": sales_velocity,
+    }
 
 
 async def running_deal(redis: Redis, show_id: str, deal_id: str) -> dict[str, Any] | None:

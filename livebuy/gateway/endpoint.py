@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from typing import assert_never
 
 from fastapi import APIRouter, WebSocket
@@ -13,6 +14,7 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from livebuy import metrics
+from livebuy.analytics.funnel import FunnelService
 from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
@@ -27,6 +29,7 @@ from livebuy.gateway.protocol import (
     VIEWER,
     AnyClientFrame,
     AuthFrame,
+    CardSeenFrame,
     ChatFrame,
     ClientFrame,
     CloseCode,
@@ -132,7 +135,8 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
             return
         connection.start()
         writer = asyncio.create_task(connection.run_writer())
-        await _receive(connection, writer, channel)
+        signals = CardSignals(services.funnel, show_id)
+        await _receive(connection, writer, channel, signals)
         if connection.too_slow:
             metrics.SLOW_CLOSES.inc()
     except WebSocketDisconnect:
@@ -171,8 +175,27 @@ async def _send_initial(
     connection.last_seq = position.seq
 
 
+class CardSignals:
+    """What a viewer's ``card_seen`` frames count: per session, or per connection without one."""
+
+    def __init__(self, funnel: FunnelService, show_id: str) -> None:
+        self._funnel = funnel
+        self._show_id = show_id
+        # A viewer that never signed in is counted per connection (a reconnect counts again).
+        self._anonymous = f"anon:{secrets.token_hex(8)}"
+
+    async def card_seen(self, channel: ChatChannel, cue_id: str) -> None:
+        """Count the card of ``cue_id`` as shown to this viewer (raises ``UnknownCueError``)."""
+        session = channel.session
+        viewer = self._anonymous if session is None else session.session_id
+        await self._funnel.card_seen(self._show_id, cue_id, viewer)
+
+
 async def _receive(
-    connection: ViewerConnection, writer: asyncio.Task[None], channel: ChatChannel
+    connection: ViewerConnection,
+    writer: asyncio.Task[None],
+    channel: ChatChannel,
+    signals: CardSignals,
 ) -> None:
     """Read client frames until the viewer leaves or the writer ends the connection."""
     websocket = connection.websocket
@@ -185,14 +208,14 @@ async def _receive(
             message = receiving.result()
             if message["type"] == "websocket.disconnect":
                 return
-            await _handle_client_frame(connection, channel, message.get("text"))
+            await _handle_client_frame(connection, channel, signals, message.get("text"))
             receiving = asyncio.ensure_future(websocket.receive())
     finally:
         receiving.cancel()
 
 
 async def _handle_client_frame(
-    connection: ViewerConnection, channel: ChatChannel, text: str | None
+    connection: ViewerConnection, channel: ChatChannel, signals: CardSignals, text: str | None
 ) -> None:
     if text is None:
         connection.deliver(
@@ -220,6 +243,8 @@ async def _handle_client_frame(
             case ChatFrame():
                 stored = await channel.chat(frame.data.text)
                 connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
+            case CardSeenFrame():
+                await signals.card_seen(channel, frame.data.cue_id)
             case ReactFrame():
                 await channel.react(frame.data.kind)
             case _:
@@ -228,6 +253,6 @@ async def _handle_client_frame(
         metrics.CLIENT_ERRORS.labels(error.code).inc()
         connection.deliver(None, [_control_frame(connection, "error", error.to_json())])
     except RedisError:
-        log.exception("chat frame failed on Redis")
+        log.exception("client frame failed on Redis")
         message = "chat is unavailable right now: try again"
         connection.deliver(None, [_error_frame(connection, "unavailable", message)])

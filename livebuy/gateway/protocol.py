@@ -93,5 +93,19 @@ class ReactFrame(_ClientFrame):
     data: ReactData
 
 
-AnyClientFrame = PingFrame | AuthFrame | ChatFrame | ReactFrame
+class CardSeenData(_ClientFrame):
+    """The pin cue whose product card the page just revealed."""
+
+    cue_id: StrictStr = Field(min_length=1, max_length=200)
+
+
+class CardSeenFrame(_ClientFrame):
+    """The page revealed a card: counted once per viewer and cue in the show's funnel (no
+    reply; ``error`` ``unknown_cue`` if the cue is no pin of the show)."""
+
+    type: Literal["card_seen"]
+    data: CardSeenData
+
+
+AnyClientFrame = PingFrame | AuthFrame | ChatFrame | ReactFrame | CardSeenFrame
 ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]

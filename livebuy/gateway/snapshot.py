@@ -54,4 +54,6 @@ class JoinSnapshots:
             "timeline": part.timeline,
             "polls": await self._polls.open_polls(show_id),
         }
+        if part.sales_velocity:
+            data["sales_velocity"] = {"products": part.sales_velocity}
         return part.position, data

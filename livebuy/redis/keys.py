@@ -393,3 +393,31 @@ def poll_correct(show_id: str, poll_id: str, opened_at: int) -> str:
 def poll_lease(show_id: str) -> str:
     """Lease naming the process that pushes a show's poll results and closes its polls."""
     return f"{_show(show_id)}:polls-lease"
+
+
+# --- console: sales velocity and the per-product funnel (issue 12) ---
+
+
+def analytics_sales_recent(show_id: str) -> str:
+    """Sorted set of the show's recent paid units: ``<order>|<product>|<units>`` by paid time (ms)."""
+    return f"{_show(show_id)}:analytics:sales_recent"
+
+
+def sales_velocity_lease(show_id: str) -> str:
+    """Lease electing the one process that pushes the show's ``sales_velocity`` frames."""
+    return f"{_show(show_id)}:sales_velocity:lease"
+
+
+def funnel_products(show_id: str) -> str:
+    """Set of the products the show's funnel has counted a card view or an add to bag of."""
+    return f"{_show(show_id)}:funnel:products"
+
+
+def funnel_seen(show_id: str, product_id: str) -> str:
+    """HyperLogLog of ``<viewer>|<cue>`` pairs the product's card was revealed to."""
+    return f"{_show(show_id)}:funnel:seen:{product_id}"
+
+
+def funnel_added(show_id: str, product_id: str) -> str:
+    """HyperLogLog of the sessions that added the product to their bag from the show."""
+    return f"{_show(show_id)}:funnel:added:{product_id}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -48,6 +48,8 @@ class ShowSnapshot:
     countdowns: list[dict[str, Any]]
     announcement: dict[str, Any] | None
     timeline: dict[str, Any]
+    # Paid units per product in the trailing window, as last pushed (``sales_velocity`` frames).
+    sales_velocity: dict[str, int] = field(default_factory=dict)
 
 
 class ShowService:
@@ -235,4 +237,5 @@ class ShowService:
             countdowns=state["countdowns"],
             announcement=state["announcement"],
             timeline=(await self.timelines.read(show)).to_json(),
+            sales_velocity=state["sales_velocity"],
         )

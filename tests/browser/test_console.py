@@ -63,7 +63,7 @@ async def test_console_pin_and_deal_show_on_viewer(
     await expect(viewer.locator(".banner.deal")).to_contain_text("3 left")
     await expect(console.locator("#result")).to_contain_text("deal: sent as seq")
     await console.get_by_label("Announcement").fill("A long announcement. " * 12)
-    await console.get_by_role("button", name="Announce").click()
+    await console.get_by_role("button", name="Announce", exact=True).click()
     await expect(viewer.locator("#announcement")).to_contain_text("A long announcement.")
     # Nothing that arrived (card, deal banner, long announcement) moved the page below it.
     assert (
@@ -125,7 +125,7 @@ async def test_console_moderates_chat(
 async def test_console_clears_the_announcement(
     web_server: Callable[..., Awaitable[LiveServer]], new_page: Callable[..., Awaitable[Page]]
 ) -> None:
-    """Clear (next to Announce) in the console empties the viewer's announcement line."""
+    """Clear announcement in the console empties the viewer's announcement line."""
     server = await web_server()
     await server.post_cue("spring-runway", {"kind": "announce", "text": "Doors open at eight"})
     viewer = await new_page()
@@ -133,6 +133,6 @@ async def test_console_clears_the_announcement(
     await expect(viewer.locator("#announcement")).to_have_text("Doors open at eight")
     console = await new_page(viewport=DESKTOP)
     await sign_in(console, server, PRODUCER_TOKEN)
-    await console.get_by_role("button", name="Clear", exact=True).click()
+    await console.get_by_role("button", name="Clear announcement").click()
     await expect(viewer.locator("#announcement")).to_have_text("")
     await expect(console.locator("#on-air")).not_to_contain_text("Doors open")

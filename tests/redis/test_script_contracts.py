@@ -23,6 +23,8 @@ HAND_WRAPPED = {
     "poll_finalize",
     "replay_record",
     "replay_segment",
+    "analytics_velocity",
+    "funnel_count",
 }
 HEADER = re.compile(r"^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 PACKAGE_DIR = Path(livebuy.__file__).parent

@@ -116,6 +116,7 @@
     connect();
     loadBlockedWords();
     window.livebuyDashboard?.poll();
+    window.livebuyConsoleLive?.openShow(showId);
   }
 
   function connect() {
@@ -142,6 +143,12 @@
   }
 
   function onFrame(frame) {
+    applyFrame(frame);
+    // Stock, sales velocity and the preview are console-live.js.
+    window.livebuyConsoleLive?.onFrame(frame);
+  }
+
+  function applyFrame(frame) {
     if (frame.type === "snapshot") {
       const data = frame.data;
       state.epoch = data.epoch;
@@ -224,6 +231,10 @@
     }
     if (state.announcement) items.push(el("li", {}, `announcement: ${state.announcement}`));
     $("on-air").replaceChildren(...items);
+    const now = $("announcement-now");
+    now.textContent = state.announcement ?? "none";
+    now.classList.toggle("empty", !state.announcement);
+    $("announce-clear").disabled = !state.announcement;
     $("deal").replaceChildren(...[...state.deals.keys()].map((id) => el("option", { value: id }, id)));
   }
 
@@ -358,8 +369,8 @@
       showModPinned(data.message);
     } else if (frame.type === "chat_mode") {
       $("slow-seconds").value = String(Math.round(data.slow_mode_ms / 1000));
-    } else if (frame.type !== "reactions" && frame.type !== "stock") {
-      // Reactions and stock are counted on the server and drawn by dashboard.js.
+    } else if (!["reactions", "stock", "sales_velocity"].includes(frame.type)) {
+      // Reactions are drawn by dashboard.js; stock and sales velocity by console-live.js.
       logFrame(`${frame.type} seq ${frame.seq}`);
     }
   }

@@ -1,4 +1,4 @@
-// The console's live dashboard: polls GET /api/shows/{id}/analytics (figures computed on the
+// The console's live dashboard: polls GET /api/shows/{id}/analytics and /funnel (figures computed on the
 // server from Redis, the same whichever gateway process answers) and draws them as inline SVG.
 // Nodes are built with DOM APIs; server text only ever goes in through textContent.
 "use strict";
@@ -132,6 +132,31 @@
     $("dash-status").textContent = `Updated ${new Date(answer.at).toLocaleTimeString()}`;
   }
 
+  function percent(part, whole) {
+    return whole > 0 ? `${Math.round((100 * part) / whole)} %` : "–";
+  }
+
+  /** GET /api/shows/{id}/funnel: per product, cards shown → added to bag → bought. */
+  function drawFunnel(answer) {
+    const rows = answer.products.map((row) => {
+      const tr = el("tr", { "data-product-id": row.product_id });
+      tr.append(
+        el("td", {}, row.name),
+        el("td", { class: "shown" }, String(row.cards_shown)),
+        el("td", { class: "bag" }, String(row.added_to_bag)),
+        el("td", { class: "bought", title: `${row.bought_orders} orders` }, String(row.bought_units)),
+        el("td", {}, percent(row.bought_orders, row.cards_shown)),
+      );
+      return tr;
+    });
+    if (!rows.length) {
+      const empty = el("tr");
+      empty.append(el("td", { colspan: "5" }, "No card shown yet."));
+      rows.push(empty);
+    }
+    $("funnel").replaceChildren(...rows);
+  }
+
   let polling = false;
 
   async function poll() {
@@ -139,12 +164,17 @@
     if (polling || !state || !state.token || !state.showId || $("desk").hidden) return;
     polling = true;
     try {
-      const response = await fetch(`/api/shows/${encodeURIComponent(state.showId)}/analytics`, {
-        headers: { authorization: `Bearer ${state.token}` },
-      });
+      const show = encodeURIComponent(state.showId);
+      const headers = { authorization: `Bearer ${state.token}` };
+      const [response, funnel] = await Promise.all([
+        fetch(`/api/shows/${show}/analytics`, { headers }),
+        fetch(`/api/shows/${show}/funnel`, { headers }),
+      ]);
       const body = await response.json().catch(() => null);
       if (response.ok && body) draw(body);
       else $("dash-status").textContent = `Dashboard: ${body?.error?.message || `HTTP ${response.status}`}`;
+      const funnelBody = await funnel.json().catch(() => null);
+      if (funnel.ok && funnelBody) drawFunnel(funnelBody);
     } catch (error) {
       $("dash-status").textContent = `Dashboard: ${error.message}`;
     } finally {

@@ -226,7 +226,9 @@ window.livebuyShop = (() => {
     try {
       const cart = await api("GET", "/api/cart");
       const line = cart.items.find((item) => item.sku === sku);
-      const updated = await api("PUT", `/api/cart/items/${encodeURIComponent(sku)}`, { quantity: (line ? line.quantity : 0) + quantity });
+      const show = watchedShow();
+      const body = { quantity: (line ? line.quantity : 0) + quantity, ...(show ? { show_id: show } : {}) };
+      const updated = await api("PUT", `/api/cart/items/${encodeURIComponent(sku)}`, body);
       setBagCount(updated.items.reduce((sum, item) => sum + item.quantity, 0));
       toast(`Added to cart: ${name}`);
     } catch (error) {

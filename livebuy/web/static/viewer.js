@@ -123,6 +123,7 @@
     document.title = `${data.show.title} — livebuy`;
     window.livebuyChat.onSnapshot(data.chat);
     window.livebuyPolls?.onSnapshot(data.polls);
+    state.velocity = new Map(Object.entries(data.sales_velocity?.products || {}));
     if (data.recovered === false) toast("Reconnected: caught up with the show.");
     renderAll({ reveal: false });
   }
@@ -133,6 +134,8 @@
       case "pin":
         state.pins.set(cue.product_id, cue.product);
         markShown(cue.product, frame.at);
+        // The producer's funnel counts the viewers this card was actually revealed to.
+        window.livebuySignals.reportCardSeen(link, cue.cue_id);
         break;
       case "unpin":
         if (cue.product_id) state.pins.delete(cue.product_id);
@@ -206,11 +209,6 @@
       toast(window.livebuyWords.sentence(frame.data.code, frame.data.message));
       return;
     }
-    // Aggregate counts, newest wins: applied whatever its seq, and never moves lastSeq.
-    if (frame.type === "sales_velocity") {
-      applyVelocity(frame.data);
-      return;
-    }
     if (frame.type === "pong") return;
     // chat_ack is a control frame: it repeats the last seq, so it is handled before the seq check.
     if (frame.type === "chat_ack") {
@@ -228,6 +226,8 @@
       release();
     } else if (frame.type === "stock") {
       applyStock(frame.data);
+    } else if (frame.type === "sales_velocity") {
+      applyVelocity(frame.data);
     } else if (frame.type === "poll_results") {
       window.livebuyPolls?.onResults(frame);
     } else {

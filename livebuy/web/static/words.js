@@ -34,6 +34,16 @@ window.livebuyWords = (() => {
     muted: "You are muted for a while: you can still watch and shop.",
     banned: "You can no longer chat in this show.",
     unknown_message: "That message is gone.",
+    // Polls and quizzes, replay, the producer's funnel.
+    poll_error: "Your vote could not be counted. Please try again.",
+    unknown_poll: "This poll is no longer running.",
+    already_voted: "You have already voted in this poll.",
+    poll_closed: "Voting has closed.",
+    invalid_option: "That answer is not one of the choices.",
+    invalid_program_time: "Your video is out of step with the show: reload the page and vote again.",
+    poll_not_final: "The result is not in yet.",
+    unknown_cue: "That product card is no longer on stage.",
+    unknown_replay: "This replay is not available any more.",
     // Refusals of the order scripts (errors.SCRIPT_REFUSALS): the order's state stopped it.
     pending_payment: "This order is still waiting for payment.",
     paid: "This order is already paid.",

@@ -1,0 +1,130 @@
+"""A show's funnel per product: cards shown → added to bag → bought.
+
+"Cards shown" counts ``(viewer, cue)`` pairs: a viewer's page reports each card it reveals once
+(a ``card_seen`` frame), and a card revealed again to the same viewer (a reconnect, a second
+tab of the same session) counts once per cue. "Added to bag" counts the sessions that put the
+product in their bag from the show (``PUT /api/cart/items/{sku}`` with ``show_id``). Both are
+HyperLogLogs under the show's hash tag: 12 KB per product at most whatever the audience, with a
+standard error of 0.81 % (exact in practice below a few hundred members), chosen over sets,
+which would cost ~60 bytes per viewer per product. "Bought" is the show's paid sales, as the
+dashboard counts them.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import orjson
+from redis.asyncio import Redis
+
+from catalog.store import CatalogStore
+from livebuy.analytics.models import FunnelRow, ShowFunnel
+from livebuy.analytics.service import product_names, sales_rows
+from livebuy.errors import UnknownCueError
+from livebuy.redis import keys
+from livebuy.redis.scripts import register
+from livebuy.shows.service import ShowService
+
+# Funnel counters outlive the show by a week (like chat's per-minute counters), then go.
+FUNNEL_TTL_MS = 7 * 24 * 3600 * 1000
+# Pin cues whose product this process remembers (forgotten all at once when full).
+CUE_CACHE_SIZE = 10_000
+
+
+class FunnelService:
+    """Counts card views and adds to bag per product of a show, and reads the funnel."""
+
+    def __init__(self, redis: Redis, shows: ShowService, catalog: CatalogStore) -> None:
+        self._redis = redis
+        self._shows = shows
+        self._catalog = catalog
+        self._count = register(redis, "livebuy.analytics", "funnel_count")
+        self._products: dict[tuple[str, str], str] = {}
+
+    async def card_seen(self, show_id: str, cue_id: str, viewer: str) -> str:
+        """Count the card of pin cue ``cue_id`` as shown to ``viewer``; returns its product.
+
+        Raises:
+            UnknownCueError: the cue is no pin of the run sheet, nor a live pin in the history.
+        """
+        product_id = await self._pinned_product(show_id, cue_id)
+        await self._count(
+            keys=[keys.funnel_products(show_id), keys.funnel_seen(show_id, product_id)],
+            args=[product_id, f"{viewer}|{cue_id}", FUNNEL_TTL_MS],
+        )
+        return product_id
+
+    async def added_to_bag(self, show_id: str, product_id: str, session_id: str) -> None:
+        """Count ``session_id`` as having added ``product_id`` to its bag from the show."""
+        await self._count(
+            keys=[keys.funnel_products(show_id), keys.funnel_added(show_id, product_id)],
+            args=[product_id, session_id, FUNNEL_TTL_MS],
+        )
+
+    async def show(self, show_id: str) -> ShowFunnel:
+        """The funnel of every product the show counted a view, an add or a sale of.
+
+        Raises:
+            ShowNotFoundError: no such show.
+        """
+        await self._shows.get(show_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await pipe.smembers(keys.funnel_products(show_id))
+            await pipe.hgetall(keys.analytics_sales(show_id))
+            counted, sales_fields = await pipe.execute()
+        sales = sales_rows(cast(dict[str, str], sales_fields))
+        products = sorted(set(cast(set[str], counted)) | sales.keys())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for product_id in products:
+                await pipe.pfcount(keys.funnel_seen(show_id, product_id))
+                await pipe.pfcount(keys.funnel_added(show_id, product_id))
+            figures = await pipe.execute()
+        names = await product_names(self._catalog, set(products))
+        rows = []
+        for index, product_id in enumerate(products):
+            units, orders, _, _ = sales.get(product_id, (0, 0, 0, ""))
+            rows.append(
+                FunnelRow(
+                    product_id=product_id,
+                    name=names[product_id],
+                    cards_shown=int(figures[2 * index]),
+                    added_to_bag=int(figures[2 * index + 1]),
+                    bought_units=units,
+                    bought_orders=orders,
+                )
+            )
+        return ShowFunnel(show_id=show_id, products=rows)
+
+    async def _pinned_product(self, show_id: str, cue_id: str) -> str:
+        # A cue's product never changes, so this process remembers it: a card revealed to
+        # thousands of viewers at once is looked up once.
+        product_id = self._products.get((show_id, cue_id))
+        if product_id is None:
+            product_id = await self._find_pin(show_id, cue_id)
+            if len(self._products) >= CUE_CACHE_SIZE:
+                self._products.clear()
+            self._products[(show_id, cue_id)] = product_id
+        return product_id
+
+    async def _find_pin(self, show_id: str, cue_id: str) -> str:
+        show = await self._shows.get(show_id)
+        for line in show.cues:
+            if line.id == cue_id and line.cue.kind == "pin":
+                return line.cue.product_id
+        # A live pin (even one re-pinned or taken off air since: a viewer behind live reveals it
+        # late): its dedupe marker names its seq, and the stream entry its product.
+        seq = cast(
+            str | None, await self._redis.get(keys.show_published(show_id, f"live:{cue_id}"))
+        )
+        if seq is not None:
+            entries = cast(
+                list[tuple[str, dict[str, str]]],
+                await self._redis.xrange(keys.show_events(show_id), min=f"0-{seq}", max=f"0-{seq}"),
+            )
+            for _, fields in entries:
+                data = orjson.loads(fields["data"])
+                if fields["type"] == "cue" and data.get("kind") == "pin":
+                    return str(data["product_id"])
+        raise UnknownCueError(
+            f"no pin cue '{cue_id}' in show '{show_id}'", show_id=show_id, cue_id=cue_id
+        )
