@@ -15,6 +15,7 @@ from livebuy.api import analytics as analytics_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
+from livebuy.api import giveaways as giveaways_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
 from livebuy.api import video as video_routes
@@ -25,9 +26,13 @@ from livebuy.background import LoopRegistry
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
+from livebuy.commerce.coupons import CouponService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
 from livebuy.events.stream import ShowStream
+from livebuy.games.giveaways.closer import GiveawayCloser
+from livebuy.games.giveaways.service import GiveawayService
+from livebuy.games.presence import ShowPresence
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -55,9 +60,10 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         redis = connect(redis_url)
         catalog = catalog_store(redis)
         stream = ShowStream(redis, settings.stream_maxlen)
-        show_service = ShowService(redis, stream, catalog, settings.speed)
+        giveaways = GiveawayService(redis, stream, CouponService(redis), settings)
+        show_service = ShowService(redis, stream, catalog, settings.speed, giveaways=giveaways)
         hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
-        snapshots = JoinSnapshots(redis, show_service)
+        snapshots = JoinSnapshots(redis, show_service, giveaways)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
@@ -99,6 +105,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             await video.start([show.id for show in loaded], loops)
         for loop in commerce.loops():
             loops.add(loop)
+        closer = GiveawayCloser(
+            redis,
+            giveaways,
+            stream,
+            tick_ms=settings.giveaway_tick_ms,
+            lease_ms=settings.player_lease_ms,
+        )
+        loops.add(closer.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -118,6 +132,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
             ),
             video=video,
+            giveaways=giveaways,
+            presence=ShowPresence(redis),
         )
         reporter = ViewerReporter(
             redis,
@@ -163,6 +179,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(orders_api.router)
     app.include_router(orders_api.producer_router)
     app.include_router(analytics_api.router)
+    app.include_router(giveaways_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(web_routes.router)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
+    from livebuy.games.giveaways.service import GiveawayService
+    from livebuy.games.presence import ShowPresence
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
@@ -54,6 +56,8 @@ class Services:
     analytics: AnalyticsService
     # None with the live video off (``LIVEBUY_VIDEO_ENABLED=false``).
     video: LiveVideo | None
+    giveaways: GiveawayService
+    presence: ShowPresence
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -240,6 +240,26 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
     )
 
+    # --- giveaways ---
+    giveaway_min_session_age_ms: int = Field(
+        0,
+        ge=0,
+        description="sessions created less than this long before entering a giveaway are refused",
+    )
+    giveaway_ip_cap: int = Field(
+        50, ge=1, description="entries to one giveaway from one client IP address"
+    )
+    giveaway_presence_ms: int = Field(
+        15_000,
+        ge=1000,
+        description="a giveaway entrant's websocket to the show must have been heard this recently",
+    )
+    giveaway_tick_ms: int = Field(
+        500,
+        ge=10,
+        description="how often giveaways are closed on time and their entry counts pushed",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

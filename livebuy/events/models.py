@@ -94,6 +94,22 @@ class AnnounceClearEvent(CueEvent):
     kind: Literal["announce_clear"]
 
 
+class GiveawayEvent(CueEvent):
+    """A giveaway opens: its terms, the draw's ``commitment`` (sha256 of the secret seed) and
+    ``ends_at`` (server clock, wall ms)."""
+
+    kind: Literal["giveaway"]
+    giveaway_id: str
+    title: str
+    prize: dict[str, Any]
+    winners: int
+    duration_ms: int
+    require_chatted: bool
+    require_favourite: bool
+    commitment: str
+    ends_at: int
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -102,6 +118,7 @@ AnyCueEvent = (
     | DealEndEvent
     | AnnounceEvent
     | AnnounceClearEvent
+    | GiveawayEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -112,6 +129,7 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "deal_end": DealEndEvent,
     "announce": AnnounceEvent,
     "announce_clear": AnnounceClearEvent,
+    "giveaway": GiveawayEvent,
 }
 
 
@@ -206,6 +224,32 @@ class StockEvent(ShowEvent):
     deals: list[DealUnits]
 
 
+class GiveawayEntriesEvent(ShowEvent):
+    """How many have entered an open giveaway (at most one per giveaway per push interval)."""
+
+    event_type: ClassVar[str] = "giveaway_entries"
+
+    giveaway_id: str
+    entries: int
+
+
+class GiveawayResultEvent(ShowEvent):
+    """A giveaway closed: the revealed seed, the entry list's hash and the winners' handles.
+
+    The full proof (with the entry list) is at ``proof_url``; ``livebuy verify-draw`` checks it.
+    """
+
+    event_type: ClassVar[str] = "giveaway_result"
+
+    giveaway_id: str
+    commitment: str
+    seed: str
+    entries_hash: str
+    entries: int
+    winners: list[str]
+    proof_url: str
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -215,6 +259,8 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "chat_pin": (ChatPinEvent,),
     "chat_mode": (ChatModeEvent,),
     "stock": (StockEvent,),
+    "giveaway_entries": (GiveawayEntriesEvent,),
+    "giveaway_result": (GiveawayResultEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

@@ -17,6 +17,7 @@ from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
 from livebuy.events.frames import encode_data, encode_frame
 from livebuy.events.stream import ShowStream
+from livebuy.games.presence import ShowPresence
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.frames import Frame
@@ -105,7 +106,8 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     token = websocket.query_params.get("token")
     if token is not None:
         try:
-            await channel.authenticate(token)
+            session = await channel.authenticate(token)
+            await services.presence.seen(show_id, session.session_id)
         except UnauthorizedError as error:
             await websocket.close(CloseCode.UNAUTHORIZED, error.message)
             return
@@ -130,7 +132,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
             return
         connection.start()
         writer = asyncio.create_task(connection.run_writer())
-        await _receive(connection, writer, channel)
+        await _receive(connection, writer, channel, services.presence)
         if connection.too_slow:
             metrics.SLOW_CLOSES.inc()
     except WebSocketDisconnect:
@@ -170,7 +172,10 @@ async def _send_initial(
 
 
 async def _receive(
-    connection: ViewerConnection, writer: asyncio.Task[None], channel: ChatChannel
+    connection: ViewerConnection,
+    writer: asyncio.Task[None],
+    channel: ChatChannel,
+    presence: ShowPresence,
 ) -> None:
     """Read client frames until the viewer leaves or the writer ends the connection."""
     websocket = connection.websocket
@@ -183,14 +188,14 @@ async def _receive(
             message = receiving.result()
             if message["type"] == "websocket.disconnect":
                 return
-            await _handle_client_frame(connection, channel, message.get("text"))
+            await _handle_client_frame(connection, channel, presence, message.get("text"))
             receiving = asyncio.ensure_future(websocket.receive())
     finally:
         receiving.cancel()
 
 
 async def _handle_client_frame(
-    connection: ViewerConnection, channel: ChatChannel, text: str | None
+    connection: ViewerConnection, channel: ChatChannel, presence: ShowPresence, text: str | None
 ) -> None:
     if text is None:
         connection.deliver(
@@ -207,15 +212,23 @@ async def _handle_client_frame(
         return
     if isinstance(frame, PingFrame):
         connection.deliver(None, [_control_frame(connection, "pong", frame.data)])
+        if channel.session is not None:
+            # Games' "watching now": a signed-in viewer's pings keep its presence fresh. A
+            # Redis error here only delays that; the ping was answered.
+            with contextlib.suppress(RedisError):
+                await presence.seen(channel.show_id, channel.session.session_id)
         return
     # Chat refusals (bad text, rate limits, no session) are error frames; the connection stays.
     try:
         if isinstance(frame, AuthFrame):
             session = await channel.authenticate(frame.data.token)
+            await presence.seen(channel.show_id, session.session_id)
             reply = {"handle": session.handle, "display_name": session.display_name}
             connection.deliver(None, [_control_frame(connection, "auth_ok", reply)])
         elif isinstance(frame, ChatFrame):
             stored = await channel.chat(frame.data.text)
+            if channel.session is not None:
+                await presence.chatted(channel.show_id, channel.session.session_id)
             connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
         else:
             await channel.react(frame.data.kind)

@@ -1,7 +1,9 @@
 """The join snapshot, assembled at the edge that serves it from what each domain provides.
 
 Shows give the show, pins, countdowns, announcement and timeline; commerce the units left of
-each deal; chat its recent messages, pinned message and slow mode.
+each deal; chat its recent messages, pinned message and slow mode; giveaways their latest
+giveaways (read after the show's seq: one opened meanwhile also arrives as its cue frame, which
+the client applies by id).
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
+from livebuy.games.giveaways.service import GiveawayService
 from livebuy.shows.service import ShowService
 
 
 class JoinSnapshots:
     """Builds the ``snapshot`` frame's data (``docs/protocol.md``) for a show."""
 
-    def __init__(self, redis: Redis, shows: ShowService) -> None:
+    def __init__(
+        self, redis: Redis, shows: ShowService, giveaways: GiveawayService | None = None
+    ) -> None:
         self._redis = redis
         self._shows = shows
+        self._giveaways = giveaways
         self._deals = DealBook(redis)
 
     async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
@@ -50,4 +56,6 @@ class JoinSnapshots:
             "chat": await chat_snapshot(self._redis, show_id),
             "timeline": part.timeline,
         }
+        if self._giveaways is not None:
+            data["giveaways"] = await self._giveaways.snapshot(show_id)
         return part.position, data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from redis.asyncio import Redis
 
@@ -20,6 +20,7 @@ from livebuy.shows.models import (
     Cue,
     DealEndCue,
     DealStartCue,
+    GiveawayCue,
     PinCue,
     PublishedCue,
     ShowDefinition,
@@ -29,6 +30,9 @@ from livebuy.shows.models import (
 )
 from livebuy.shows.state import ends_at, state_ops
 from livebuy.shows.timeline_store import TimelineStore
+
+if TYPE_CHECKING:
+    from livebuy.games.giveaways.service import GiveawayService
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,18 @@ class ShowService:
     """Stores shows and publishes their cues to the show stream."""
 
     def __init__(
-        self, redis: Redis, stream: ShowStream, catalog: CatalogStore, speed: float
+        self,
+        redis: Redis,
+        stream: ShowStream,
+        catalog: CatalogStore,
+        speed: float,
+        *,
+        giveaways: GiveawayService | None = None,
     ) -> None:
         self._redis = redis
         self._stream = stream
         self._catalog = catalog
+        self._giveaways = giveaways
         self.timelines = TimelineStore(redis, speed)
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
@@ -129,6 +140,11 @@ class ShowService:
         if isinstance(cue, CountdownCue | DealStartCue) and cue.duration_ms is not None:
             # Clients need not know the rehearsal speed the duration runs at.
             data["ends_at"] = ends_at(at_ms, cue.duration_ms, speed)
+        if isinstance(cue, GiveawayCue):
+            if self._giveaways is None:
+                raise InvalidInputError("giveaways are not enabled here", field="cue.kind")
+            # Opened (seed drawn and committed) before viewers can see it and tap.
+            data.update(await self._giveaways.open(show_id, cue, at_ms, speed))
         event = CUE_KINDS[cue.kind].model_validate(data)
         ops = state_ops(cue, cue_id, at_ms, speed)
         return await self._stream.append(show_id, at_ms, event, ops, dedupe_id=dedupe_id)
@@ -140,7 +156,8 @@ class ShowService:
 
         Raises:
             ShowNotFoundError: no such show.
-            InvalidInputError: the cue names an unknown product or a deal that is not running.
+            InvalidInputError: the cue names an unknown product, a deal that is not running or
+                a giveaway that is open already.
         """
         show = await self.get(show_id)
         product_id = cue.product_id if isinstance(cue, PinCue | DealStartCue | UnpinCue) else None
@@ -154,6 +171,14 @@ class ShowService:
             and await running_deal(self._redis, show_id, cue.deal_id) is None
         ):
             raise InvalidInputError(f"deal '{cue.deal_id}' is not running", field="cue.deal_id")
+        if (
+            isinstance(cue, GiveawayCue)
+            and self._giveaways is not None
+            and await self._giveaways.is_open(show_id, cue.giveaway_id)
+        ):
+            raise InvalidInputError(
+                f"giveaway '{cue.giveaway_id}' is open already", field="cue.giveaway_id"
+            )
         cue_id = cue_id or f"live-{secrets.token_hex(6)}"
         at = now_ms()
         speed = await self.timelines.speed(show.id)

@@ -15,6 +15,7 @@ from livebuy.shows.models import (
     Cue,
     DealEndCue,
     DealStartCue,
+    GiveawayCue,
     PinCue,
     UnpinCue,
 )
@@ -49,4 +50,7 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return [state.set_announcement({"text": cue.text, "cue_id": cue_id, "at": at_ms})]
     if isinstance(cue, AnnounceClearCue):
         return [state.clear_announcement()]
+    if isinstance(cue, GiveawayCue):
+        # A giveaway's state lives in its own keys (livebuy.games.giveaways), not the state hash.
+        return []
     raise AssertionError(f"unhandled cue {cue!r}")
