@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -19,6 +20,7 @@ from livebuy.errors import (
 )
 from livebuy.events.stream import ShowStream
 from livebuy.games.draw import verify
+from livebuy.games.giveaways.closer import GiveawayCloser
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.presence import ShowPresence
 from livebuy.redis import keys
@@ -160,3 +162,24 @@ async def test_window_closes_on_the_server_clock(redis: Redis) -> None:
     assert await service.close(SHOW, "g1") is True
     assert await service.due(now_ms()) == []
     assert await service.grants(SHOW, "g1") == []
+
+
+async def test_entry_counts_are_pushed_aggregated(redis: Redis) -> None:
+    """Fifty entries between two ticks become one giveaway_entries event; no change, no event."""
+    service, stream = _service(redis)
+    closer = GiveawayCloser(redis, service, stream, tick_ms=500, lease_ms=2000)
+    await service.open(SHOW, _cue(), now_ms(), 1.0)
+    viewers = [_session(i) for i in range(50)]
+    await _watching(redis, *viewers)
+    await closer.tick()
+    for viewer in viewers:
+        await service.enter(SHOW, "g1", viewer, f"10.0.0.{len(viewer.handle)}")
+    await closer.tick()
+    await closer.tick()
+    history = await stream.history(SHOW, 0, None)
+    counts = [
+        orjson.loads(frame)["data"]["entries"]
+        for _, frame in history.frames
+        if '"giveaway_entries"' in frame
+    ]
+    assert counts == [0, 50]

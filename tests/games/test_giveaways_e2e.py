@@ -19,7 +19,7 @@ CUE = {
     "title": "Two coupons",
     "prize": {"kind": "coupon", "coupon_kind": "amount", "value": 500, "currency": "EUR"},
     "winners": 2,
-    "duration_ms": 1500,
+    "duration_ms": 5000,
 }
 
 
@@ -33,7 +33,8 @@ async def _frames_until(ws: ClientConnection, frame_type: str) -> list[dict[str,
 
 async def test_giveaway_across_two_processes(make_server: MakeServer) -> None:
     """Entries on B are counted and drawn on time; A's viewers see the cue, counts and a result
-    whose published proof verifies (also by `livebuy verify-draw <url>`); winners get a coupon."""
+    whose published proof verifies (also by `livebuy verify-draw <url>`); winners get a coupon;
+    a late joiner's snapshot has the result."""
     first = await make_server(process=True, giveaway_tick_ms=100)
     second = await make_server(process=True, giveaway_tick_ms=100)
     viewers = [await new_session(second) for _ in range(5)]
@@ -94,3 +95,8 @@ async def test_giveaway_across_two_processes(make_server: MakeServer) -> None:
     )
     assert outcome.exit_code == 0, outcome.output
     assert outcome.output.startswith("OK")
+    async with connect(second.ws_url(SHOW)) as late:
+        (joined,) = (await receive_json(late))["data"]["giveaways"]
+    assert (joined["giveaway_id"], joined["status"]) == ("e2e", "closed")
+    assert joined["winners"] == result["winners"]
+    assert "proof" not in joined
