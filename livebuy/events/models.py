@@ -106,6 +106,7 @@ class GiveawayEvent(CueEvent):
     duration_ms: int
     require_chatted: bool
     require_favourite: bool
+    require_purchase: bool
     commitment: str
     ends_at: int
 

@@ -130,6 +130,7 @@ class GiveawayCue(_Cue):
     duration_ms: OffsetMs = Field(gt=0, le=3_600_000)
     require_chatted: bool = False
     require_favourite: bool = False
+    require_purchase: bool = False
 
 
 Cue = Annotated[

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import PHONE, save_screenshot
-from tests.servers import LiveServer
+from tests.servers import PRODUCER_TOKEN, LiveServer
 
 SHOW = "spring-runway"
 
@@ -27,7 +27,7 @@ async def test_giveaway_card_enter_win_and_verify(
         "title": "A coupon for you",
         "prize": {"kind": "coupon", "coupon_kind": "percent", "value": 15},
         "winners": 1,
-        "duration_ms": 4000,
+        "duration_ms": 600_000,
     }
     await server.post_cue(SHOW, cue)
     card = page.locator('.giveaway[data-giveaway-id="phone"]')
@@ -41,6 +41,12 @@ async def test_giveaway_card_enter_win_and_verify(
     await card.get_by_role("button", name="Enter").click()
     await expect(card.locator(".giveaway-enter")).to_have_text("Entered ✓")
     await expect(card.locator(".giveaway-enter")).to_be_disabled()
+    async with server.http() as client:
+        closed = await client.post(
+            f"/api/shows/{SHOW}/giveaways/phone/close",
+            headers={"Authorization": f"Bearer {PRODUCER_TOKEN}"},
+        )
+    assert closed.status_code == 200, closed.text
     await expect(card.locator(".giveaway-result")).to_contain_text("You won! Your code: WIN-")
     await expect(card.locator(".giveaway-winners li")).to_have_count(1)
     verify = card.get_by_role("link", name="Verify the draw")

@@ -183,3 +183,36 @@ async def test_entry_counts_are_pushed_aggregated(redis: Redis) -> None:
         if '"giveaway_entries"' in frame
     ]
     assert counts == [0, 50]
+
+
+async def test_favourite_and_purchase_rules(redis: Redis) -> None:
+    """With both rules, a session needs a favourite and a paid order from this show to enter."""
+    service, _ = _service(redis)
+    await service.open(SHOW, _cue(require_favourite=True, require_purchase=True), now_ms(), 1.0)
+    viewer = _session(1)
+    await _watching(redis, viewer)
+    with pytest.raises(NotEligibleError) as refused:
+        await service.enter(SHOW, "g1", viewer, "10.0.0.1")
+    assert refused.value.details["reason"] == "no_favourite"
+    await redis.zadd(keys.favorites(viewer.session_id), {"some-product": now_ms()})
+    await redis.hset(keys.order("o-elsewhere"), mapping={"show_id": "other", "status": "paid"})
+    await redis.hset(keys.order("o-unpaid"), mapping={"show_id": SHOW, "status": "cancelled"})
+    await redis.zadd(keys.customer_orders(viewer.session_id), {"o-elsewhere": 1, "o-unpaid": 2})
+    with pytest.raises(NotEligibleError) as refused:
+        await service.enter(SHOW, "g1", viewer, "10.0.0.1")
+    assert refused.value.details["reason"] == "no_purchase"
+    await redis.hset(keys.order("o-here"), mapping={"show_id": SHOW, "status": "paid"})
+    await redis.zadd(keys.customer_orders(viewer.session_id), {"o-here": 3})
+    assert (await service.enter(SHOW, "g1", viewer, "10.0.0.1")).entries == 1
+
+
+async def test_closer_draws_a_giveaway_whose_window_ended(redis: Redis) -> None:
+    """The elected loop's tick draws a giveaway once its window is over, and leaves open ones."""
+    service, stream = _service(redis)
+    closer = GiveawayCloser(redis, service, stream, tick_ms=500, lease_ms=2000)
+    await service.open(SHOW, _cue(duration_ms=1000), now_ms() - 2000, 1.0)
+    await service.open(SHOW, _cue(giveaway_id="later"), now_ms(), 1.0)
+    await closer.tick()
+    assert (await service.view(SHOW, "g1")).status == "closed"
+    assert (await service.view(SHOW, "later")).status == "open"
+    assert await service.due(now_ms() + 3_600_000) == [(SHOW, "later")]

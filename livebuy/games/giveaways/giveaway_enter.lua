@@ -14,9 +14,10 @@ local ip_cap = tonumber(ARGV[6])
 local session_created_at = tonumber(ARGV[7])
 local min_age_ms = tonumber(ARGV[8])
 local has_favourite = ARGV[9]
+local has_purchase = ARGV[10]
 
 local state = redis.call('HMGET', giveaway_key, 'status', 'ends_at',
-                         'require_chatted', 'require_favourite')
+                         'require_chatted', 'require_favourite', 'require_purchase')
 local status, ends_at = state[1], tonumber(state[2])
 if not status then
   return {'unknown_giveaway'}
@@ -39,6 +40,9 @@ if state[3] == '1' and redis.call('SISMEMBER', chatters_key, session_id) == 0 th
 end
 if state[4] == '1' and has_favourite ~= '1' then
   return {'not_eligible', 'no_favourite'}
+end
+if state[5] == '1' and has_purchase ~= '1' then
+  return {'not_eligible', 'no_purchase'}
 end
 if tonumber(redis.call('HGET', ips_key, ip) or '0') >= ip_cap then
   return {'entry_cap'}

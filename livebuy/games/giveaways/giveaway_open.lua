@@ -12,6 +12,7 @@ local opened_at = ARGV[5]
 local ends_at = ARGV[6]
 local require_chatted = ARGV[7]
 local require_favourite = ARGV[8]
+local require_purchase = ARGV[9]
 
 local status = redis.call('HGET', giveaway_key, 'status')
 if status == 'open' or status == 'drawing' then
@@ -21,6 +22,7 @@ end
 redis.call('DEL', giveaway_key, entries_key, ips_key)
 redis.call('HSET', giveaway_key, 'status', 'open', 'terms', terms, 'seed', seed,
            'commitment', commitment, 'opened_at', opened_at, 'ends_at', ends_at,
-           'require_chatted', require_chatted, 'require_favourite', require_favourite)
+           'require_chatted', require_chatted, 'require_favourite', require_favourite,
+           'require_purchase', require_purchase)
 redis.call('ZADD', index_key, opened_at, giveaway_id)
 return {1, commitment, ends_at}

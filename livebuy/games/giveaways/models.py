@@ -27,6 +27,7 @@ class GiveawayView(BaseModel):
     winner_count: int
     require_chatted: bool
     require_favourite: bool
+    require_purchase: bool
     status: str = Field(description="open, drawing (entries closed) or closed")
     commitment: str = Field(description="sha256 of the secret seed, published at open")
     opened_at: int

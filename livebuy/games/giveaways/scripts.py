@@ -43,6 +43,7 @@ class GiveawayScripts:
         ends_at: int,
         require_chatted: bool,
         require_favourite: bool,
+        require_purchase: bool,
     ) -> tuple[str, int]:
         """Open the giveaway (or find it open); its commitment and end time as stored."""
         result = cast(
@@ -63,6 +64,7 @@ class GiveawayScripts:
                     ends_at,
                     int(require_chatted),
                     int(require_favourite),
+                    int(require_purchase),
                 ],
             ),
         )
@@ -82,6 +84,7 @@ class GiveawayScripts:
         session_created_at: int,
         min_age_ms: int,
         has_favourite: bool,
+        has_purchase: bool,
     ) -> int:
         """Record one entry; the entry count after it.
 
@@ -109,6 +112,7 @@ class GiveawayScripts:
                     session_created_at,
                     min_age_ms,
                     int(has_favourite),
+                    int(has_purchase),
                 ],
             ),
         )
@@ -172,6 +176,7 @@ _REASONS = {
     "not_watching": "enter while watching the show (your live connection was not seen)",
     "not_chatted": "this giveaway is for viewers who chatted in the show",
     "no_favourite": "this giveaway is for viewers with a favourite product",
+    "no_purchase": "this giveaway is for viewers who bought during the show",
 }
 
 

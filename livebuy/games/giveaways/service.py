@@ -32,6 +32,8 @@ from livebuy.shows.state import ends_at
 
 # The join snapshot carries the show's latest giveaways (open ones and the last results).
 SNAPSHOT_GIVEAWAYS = 3
+# "Has bought during the show" looks at this many of the session's latest orders.
+PURCHASES_CHECKED = 20
 
 
 def proof_url(show_id: str, giveaway_id: str) -> str:
@@ -75,6 +77,7 @@ class GiveawayService:
             ends_at=ends_at(at_ms, cue.duration_ms, speed),
             require_chatted=cue.require_chatted,
             require_favourite=cue.require_favourite,
+            require_purchase=cue.require_purchase,
         )
         await self._redis.zadd(
             keys.giveaways_due(), {due_member(show_id, cue.giveaway_id): stored_end}
@@ -93,9 +96,16 @@ class GiveawayService:
             GiveawayNotFoundError, GiveawayClosedError, AlreadyEnteredError, NotEligibleError,
             EntryCapError: the refusal.
         """
-        # Favourites live in the customer's slot, not the show's: read before the atomic step.
-        # (A favourite removed in between still counts: the rule is about having shown interest.)
-        has_favourite = bool(await self._redis.zcard(keys.favorites(session.session_id)))
+        # Favourites and orders live in the customer's slots, not the show's: read before the
+        # atomic step, and only when the giveaway asks. (A favourite removed in between still
+        # counts: the rule is about having shown interest.)
+        rules = await self._redis.hmget(
+            keys.giveaway(show_id, giveaway_id), ["require_favourite", "require_purchase"]
+        )
+        has_favourite = rules[0] == "1" and bool(
+            await self._redis.zcard(keys.favorites(session.session_id))
+        )
+        has_purchase = rules[1] == "1" and await self._bought_in_show(show_id, session)
         count = await self._scripts.enter(
             show_id,
             giveaway_id,
@@ -108,8 +118,20 @@ class GiveawayService:
             session_created_at=session.created_at,
             min_age_ms=self._settings.giveaway_min_session_age_ms,
             has_favourite=has_favourite,
+            has_purchase=has_purchase,
         )
         return EntryResult(giveaway_id=giveaway_id, handle=session.handle, entries=count)
+
+    async def _bought_in_show(self, show_id: str, session: Session) -> bool:
+        """Whether one of the session's latest orders is paid and was bought from this show."""
+        order_ids = await self._redis.zrevrange(
+            keys.customer_orders(session.session_id), 0, PURCHASES_CHECKED - 1
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for order_id in order_ids:
+                await pipe.hmget(keys.order(str(order_id)), ["show_id", "status"])
+            orders = await pipe.execute()
+        return any(order == [show_id, "paid"] for order in orders)
 
     async def close(self, show_id: str, giveaway_id: str, *, early: bool = False) -> bool:
         """Draw the giveaway if its window is over (or ``early``) and publish the result.
@@ -342,6 +364,7 @@ def _view(
         winner_count=terms["winners"],
         require_chatted=terms["require_chatted"],
         require_favourite=terms["require_favourite"],
+        require_purchase=terms["require_purchase"],
         status=fields["status"],
         commitment=fields["commitment"],
         opened_at=int(fields["opened_at"]),
