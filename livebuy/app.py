@@ -19,6 +19,7 @@ from livebuy.api import analytics as analytics_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
+from livebuy.api import giveaways as giveaways_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
 from livebuy.api import polls as polls_api
@@ -31,11 +32,15 @@ from livebuy.background import LoopRegistry
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
+from livebuy.commerce.coupons import CouponService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
 from livebuy.events.stream import ShowStream
+from livebuy.games.giveaways.closer import GiveawayCloser
+from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.pusher import PollLoops
 from livebuy.games.polls.service import PollService
+from livebuy.games.presence import ShowPresence
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -88,10 +93,13 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         redis = connect(redis_url)
         catalog = catalog_store(redis)
         stream = ShowStream(redis, settings.shows.stream_maxlen)
-        show_service = ShowService(redis, stream, catalog, settings.shows.speed)
+        giveaways = GiveawayService(redis, stream, CouponService(redis), settings)
+        show_service = ShowService(
+            redis, stream, catalog, settings.shows.speed, giveaways=giveaways
+        )
         hubs = HubRegistry(redis, ping_interval_s=settings.gateway.ws_ping_interval_s)
         polls = PollService(redis, settings.polls.poll_answer_tolerance_ms)
-        snapshots = JoinSnapshots(redis, show_service, polls)
+        snapshots = JoinSnapshots(redis, show_service, polls, giveaways)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
@@ -163,6 +171,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 lease_ms=settings.analytics.sales_velocity_lease_ms,
             )
             loops.add(velocity.loop)
+        closer = GiveawayCloser(
+            redis,
+            giveaways,
+            stream,
+            tick_ms=settings.giveaways.giveaway_tick_ms,
+            lease_ms=settings.shows.player_lease_ms,
+        )
+        loops.add(closer.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -186,6 +202,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             polls=polls,
             poll_loops=poll_loops,
             funnel=FunnelService(redis, show_service, catalog),
+            giveaways=giveaways,
+            presence=ShowPresence(redis),
         )
         reporter = ViewerReporter(
             redis,
@@ -234,6 +252,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(orders_api.producer_router)
     app.include_router(analytics_api.router)
     app.include_router(polls_api.router)
+    app.include_router(giveaways_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(replay_api.router)

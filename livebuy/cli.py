@@ -1,4 +1,5 @@
-"""The ``livebuy`` command: ``demo`` (everything on one machine) and ``serve`` (production)."""
+"""The ``livebuy`` command: ``demo`` (everything on one machine), ``serve`` (production),
+``loadtest`` and ``verify-draw`` (recompute a published giveaway draw)."""
 
 from __future__ import annotations
 
@@ -153,6 +154,36 @@ def loadtest(ctx: typer.Context) -> None:
     from loadtest.run import main as run_loadtest
 
     raise typer.Exit(run_loadtest(list(ctx.args)))
+
+
+@cli.command("verify-draw")
+def verify_draw(
+    source: str = typer.Argument(
+        help="the published proof: a URL (GET /api/shows/{show}/giveaways/{id}), a file, or -"
+    ),
+    commitment: str | None = typer.Option(
+        None, help="the commitment you saw published when the draw opened (checked too)"
+    ),
+) -> None:
+    """Recompute a giveaway's draw from its published proof: prints OK (exit 0) or MISMATCH (1)."""
+    from livebuy.games.draw import verify
+    from livebuy.games.proof_source import ProofSourceError, parse_proof, read_source
+
+    try:
+        proof, opened = parse_proof(read_source(source))
+    except ProofSourceError as error:
+        typer.echo(f"MISMATCH: {error}")
+        raise typer.Exit(1) from None
+    reasons = verify(proof, commitment or opened)
+    if reasons:
+        typer.echo("MISMATCH")
+        for reason in reasons:
+            typer.echo(f"- {reason}")
+        raise typer.Exit(1)
+    typer.echo(
+        f"OK: {len(proof.winners)} winner(s) of {len(proof.entries)} entries, "
+        f"seed matches commitment {proof.commitment}"
+    )
 
 
 def main() -> None:

@@ -40,6 +40,13 @@ PollError (polls and quizzes: a vote refused)
 ├── InvalidOptionError            invalid_option  422
 ├── ProgramTimeError              invalid_program_time 422 (future, or before the poll opened)
 └── PollNotFinalError             poll_not_final  409   (winners asked before the final result)
+GameError (gala games: giveaways)
+├── GiveawayNotFoundError         unknown_giveaway 404
+├── GiveawayClosedError           giveaway_closed 409
+├── GiveawayOpenError             giveaway_open   409   (not drawn yet)
+├── AlreadyEnteredError           already_entered 409
+├── NotEligibleError              not_eligible    403   (+ reason)
+└── EntryCapError                 entry_cap       429   (per-IP cap of one giveaway)
 """
 
 from __future__ import annotations
@@ -279,6 +286,53 @@ class PollNotFinalError(PollError):
     code = "poll_not_final"
 
 
+# --- gala games (issue 13) ---
+
+
+class GameError(LivebuyError):
+    """Base of the refusals of games inside a show."""
+
+    code = "game_error"
+    http_status = 409
+
+
+class GiveawayNotFoundError(GameError):
+    code = "unknown_giveaway"
+    http_status = 404
+
+
+class GiveawayClosedError(GameError):
+    """The giveaway's entry window is over (or it was closed early)."""
+
+    code = "giveaway_closed"
+
+
+class GiveawayOpenError(GameError):
+    """The giveaway has not been drawn yet (its grants are asked for too early)."""
+
+    code = "giveaway_open"
+
+
+class AlreadyEnteredError(GameError):
+    """This session has entered the giveaway already (one entry per session)."""
+
+    code = "already_entered"
+
+
+class NotEligibleError(GameError):
+    """The session does not meet the giveaway's rules; ``reason`` says which."""
+
+    code = "not_eligible"
+    http_status = 403
+
+
+class EntryCapError(GameError):
+    """Too many entries to this giveaway from the client's IP address."""
+
+    code = "entry_cap"
+    http_status = 429
+
+
 # Every refusal code a Lua script answers with (``{'error', code, ...}`` or, for chat and
 # reactions, ``{code, retry_after_ms}``), and the error it becomes. Callers add the message and
 # details, which depend on what was asked; the class (and so the code and status) never does.
@@ -308,6 +362,11 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "already_voted": AlreadyVotedError,
     "invalid_option": InvalidOptionError,
     "invalid_program_time": ProgramTimeError,
+    "unknown_giveaway": GiveawayNotFoundError,
+    "giveaway_closed": GiveawayClosedError,
+    "already_entered": AlreadyEnteredError,
+    "not_eligible": NotEligibleError,
+    "entry_cap": EntryCapError,
 }
 
 

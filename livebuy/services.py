@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
+    from livebuy.games.giveaways.service import GiveawayService
     from livebuy.games.polls.pusher import PollLoops
     from livebuy.games.polls.service import PollService
+    from livebuy.games.presence import ShowPresence
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
@@ -63,6 +65,8 @@ class Services:
     polls: PollService
     poll_loops: PollLoops
     funnel: FunnelService
+    giveaways: GiveawayService
+    presence: ShowPresence
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -366,6 +366,29 @@ class PollSettings(BaseModel):
     )
 
 
+class GiveawaySettings(BaseModel):
+    """Giveaways: who may enter, and the closer's tick."""
+
+    giveaway_min_session_age_ms: int = Field(
+        0,
+        ge=0,
+        description="sessions created less than this long before entering a giveaway are refused",
+    )
+    giveaway_ip_cap: int = Field(
+        50, ge=1, description="entries to one giveaway from one client IP address"
+    )
+    giveaway_presence_ms: int = Field(
+        15_000,
+        ge=1000,
+        description="a giveaway entrant's websocket to the show must have been heard this recently",
+    )
+    giveaway_tick_ms: int = Field(
+        500,
+        ge=10,
+        description="how often giveaways are closed on time and their entry counts pushed",
+    )
+
+
 class Settings(BaseModel):
     """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
 
@@ -382,6 +405,7 @@ class Settings(BaseModel):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     replay: ReplaySettings = Field(default_factory=ReplaySettings)
     polls: PollSettings = Field(default_factory=PollSettings)
+    giveaways: GiveawaySettings = Field(default_factory=GiveawaySettings)
 
     def __init__(self, **values: Any) -> None:
         """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""

@@ -18,6 +18,7 @@ from catalog.store import CatalogStore
 from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
+from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.replay.service import ReplayService
@@ -73,6 +74,11 @@ async def get_funnel(services: ServicesDep) -> FunnelService:
     return services.funnel
 
 
+async def get_giveaways(services: ServicesDep) -> GiveawayService:
+    """Giveaways: entries, draws and their proofs."""
+    return services.giveaways
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -94,3 +100,4 @@ async def get_replay(services: ServicesDep) -> ReplayService:
 ReplayDep = Annotated[ReplayService, Depends(get_replay)]
 PollsDep = Annotated[PollService, Depends(get_polls)]
 FunnelDep = Annotated[FunnelService, Depends(get_funnel)]
+GiveawaysDep = Annotated[GiveawayService, Depends(get_giveaways)]

@@ -127,6 +127,23 @@ class PollCloseEvent(CueEvent):
     closes_at: int
 
 
+class GiveawayEvent(CueEvent):
+    """A giveaway opens: its terms, the draw's ``commitment`` (sha256 of the secret seed) and
+    ``ends_at`` (server clock, wall ms)."""
+
+    kind: Literal["giveaway"]
+    giveaway_id: str
+    title: str
+    prize: dict[str, Any]
+    winners: int
+    duration_ms: int
+    require_chatted: bool
+    require_favourite: bool
+    require_purchase: bool
+    commitment: str
+    ends_at: int
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -138,6 +155,7 @@ AnyCueEvent = (
     | PollEvent
     | QuizEvent
     | PollCloseEvent
+    | GiveawayEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -151,6 +169,7 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "poll": PollEvent,
     "quiz": QuizEvent,
     "poll_close": PollCloseEvent,
+    "giveaway": GiveawayEvent,
 }
 
 
@@ -273,6 +292,32 @@ class SalesVelocityEvent(ShowEvent):
     products: dict[str, int]
 
 
+class GiveawayEntriesEvent(ShowEvent):
+    """How many have entered an open giveaway (at most one per giveaway per push interval)."""
+
+    event_type: ClassVar[str] = "giveaway_entries"
+
+    giveaway_id: str
+    entries: int
+
+
+class GiveawayResultEvent(ShowEvent):
+    """A giveaway closed: the revealed seed, the entry list's hash and the winners' handles.
+
+    The full proof (with the entry list) is at ``proof_url``; ``livebuy verify-draw`` checks it.
+    """
+
+    event_type: ClassVar[str] = "giveaway_result"
+
+    giveaway_id: str
+    commitment: str
+    seed: str
+    entries_hash: str
+    entries: int
+    winners: list[str]
+    proof_url: str
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -284,6 +329,8 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "stock": (StockEvent,),
     "poll_results": (PollResultsEvent,),
     "sales_velocity": (SalesVelocityEvent,),
+    "giveaway_entries": (GiveawayEntriesEvent,),
+    "giveaway_result": (GiveawayResultEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

@@ -20,6 +20,7 @@ from livebuy.clock import now_ms
 from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
 from livebuy.events.frames import encode_data, encode_frame
 from livebuy.events.stream import ShowStream
+from livebuy.games.presence import ShowPresence
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.frames import Frame
@@ -110,7 +111,8 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
     token = websocket.query_params.get("token")
     if token is not None:
         try:
-            await channel.authenticate(token)
+            session = await channel.authenticate(token)
+            await services.presence.seen(show_id, session.session_id)
         except UnauthorizedError as error:
             await websocket.close(CloseCode.UNAUTHORIZED, error.message)
             return
@@ -136,7 +138,7 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
         connection.start()
         writer = asyncio.create_task(connection.run_writer())
         signals = CardSignals(services.funnel, show_id)
-        await _receive(connection, writer, channel, signals)
+        await _receive(connection, writer, channel, signals, services.presence)
         if connection.too_slow:
             metrics.SLOW_CLOSES.inc()
     except WebSocketDisconnect:
@@ -196,6 +198,7 @@ async def _receive(
     writer: asyncio.Task[None],
     channel: ChatChannel,
     signals: CardSignals,
+    presence: ShowPresence,
 ) -> None:
     """Read client frames until the viewer leaves or the writer ends the connection."""
     websocket = connection.websocket
@@ -208,14 +211,18 @@ async def _receive(
             message = receiving.result()
             if message["type"] == "websocket.disconnect":
                 return
-            await _handle_client_frame(connection, channel, signals, message.get("text"))
+            await _handle_client_frame(connection, channel, signals, presence, message.get("text"))
             receiving = asyncio.ensure_future(websocket.receive())
     finally:
         receiving.cancel()
 
 
 async def _handle_client_frame(
-    connection: ViewerConnection, channel: ChatChannel, signals: CardSignals, text: str | None
+    connection: ViewerConnection,
+    channel: ChatChannel,
+    signals: CardSignals,
+    presence: ShowPresence,
+    text: str | None,
 ) -> None:
     if text is None:
         connection.deliver(
@@ -236,12 +243,20 @@ async def _handle_client_frame(
         match frame:
             case PingFrame():
                 connection.deliver(None, [_control_frame(connection, "pong", frame.data)])
+                if channel.session is not None:
+                    # Games' "watching now": a signed-in viewer's pings keep its presence fresh.
+                    # A Redis error here only delays that; the ping was answered.
+                    with contextlib.suppress(RedisError):
+                        await presence.seen(channel.show_id, channel.session.session_id)
             case AuthFrame():
                 session = await channel.authenticate(frame.data.token)
+                await presence.seen(channel.show_id, session.session_id)
                 reply = {"handle": session.handle, "display_name": session.display_name}
                 connection.deliver(None, [_control_frame(connection, "auth_ok", reply)])
             case ChatFrame():
                 stored = await channel.chat(frame.data.text)
+                if channel.session is not None:
+                    await presence.chatted(channel.show_id, channel.session.session_id)
                 connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
             case CardSeenFrame():
                 await signals.card_seen(channel, frame.data.cue_id)

@@ -2,7 +2,8 @@
 
 Shows give the show, pins, countdowns, announcement and timeline; commerce the units left of
 each deal; chat its recent messages, pinned message and slow mode; polls the open polls and
-quizzes with their results as viewers see them.
+quizzes with their results as viewers see them; giveaways their latest giveaways (read after the
+show's seq: one opened meanwhile also arrives as its cue frame, which the client applies by id).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
+from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
 from livebuy.shows.service import ShowService
 
@@ -22,10 +24,17 @@ from livebuy.shows.service import ShowService
 class JoinSnapshots:
     """Builds the ``snapshot`` frame's data (``docs/protocol.md``) for a show."""
 
-    def __init__(self, redis: Redis, shows: ShowService, polls: PollService) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        shows: ShowService,
+        polls: PollService,
+        giveaways: GiveawayService | None = None,
+    ) -> None:
         self._redis = redis
         self._shows = shows
         self._polls = polls
+        self._giveaways = giveaways
         self._deals = DealBook(redis)
 
     async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
@@ -56,4 +65,6 @@ class JoinSnapshots:
         }
         if part.sales_velocity:
             data["sales_velocity"] = {"products": part.sales_velocity}
+        if self._giveaways is not None:
+            data["giveaways"] = await self._giveaways.snapshot(show_id)
         return part.position, data

@@ -421,3 +421,46 @@ def funnel_seen(show_id: str, product_id: str) -> str:
 def funnel_added(show_id: str, product_id: str) -> str:
     """HyperLogLog of the sessions that added the product to their bag from the show."""
     return f"{_show(show_id)}:funnel:added:{product_id}"
+
+
+# --- giveaways (issue 13): per-show game state under the show's hash tag ---
+
+
+def giveaway(show_id: str, giveaway_id: str) -> str:
+    """Hash of one giveaway: terms, status, secret seed, and after the draw its results."""
+    return f"{_show(show_id)}:giveaway:{giveaway_id}"
+
+
+def giveaway_entries(show_id: str, giveaway_id: str) -> str:
+    """Hash session id -> public handle of the giveaway's entrants (one entry per session)."""
+    return f"{_show(show_id)}:giveaway:{giveaway_id}:entries"
+
+
+def giveaway_ips(show_id: str, giveaway_id: str) -> str:
+    """Hash client IP -> entries of the giveaway from that IP (the per-IP cap)."""
+    return f"{_show(show_id)}:giveaway:{giveaway_id}:ips"
+
+
+def show_giveaways(show_id: str) -> str:
+    """Sorted set of the show's giveaway ids by opening time (for the join snapshot)."""
+    return f"{_show(show_id)}:giveaways"
+
+
+def show_presence(show_id: str) -> str:
+    """Sorted set session id -> last time (ms) the session's websocket to the show was heard."""
+    return f"{_show(show_id)}:presence"
+
+
+def show_chatters(show_id: str) -> str:
+    """Set of session ids that posted chat in the show (giveaway eligibility)."""
+    return f"{_show(show_id)}:chatters"
+
+
+def giveaways_due() -> str:
+    """Sorted set ``show_id|giveaway_id`` -> close time (ms) of every open giveaway."""
+    return f"{PREFIX}:giveaways:due"
+
+
+def giveaways_lease() -> str:
+    """Lease naming the process that closes giveaways and pushes their entry counts."""
+    return f"{PREFIX}:giveaways:lease"

@@ -152,6 +152,49 @@ class PollCloseCue(_Cue):
     poll_id: Identifier
 
 
+class CouponPrize(_Cue):
+    """Each winner gets a personal single-use coupon (percent or amount off)."""
+
+    kind: Literal["coupon"]
+    coupon_kind: Literal["percent", "amount"]
+    value: int = Field(gt=0, description="percent (1-100) or minor units off")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="required for amount")
+    valid_ms: int = Field(7 * 24 * 3600 * 1000, gt=0, description="how long the coupon is valid")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CouponPrize:
+        if self.coupon_kind == "percent" and self.value > 100:
+            raise ValueError("a percent coupon takes at most 100")
+        if self.coupon_kind == "amount" and self.currency is None:
+            raise ValueError("an amount coupon needs a currency")
+        return self
+
+
+class CreditPrize(_Cue):
+    """Each winner gets store credit (paid into the wallet by the wallet feature)."""
+
+    kind: Literal["credit"]
+    amount: int = Field(gt=0, le=100_000_000, description="minor units")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+GiveawayPrize = Annotated[CouponPrize | CreditPrize, Field(discriminator="kind")]
+
+
+class GiveawayCue(_Cue):
+    """Open a giveaway: viewers enter during the window, N winners are drawn verifiably at close."""
+
+    kind: Literal["giveaway"]
+    giveaway_id: Identifier
+    title: str = Field(min_length=1, max_length=120)
+    prize: GiveawayPrize
+    winners: int = Field(gt=0, le=10_000)
+    duration_ms: OffsetMs = Field(gt=0, le=3_600_000)
+    require_chatted: bool = False
+    require_favourite: bool = False
+    require_purchase: bool = False
+
+
 Cue = Annotated[
     PinCue
     | UnpinCue
@@ -162,7 +205,8 @@ Cue = Annotated[
     | AnnounceClearCue
     | PollCue
     | QuizCue
-    | PollCloseCue,
+    | PollCloseCue
+    | GiveawayCue,
     Field(discriminator="kind"),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 
@@ -20,6 +20,7 @@ from livebuy.shows.models import (
     Cue,
     DealEndCue,
     DealStartCue,
+    GiveawayCue,
     PinCue,
     PollCloseCue,
     PollCue,
@@ -32,6 +33,21 @@ from livebuy.shows.models import (
 )
 from livebuy.shows.state import ends_at, poll_window_ms, state_ops
 from livebuy.shows.timeline_store import TimelineStore
+
+
+class GiveawayOpener(Protocol):
+    """What publishing a giveaway cue needs of the games domain (which depends on shows, not
+    the other way round): open it with its committed seed, and tell whether it is open."""
+
+    async def open(
+        self, show_id: str, cue: GiveawayCue, at_ms: int, speed: float
+    ) -> dict[str, Any]:
+        """Open the giveaway; the fields its cue event adds (``commitment``, ``ends_at``)."""
+        ...
+
+    async def is_open(self, show_id: str, giveaway_id: str) -> bool:
+        """Whether the giveaway is taking entries or being drawn."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -56,11 +72,18 @@ class ShowService:
     """Stores shows and publishes their cues to the show stream."""
 
     def __init__(
-        self, redis: Redis, stream: ShowStream, catalog: CatalogStore, speed: float
+        self,
+        redis: Redis,
+        stream: ShowStream,
+        catalog: CatalogStore,
+        speed: float,
+        *,
+        giveaways: GiveawayOpener | None = None,
     ) -> None:
         self._redis = redis
         self._stream = stream
         self._catalog = catalog
+        self._giveaways = giveaways
         self.timelines = TimelineStore(redis, speed)
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
@@ -140,6 +163,11 @@ class ShowService:
             data["closes_at"] = ends_at(at_ms, poll_window_ms(cue), speed)
         if isinstance(cue, PollCloseCue):
             data["closes_at"] = at_ms
+        if isinstance(cue, GiveawayCue):
+            if self._giveaways is None:
+                raise InvalidInputError("giveaways are not enabled here", field="cue.kind")
+            # Opened (seed drawn and committed) before viewers can see it and tap.
+            data.update(await self._giveaways.open(show_id, cue, at_ms, speed))
         event = CUE_KINDS[cue.kind].model_validate(data)
         ops = state_ops(cue, cue_id, at_ms, speed)
         return await self._stream.append(show_id, at_ms, event, ops, dedupe_id=dedupe_id)
@@ -152,7 +180,7 @@ class ShowService:
         Raises:
             ShowNotFoundError: no such show.
             InvalidInputError: the cue names an unknown product or a deal that is not running,
-                closes a poll that is not open or opens one that is.
+                closes a poll that is not open, opens one that is, or opens a giveaway that is.
         """
         show = await self.get(show_id)
         product_id = cue.product_id if isinstance(cue, PinCue | DealStartCue | UnpinCue) else None
@@ -173,6 +201,14 @@ class ShowService:
             if is_open != isinstance(cue, PollCloseCue):
                 state = "is not open" if isinstance(cue, PollCloseCue) else "is open already"
                 raise InvalidInputError(f"poll '{cue.poll_id}' {state}", field="cue.poll_id")
+        if (
+            isinstance(cue, GiveawayCue)
+            and self._giveaways is not None
+            and await self._giveaways.is_open(show_id, cue.giveaway_id)
+        ):
+            raise InvalidInputError(
+                f"giveaway '{cue.giveaway_id}' is open already", field="cue.giveaway_id"
+            )
         cue_id = cue_id or f"live-{secrets.token_hex(6)}"
         at = now_ms()
         speed = await self.timelines.speed(show.id)

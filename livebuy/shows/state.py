@@ -17,6 +17,7 @@ from livebuy.shows.models import (
     Cue,
     DealEndCue,
     DealStartCue,
+    GiveawayCue,
     PinCue,
     PollCloseCue,
     PollCue,
@@ -58,6 +59,9 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return state.open_poll(cue.poll_id, poll_value(cue, cue_id, at_ms, speed), poll_secret(cue))
     if isinstance(cue, PollCloseCue):
         return [state.close_poll(cue.poll_id, at_ms)]
+    if isinstance(cue, GiveawayCue):
+        # A giveaway's state lives in its own keys (livebuy.games.giveaways), not the state hash.
+        return []
     raise AssertionError(f"unhandled cue {cue!r}")
 
 

@@ -25,6 +25,10 @@ HAND_WRAPPED = {
     "replay_segment",
     "analytics_velocity",
     "funnel_count",
+    "giveaway_enter",
+    "giveaway_freeze",
+    "giveaway_open",
+    "giveaway_settle",
 }
 HEADER = re.compile(r"^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 PACKAGE_DIR = Path(livebuy.__file__).parent

@@ -124,5 +124,5 @@ window.livebuyChat = (() => {
     });
   });
 
-  return { attach, onSnapshot, onFrame };
+  return { attach, onSnapshot, onFrame, ensureAuthed };
 })();

@@ -124,6 +124,7 @@
     window.livebuyChat.onSnapshot(data.chat);
     window.livebuyPolls?.onSnapshot(data.polls);
     state.velocity = new Map(Object.entries(data.sales_velocity?.products || {}));
+    window.livebuyGiveaways?.onSnapshot(state.showId, data.giveaways);
     if (data.recovered === false) toast("Reconnected: caught up with the show.");
     renderAll({ reveal: false });
   }
@@ -218,7 +219,10 @@
     // Every other frame advances seq once; a resume may repeat what a late live frame delivered.
     if (state.lastSeq !== null && frame.seq <= state.lastSeq) return;
     state.lastSeq = frame.seq;
-    if (frame.type === "cue") {
+    // A giveaway's window is the server's clock, not the video's: shown as soon as it arrives.
+    if (frame.type.startsWith("giveaway") || frame.data.kind === "giveaway") {
+      window.livebuyGiveaways?.onFrame(frame);
+    } else if (frame.type === "cue") {
       // The server closed the deal now, whatever the video shows: its price ends at once.
       if (frame.data.kind === "deal_end") endDeal(frame.data.deal_id, frame.seq);
       state.pending.push(frame);

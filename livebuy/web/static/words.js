@@ -44,6 +44,13 @@ window.livebuyWords = (() => {
     poll_not_final: "The result is not in yet.",
     unknown_cue: "That product card is no longer on stage.",
     unknown_replay: "This replay is not available any more.",
+    game_error: "That did not work this time. Please try again.",
+    unknown_giveaway: "This giveaway is no longer running.",
+    giveaway_closed: "Entries for this giveaway have closed.",
+    giveaway_open: "The winners have not been drawn yet.",
+    already_entered: "You are already in this giveaway. Good luck!",
+    not_eligible: "You cannot enter this giveaway yet: check its rules.",
+    entry_cap: "Too many entries from your network for this giveaway.",
     // Refusals of the order scripts (errors.SCRIPT_REFUSALS): the order's state stopped it.
     pending_payment: "This order is still waiting for payment.",
     paid: "This order is already paid.",

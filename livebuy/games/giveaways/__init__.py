@@ -1,0 +1,1 @@
+"""Giveaways: viewers enter during a window; winners are drawn verifiably at close."""
