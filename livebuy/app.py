@@ -17,7 +17,9 @@ from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
+from livebuy.api import red_packets as red_packets_api
 from livebuy.api import video as video_routes
+from livebuy.api import wallet as wallet_api
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
@@ -28,6 +30,8 @@ from livebuy.chat.service import ChatService
 from livebuy.commerce.services import Commerce
 from livebuy.content import load_content
 from livebuy.events.stream import ShowStream
+from livebuy.games.red_packets.publisher import RainPublisher
+from livebuy.games.red_packets.service import RedPacketService
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -41,6 +45,7 @@ from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
 from livebuy.tasks import stop_within
 from livebuy.video.service import LiveVideo
+from livebuy.wallet.service import WalletPolicy, WalletService
 from livebuy.web import routes as web_routes
 
 # Each shutdown step gets this long; one that hangs is logged and left behind.
@@ -99,6 +104,22 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             await video.start([show.id for show in loaded], loops)
         for loop in commerce.loops():
             loops.add(loop)
+        wallet = WalletService(
+            redis,
+            WalletPolicy(
+                credit_ttl_ms=settings.wallet_credit_ttl_ms,
+                return_grace_ms=settings.wallet_return_grace_ms,
+            ),
+        )
+        red_packets = RedPacketService(redis, wallet)
+        rains = RainPublisher(
+            redis,
+            stream,
+            red_packets,
+            interval_ms=settings.red_packets_interval_ms,
+            lease_ms=settings.player_lease_ms,
+        )
+        loops.add(rains.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -118,6 +139,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
             ),
             video=video,
+            wallet=wallet,
+            red_packets=red_packets,
         )
         reporter = ViewerReporter(
             redis,
@@ -163,6 +186,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(orders_api.router)
     app.include_router(orders_api.producer_router)
     app.include_router(analytics_api.router)
+    app.include_router(wallet_api.router)
+    app.include_router(red_packets_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(web_routes.router)

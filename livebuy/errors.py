@@ -31,6 +31,11 @@ ChatError (chat and reactions; websocket: error frame, connection stays)
 │   └── BannedError               banned          403   (+ retry_after_ms)
 └── MessageNotFoundError          unknown_message 404
 TooManyRequestsError              rate_limited    429   (+ retry_after_s; HTTP Retry-After)
+RedPacketError (red-packet rain; + rain_id)
+├── RedPacketRainNotFoundError    unknown_rain    404
+├── RainClosedError               rain_closed     409
+├── RainEmptyError                rain_empty      409
+└── AlreadyGrabbedError           already_grabbed 409   (+ amount: what this viewer got)
 """
 
 from __future__ import annotations
@@ -217,6 +222,33 @@ class TooManyRequestsError(LivebuyError):
     http_status = 429
 
 
+# --- red-packet rain (issue 13) ---
+
+
+class RedPacketError(LivebuyError):
+    """A grab was refused; ``rain_id`` names the rain."""
+
+    code = "red_packet_error"
+    http_status = 409
+
+
+class RedPacketRainNotFoundError(RedPacketError):
+    code = "unknown_rain"
+    http_status = 404
+
+
+class RainClosedError(RedPacketError):
+    code = "rain_closed"
+
+
+class RainEmptyError(RedPacketError):
+    code = "rain_empty"
+
+
+class AlreadyGrabbedError(RedPacketError):
+    code = "already_grabbed"
+
+
 # Every refusal code a Lua script answers with (``{'error', code, ...}`` or, for chat and
 # reactions, ``{code, retry_after_ms}``), and the error it becomes. Callers add the message and
 # details, which depend on what was asked; the class (and so the code and status) never does.
@@ -241,6 +273,9 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "muted": MutedError,
     "slow_mode": SlowModeError,
     "rate_limited": RateLimitedError,
+    "rain_closed": RainClosedError,
+    "rain_empty": RainEmptyError,
+    "already_grabbed": AlreadyGrabbedError,
 }
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
+    from livebuy.games.red_packets.service import RedPacketService
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from livebuy.settings import Settings
     from livebuy.shows.service import ShowService
     from livebuy.video.service import LiveVideo
+    from livebuy.wallet.service import WalletService
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ class Services:
     analytics: AnalyticsService
     # None with the live video off (``LIVEBUY_VIDEO_ENABLED=false``).
     video: LiveVideo | None
+    wallet: WalletService
+    red_packets: RedPacketService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -240,6 +240,27 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
     )
 
+    # --- wallet and red packets (issue 13) ---
+    wallet_credit_ttl_ms: int = Field(
+        30 * 24 * 3600 * 1000,
+        ge=60_000,
+        description="how long a credit lot can be spent when its giver names no expiry",
+    )
+    wallet_return_grace_ms: int = Field(
+        24 * 3600 * 1000,
+        ge=0,
+        description="credit a cancelled, expired or refunded order gives back lives at least this long",
+    )
+    red_packet_max_count: int = Field(
+        100_000, ge=1, description="most packets one red-packet rain may hold"
+    )
+    red_packets_interval_ms: int = Field(
+        500,
+        ge=50,
+        le=5000,
+        description="how often open rains' grab counts reach viewers (aggregated, never per grab)",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

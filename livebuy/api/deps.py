@@ -16,11 +16,13 @@ from starlette.requests import HTTPConnection
 from catalog.store import CatalogStore
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
+from livebuy.games.red_packets.service import RedPacketService
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.services import Services, services_of
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
 from livebuy.shows.service import ShowService
+from livebuy.wallet.service import WalletService
 
 
 async def get_services(connection: HTTPConnection) -> Services:
@@ -72,6 +74,16 @@ async def get_analytics(services: ServicesDep) -> AnalyticsService:
     return services.analytics
 
 
+async def get_wallet(services: ServicesDep) -> WalletService:
+    """Store credit per session: credits, the ledger, coupons won."""
+    return services.wallet
+
+
+async def get_red_packets(services: ServicesDep) -> RedPacketService:
+    """Red-packet rains: grabbing packets."""
+    return services.red_packets
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -80,3 +92,5 @@ SnapshotsDep = Annotated[JoinSnapshots, Depends(get_snapshots)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 CommerceDep = Annotated[Commerce, Depends(get_commerce)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+WalletDep = Annotated[WalletService, Depends(get_wallet)]
+RedPacketsDep = Annotated[RedPacketService, Depends(get_red_packets)]

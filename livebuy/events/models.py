@@ -94,6 +94,20 @@ class AnnounceClearEvent(CueEvent):
     kind: Literal["announce_clear"]
 
 
+class RedPacketsEvent(CueEvent):
+    """A red-packet rain opens: viewers may grab one packet each until ``ends_at``."""
+
+    kind: Literal["red_packets"]
+    rain_id: str
+    budget: int
+    currency: str
+    count: int
+    min_amount: int
+    max_amount: int
+    duration_ms: int
+    ends_at: int
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -102,6 +116,7 @@ AnyCueEvent = (
     | DealEndEvent
     | AnnounceEvent
     | AnnounceClearEvent
+    | RedPacketsEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -112,6 +127,7 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "deal_end": DealEndEvent,
     "announce": AnnounceEvent,
     "announce_clear": AnnounceClearEvent,
+    "red_packets": RedPacketsEvent,
 }
 
 
@@ -206,6 +222,21 @@ class StockEvent(ShowEvent):
     deals: list[DealUnits]
 
 
+class RedPacketsUpdateEvent(ShowEvent):
+    """A rain's grabs so far (sent at most every few hundred ms, never per grab); ``final`` once
+    the rain has closed, with the figures it closed on."""
+
+    event_type: ClassVar[str] = "red_packets_update"
+
+    rain_id: str
+    count: int
+    granted: int
+    granted_amount: int
+    currency: str
+    ends_at: int
+    final: bool
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -215,6 +246,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "chat_pin": (ChatPinEvent,),
     "chat_mode": (ChatModeEvent,),
     "stock": (StockEvent,),
+    "red_packets_update": (RedPacketsUpdateEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

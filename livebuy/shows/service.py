@@ -22,6 +22,7 @@ from livebuy.shows.models import (
     DealStartCue,
     PinCue,
     PublishedCue,
+    RedPacketsCue,
     ShowDefinition,
     ShowSummary,
     TimelineView,
@@ -126,7 +127,10 @@ class ShowService:
             data["product"] = card.model_dump(mode="json")
         if speed is None:
             speed = await self.timelines.speed(show_id)
-        if isinstance(cue, CountdownCue | DealStartCue) and cue.duration_ms is not None:
+        if (
+            isinstance(cue, CountdownCue | DealStartCue | RedPacketsCue)
+            and cue.duration_ms is not None
+        ):
             # Clients need not know the rehearsal speed the duration runs at.
             data["ends_at"] = ends_at(at_ms, cue.duration_ms, speed)
         event = CUE_KINDS[cue.kind].model_validate(data)

@@ -16,6 +16,7 @@ from livebuy.shows.models import (
     DealEndCue,
     DealStartCue,
     PinCue,
+    RedPacketsCue,
     UnpinCue,
 )
 
@@ -49,4 +50,8 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return [state.set_announcement({"text": cue.text, "cue_id": cue_id, "at": at_ms})]
     if isinstance(cue, AnnounceClearCue):
         return [state.clear_announcement()]
+    if isinstance(cue, RedPacketsCue):
+        rain = cue.model_dump(mode="json", exclude={"kind"})
+        end = ends_at(at_ms, cue.duration_ms, speed)
+        return [state.set_red_packets(cue.rain_id, {**rain, "started_at": at_ms, "ends_at": end})]
     raise AssertionError(f"unhandled cue {cue!r}")
