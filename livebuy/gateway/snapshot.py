@@ -14,6 +14,7 @@ from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
+from livebuy.games.red_packets.service import snapshot_part as red_packets_part
 from livebuy.shows.service import ShowService
 
 
@@ -49,5 +50,6 @@ class JoinSnapshots:
             "announcement": part.announcement,
             "chat": await chat_snapshot(self._redis, show_id),
             "timeline": part.timeline,
+            "red_packets": await red_packets_part(self._redis, show_id, now_ms()),
         }
         return part.position, data

@@ -144,18 +144,32 @@ class RedPacketService:
         return len(due)
 
     async def counts(self, show_id: str) -> list[RainCounts]:
-        """Every rain in the show's state with its grabs so far (0 before anyone grabbed)."""
-        state = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
-        rains = red_packets_in(state)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for rain in rains:
-                key = keys.red_packets_rain(show_id, rain["rain_id"], rain["started_at"])
-                await pipe.hmget(key, "granted", "granted_amount")
-            rows: list[list[str | None]] = await pipe.execute()
-        return [
-            RainCounts(rain, int(row[0] or 0), int(row[1] or 0))
-            for rain, row in zip(rains, rows, strict=True)
-        ]
+        """Every rain in the show's state with its grabs so far."""
+        return await rain_counts(self._redis, show_id)
+
+
+async def rain_counts(redis: Redis, show_id: str) -> list[RainCounts]:
+    """Every rain in the show's state with its grabs so far (0 before anyone grabbed)."""
+    state = cast(dict[str, str], await redis.hgetall(keys.show_state(show_id)))
+    rains = red_packets_in(state)
+    async with redis.pipeline(transaction=False) as pipe:
+        for rain in rains:
+            key = keys.red_packets_rain(show_id, rain["rain_id"], rain["started_at"])
+            await pipe.hmget(key, "granted", "granted_amount")
+        rows: list[list[str | None]] = await pipe.execute()
+    return [
+        RainCounts(rain, int(row[0] or 0), int(row[1] or 0))
+        for rain, row in zip(rains, rows, strict=True)
+    ]
+
+
+async def snapshot_part(redis: Redis, show_id: str, now: int) -> list[dict[str, Any]]:
+    """The snapshot's ``red_packets``: open rains with their counts, for late joiners."""
+    return [
+        {**counts.rain, "granted": counts.granted, "granted_amount": counts.granted_amount}
+        for counts in await rain_counts(redis, show_id)
+        if counts.rain["ends_at"] > now
+    ]
 
 
 _MESSAGES = {

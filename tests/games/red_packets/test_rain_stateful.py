@@ -145,8 +145,8 @@ def test_rains_stay_exact(redis_server: EmbeddedRedis) -> None:
     run_state_machine_as_test(
         RainMachine,
         settings=settings(
-            max_examples=15,
-            stateful_step_count=25,
+            max_examples=5,
+            stateful_step_count=15,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
