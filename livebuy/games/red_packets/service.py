@@ -37,6 +37,20 @@ class Grab(BaseModel):
     currency: str
 
 
+class RainView(BaseModel):
+    """A rain as the producer's console sees it: its terms and how far the grabbing is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rain_id: str
+    count: int
+    budget: int
+    currency: str
+    ends_at: int
+    granted: int
+    granted_amount: int
+
+
 @dataclass(frozen=True)
 class RainCounts:
     """How far one run of a rain is: packets granted and their sum."""
