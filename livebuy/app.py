@@ -111,7 +111,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 return_grace_ms=settings.wallet_return_grace_ms,
             ),
         )
-        red_packets = RedPacketService(redis, wallet)
+        red_packets = RedPacketService(redis, wallet, settings.red_packet_max_count)
         rains = RainPublisher(
             redis,
             stream,

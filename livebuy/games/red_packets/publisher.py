@@ -9,18 +9,22 @@ and pays grants whose request died between the grab and the wallet credit.
 
 from __future__ import annotations
 
+import logging
 from typing import cast
 
 from redis.asyncio import Redis
 
 from livebuy.background import ElectedLoop
 from livebuy.clock import Clock, now_ms
+from livebuy.errors import InvalidInputError
 from livebuy.events.models import RedPacketsUpdateEvent
 from livebuy.events.state import end_red_packets
 from livebuy.events.stream import ShowStream
 from livebuy.games.red_packets.service import RainCounts, RedPacketService
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
+
+log = logging.getLogger(__name__)
 
 # A grant still in the outbox this long after its grab lost its request: the publisher pays it.
 SETTLE_AFTER_MS = 2000
@@ -90,7 +94,12 @@ class RainPublisher:
             self._published.pop(run, None)
             return 1
         if run not in self._published:
-            await self._service.open(show_id, rain)
+            try:
+                await self._service.open(show_id, rain)
+            except InvalidInputError:
+                # Over the configured size: grabs are refused with the same error; the counts
+                # and the final result still go out (nothing granted).
+                log.warning("red-packet rain too large", extra={"rain_id": rain["rain_id"]})
         if self._published.get(run) == counts.granted:
             return 0
         self._published[run] = counts.granted

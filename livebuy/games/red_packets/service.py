@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 
 from livebuy.clock import now_ms
-from livebuy.errors import RedPacketRainNotFoundError, refusal
+from livebuy.errors import InvalidInputError, RedPacketRainNotFoundError, refusal
 from livebuy.events.state import red_packets_in, red_packets_location
 from livebuy.games.red_packets.split import split
 from livebuy.redis import keys
@@ -63,8 +63,9 @@ class RainCounts:
 class RedPacketService:
     """Opens rains, grabs packets and pays them into wallets; safe from any process."""
 
-    def __init__(self, redis: Redis, wallet: WalletService) -> None:
+    def __init__(self, redis: Redis, wallet: WalletService, max_count: int = 100_000) -> None:
         self._redis = redis
+        self._max_count = max_count
         self._wallet = wallet
         self._open = register(redis, "livebuy.games.red_packets", "red_packets_open")
         self._grab = register(redis, "livebuy.games.red_packets", "red_packets_grab")
@@ -85,7 +86,15 @@ class RedPacketService:
         return cast(dict[str, Any], orjson.loads(raw))
 
     async def open(self, show_id: str, rain: dict[str, Any]) -> bool:
-        """Split the rain's budget into its packets, once per run; True if this call did it."""
+        """Split the rain's budget into its packets, once per run; True if this call did it.
+
+        Raises:
+            InvalidInputError: more packets than ``red_packet_max_count``.
+        """
+        if rain["count"] > self._max_count:
+            raise InvalidInputError(
+                f"a rain holds at most {self._max_count} packets", field="count"
+            )
         amounts = split(
             rain["budget"], rain["count"], rain["min_amount"], rain["max_amount"], self._random
         )

@@ -35,7 +35,7 @@ window.livebuyRedPackets = (() => {
     const counts = el("p", { class: "rain-counts" }, `${rain.count - (rain.granted || 0)} of ${rain.count} left`);
     const sky = el("div", { class: "rain-sky", "data-rain": rain.rain_id });
     for (let index = 0; index < FALLING; index++) {
-      const packet = el("button", { type: "button", class: "rain-packet", "aria-label": "Grab a red packet" }, "红");
+      const packet = el("button", { type: "button", class: "rain-packet", "aria-label": "Grab a red packet" });
       packet.style.left = `${(index * 83) % 92}%`;
       packet.style.animationDelay = `${(index % 6) * 0.35}s`;
       packet.addEventListener("click", () => grab(rain.rain_id));
