@@ -80,6 +80,7 @@ _DOMAIN_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/orders/{order_id}/cancel"): (409,),
     ("put", "/api/cart/items/{sku}"): (409,),
     ("post", "/api/shows/{show_id}/cues"): (409,),
+    ("post", "/api/shows/{show_id}/red-packets/{rain_id}/grab"): (409,),
 }
 # Media types of the routes that do not answer JSON.
 _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
