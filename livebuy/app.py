@@ -23,8 +23,10 @@ from livebuy.api import giveaways as giveaways_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
 from livebuy.api import orders as orders_api
 from livebuy.api import polls as polls_api
+from livebuy.api import red_packets as red_packets_api
 from livebuy.api import replay as replay_api
 from livebuy.api import video as video_routes
+from livebuy.api import wallet as wallet_api
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
@@ -41,6 +43,8 @@ from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.pusher import PollLoops
 from livebuy.games.polls.service import PollService
 from livebuy.games.presence import ShowPresence
+from livebuy.games.red_packets.publisher import RainPublisher
+from livebuy.games.red_packets.service import RedPacketService
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -56,6 +60,7 @@ from livebuy.shows.runner import PlayerRunner
 from livebuy.shows.service import ShowService
 from livebuy.tasks import stop_within
 from livebuy.video.service import LiveVideo
+from livebuy.wallet.service import WalletPolicy, WalletService
 from livebuy.web import routes as web_routes
 
 # Each shutdown step gets this long; one that hangs is logged and left behind.
@@ -179,6 +184,22 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             lease_ms=settings.shows.player_lease_ms,
         )
         loops.add(closer.loop)
+        wallet = WalletService(
+            redis,
+            WalletPolicy(
+                credit_ttl_ms=settings.wallet.wallet_credit_ttl_ms,
+                return_grace_ms=settings.wallet.wallet_return_grace_ms,
+            ),
+        )
+        red_packets = RedPacketService(redis, wallet, settings.wallet.red_packet_max_count)
+        rains = RainPublisher(
+            redis,
+            stream,
+            red_packets,
+            interval_ms=settings.wallet.red_packets_interval_ms,
+            lease_ms=settings.shows.player_lease_ms,
+        )
+        loops.add(rains.loop)
         app.state.services = Services(
             settings=settings,
             redis=redis,
@@ -204,6 +225,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             funnel=FunnelService(redis, show_service, catalog),
             giveaways=giveaways,
             presence=ShowPresence(redis),
+            wallet=wallet,
+            red_packets=red_packets,
         )
         reporter = ViewerReporter(
             redis,
@@ -253,6 +276,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(analytics_api.router)
     app.include_router(polls_api.router)
     app.include_router(giveaways_api.router)
+    app.include_router(wallet_api.router)
+    app.include_router(red_packets_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(replay_api.router)

@@ -47,6 +47,11 @@ GameError (gala games: giveaways)
 ├── AlreadyEnteredError           already_entered 409
 ├── NotEligibleError              not_eligible    403   (+ reason)
 └── EntryCapError                 entry_cap       429   (per-IP cap of one giveaway)
+RedPacketError (red-packet rain; + rain_id)
+├── RedPacketRainNotFoundError    unknown_rain    404
+├── RainClosedError               rain_closed     409
+├── RainEmptyError                rain_empty      409
+└── AlreadyGrabbedError           already_grabbed 409   (+ amount: what this viewer got)
 """
 
 from __future__ import annotations
@@ -333,6 +338,33 @@ class EntryCapError(GameError):
     http_status = 429
 
 
+# --- red-packet rain (issue 13) ---
+
+
+class RedPacketError(LivebuyError):
+    """A grab was refused; ``rain_id`` names the rain."""
+
+    code = "red_packet_error"
+    http_status = 409
+
+
+class RedPacketRainNotFoundError(RedPacketError):
+    code = "unknown_rain"
+    http_status = 404
+
+
+class RainClosedError(RedPacketError):
+    code = "rain_closed"
+
+
+class RainEmptyError(RedPacketError):
+    code = "rain_empty"
+
+
+class AlreadyGrabbedError(RedPacketError):
+    code = "already_grabbed"
+
+
 # Every refusal code a Lua script answers with (``{'error', code, ...}`` or, for chat and
 # reactions, ``{code, retry_after_ms}``), and the error it becomes. Callers add the message and
 # details, which depend on what was asked; the class (and so the code and status) never does.
@@ -367,6 +399,9 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "already_entered": AlreadyEnteredError,
     "not_eligible": NotEligibleError,
     "entry_cap": EntryCapError,
+    "rain_closed": RainClosedError,
+    "rain_empty": RainEmptyError,
+    "already_grabbed": AlreadyGrabbedError,
 }
 
 

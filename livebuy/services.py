@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from livebuy.games.polls.pusher import PollLoops
     from livebuy.games.polls.service import PollService
     from livebuy.games.presence import ShowPresence
+    from livebuy.games.red_packets.service import RedPacketService
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from livebuy.settings import Settings
     from livebuy.shows.service import ShowService
     from livebuy.video.service import LiveVideo
+    from livebuy.wallet.service import WalletService
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ class Services:
     funnel: FunnelService
     giveaways: GiveawayService
     presence: ShowPresence
+    wallet: WalletService
+    red_packets: RedPacketService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

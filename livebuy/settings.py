@@ -389,6 +389,30 @@ class GiveawaySettings(BaseModel):
     )
 
 
+class WalletSettings(BaseModel):
+    """The rewards wallet and red-packet rains."""
+
+    wallet_credit_ttl_ms: int = Field(
+        30 * 24 * 3600 * 1000,
+        ge=60_000,
+        description="how long a credit lot can be spent when its giver names no expiry",
+    )
+    wallet_return_grace_ms: int = Field(
+        24 * 3600 * 1000,
+        ge=0,
+        description="credit a cancelled, expired or refunded order gives back lives at least this long",
+    )
+    red_packet_max_count: int = Field(
+        100_000, ge=1, description="most packets one red-packet rain may hold"
+    )
+    red_packets_interval_ms: int = Field(
+        500,
+        ge=50,
+        le=5000,
+        description="how often open rains' grab counts reach viewers (aggregated, never per grab)",
+    )
+
+
 class Settings(BaseModel):
     """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
 
@@ -406,6 +430,7 @@ class Settings(BaseModel):
     replay: ReplaySettings = Field(default_factory=ReplaySettings)
     polls: PollSettings = Field(default_factory=PollSettings)
     giveaways: GiveawaySettings = Field(default_factory=GiveawaySettings)
+    wallet: WalletSettings = Field(default_factory=WalletSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""

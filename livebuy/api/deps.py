@@ -20,12 +20,14 @@ from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
+from livebuy.games.red_packets.service import RedPacketService
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.replay.service import ReplayService
 from livebuy.services import Services, services_of
 from livebuy.sessions.service import SessionService
 from livebuy.settings import Settings
 from livebuy.shows.service import ShowService
+from livebuy.wallet.service import WalletService
 
 T = TypeVar("T")
 
@@ -79,6 +81,16 @@ async def get_giveaways(services: ServicesDep) -> GiveawayService:
     return services.giveaways
 
 
+async def get_wallet(services: ServicesDep) -> WalletService:
+    """Store credit per session: credits, the ledger, coupons won."""
+    return services.wallet
+
+
+async def get_red_packets(services: ServicesDep) -> RedPacketService:
+    """Red-packet rains: grabbing packets."""
+    return services.red_packets
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -101,3 +113,5 @@ ReplayDep = Annotated[ReplayService, Depends(get_replay)]
 PollsDep = Annotated[PollService, Depends(get_polls)]
 FunnelDep = Annotated[FunnelService, Depends(get_funnel)]
 GiveawaysDep = Annotated[GiveawayService, Depends(get_giveaways)]
+WalletDep = Annotated[WalletService, Depends(get_wallet)]
+RedPacketsDep = Annotated[RedPacketService, Depends(get_red_packets)]

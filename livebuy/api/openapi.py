@@ -86,6 +86,7 @@ _DOMAIN_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/api/shows/{show_id}/giveaways/{giveaway_id}"): (404,),
     ("get", "/api/shows/{show_id}/giveaways/{giveaway_id}/me"): (404,),
     ("post", "/api/shows/{show_id}/giveaways/{giveaway_id}/close"): (404, 409),
+    ("post", "/api/shows/{show_id}/red-packets/{rain_id}/grab"): (409,),
 }
 # Media types of the routes that do not answer JSON.
 _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {

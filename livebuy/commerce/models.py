@@ -94,6 +94,11 @@ class OrderRequest(_Strict):
     show_id: ShowId | None = None
     deal_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] | None = None
     coupon: CouponCode | None = None
+    use_credit: bool = Field(
+        False,
+        description="let the viewer's store credit pay what it can of the total (the card pays "
+        "the rest); expired credit is never spent, the soonest-expiring first",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> OrderRequest:
@@ -124,6 +129,8 @@ class Order(_Strict):
     subtotal: Money
     discount: Money
     total: Money
+    credit_used: Money = Field(description="what the viewer's store credit paid of the total")
+    card_amount: Money = Field(description="what the card pays: the total less the credit used")
     coupon: str | None
     show_id: str | None
     deal_id: str | None

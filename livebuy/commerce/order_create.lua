@@ -1,6 +1,8 @@
 -- Create an order in one atomic step: replay the Idempotency-Key, check every line's stock, the
 -- flash deal's window, cap and per-customer limit and the coupon, then move the units from
 -- available to reserved and write the order. All or nothing: a refusal changes no stock.
+-- With use_credit, the customer's store credit pays what it can of the total in the same step
+-- (wallet_lib.lua, prepended, spends it); the card pays the rest.
 local idem_key = KEYS[1]
 local order_key = KEYS[2]
 local customer_orders_key = KEYS[3]
@@ -12,6 +14,8 @@ local show_state_key = KEYS[8]
 local deal_key = KEYS[9]
 local coupon_key = KEYS[10]
 local coupon_uses_key = KEYS[11]
+local wallet = {lots = KEYS[12], expiries = KEYS[13], ledger = KEYS[14], refs = KEYS[15]}
+local first_line_key = 15
 local now = tonumber(ARGV[1])
 local order_id = ARGV[2]
 local customer = ARGV[3]
@@ -27,6 +31,7 @@ local from_cart = ARGV[12] == '1'
 local stream_maxlen = ARGV[13]
 local idempotency_key = ARGV[14]
 local deal_field = ARGV[15]
+local use_credit = ARGV[16] == '1'
 
 -- The same key again: the order it created. A refusal is not remembered (it changes nothing),
 -- so retrying a refused request with its key simply tries again.
@@ -74,7 +79,7 @@ end
 
 -- Stock, line by line; the deal's own cap is checked on the first deal line.
 for index, line in ipairs(lines) do
-  local available = tonumber(redis.call('HGET', KEYS[11 + index], 'available') or '0')
+  local available = tonumber(redis.call('HGET', KEYS[first_line_key + index], 'available') or '0')
   if available < line['quantity'] then
     return refuse('out_of_stock', index - 1, available .. ' left')
   end
@@ -135,7 +140,7 @@ end
 
 -- Every check passed: reserve.
 for index, line in ipairs(lines) do
-  local inventory_key = KEYS[11 + index]
+  local inventory_key = KEYS[first_line_key + index]
   redis.call('HINCRBY', inventory_key, 'available', -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'reserved', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
@@ -145,11 +150,24 @@ if deal then
   redis.call('HINCRBY', deal_key, 'c:' .. customer, deal_units)
 end
 
+-- Store credit, soonest-expiring first, never an expired lot; one ledger debit for the order.
+local total = subtotal - discount
+local credit_used, credit_lots = 0, ''
+if use_credit and total > 0 then
+  local pieces
+  credit_used, pieces = wallet_take(wallet, now, currency, total)
+  if credit_used > 0 then
+    credit_lots = cjson.encode(pieces)
+    wallet_entry(wallet, now, currency, -credit_used, 'order', order_id, {lots = pieces})
+  end
+end
+
 local expires_at = now + hold_ms
 redis.call('HSET', order_key,
   'id', order_id, 'customer', customer, 'status', 'pending_payment',
   'created_at', now, 'updated_at', now, 'expires_at', expires_at,
-  'currency', currency, 'subtotal', subtotal, 'discount', discount, 'total', subtotal - discount,
+  'currency', currency, 'subtotal', subtotal, 'discount', discount, 'total', total,
+  'credit_used', credit_used, 'credit_lots', credit_lots, 'card_amount', total - credit_used,
   'lines', cjson.encode(lines), 'show_id', show_id, 'deal_id', deal_id, 'deal_key', deal_key,
   'deal_units', deal_units, 'coupon', coupon_code, 'idempotency_key', idempotency_key)
 redis.call('ZADD', customer_orders_key, now, order_id)
@@ -161,6 +179,6 @@ if from_cart then
 end
 redis.call('XADD', stream_key, 'MAXLEN', '~', stream_maxlen, '*',
   'order_id', order_id, 'status', 'pending_payment', 'customer', customer, 'at', now,
-  'total', subtotal - discount, 'currency', currency)
+  'total', total, 'currency', currency)
 -- The new order comes back with the answer, saving the caller a round trip.
 return {'ok', order_id, 1, redis.call('HGETALL', order_key)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from livebuy.redis import keys
+from livebuy.wallet.scripts import wallet_keys
 
 
 def line_keys(fields: dict[str, str]) -> list[str]:
@@ -52,6 +53,7 @@ def release_keys(fields: dict[str, str]) -> list[str]:
         keys.coupon_uses(coupon) if coupon else "",
         sales_key(fields),
         keys.refunds_due(),
+        *wallet_keys(fields["customer"]),
         *line_keys(fields),
     ]
 

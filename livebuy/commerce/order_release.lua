@@ -10,13 +10,17 @@ local coupon_key = KEYS[6]
 local coupon_uses_key = KEYS[7]
 local sales_key = KEYS[8]
 local refunds_due_key = KEYS[9]
+local wallet = {lots = KEYS[10], expiries = KEYS[11], ledger = KEYS[12], refs = KEYS[13]}
+local first_line_key = 13
 local reason = ARGV[1]
 local now = tonumber(ARGV[2])
 local stream_maxlen = ARGV[3]
 local refund_first_at = ARGV[4]
+local return_grace_ms = tonumber(ARGV[5])
 
 local order = redis.call('HMGET', order_key, 'id', 'status', 'expires_at', 'lock_token',
-  'lock_until', 'lines', 'customer', 'deal_units', 'coupon', 'counted_sales')
+  'lock_until', 'lines', 'customer', 'deal_units', 'coupon', 'counted_sales', 'credit_lots', 'card_amount',
+  'currency')
 local order_id, status = order[1], order[2]
 if not status then
   return {'error', 'unknown_order'}
@@ -44,7 +48,7 @@ end
 local from_field = 'reserved'
 if status == 'paid' then from_field = 'sold' end
 for index, line in ipairs(cjson.decode(order[6])) do
-  local inventory_key = KEYS[9 + index]
+  local inventory_key = KEYS[first_line_key + index]
   redis.call('HINCRBY', inventory_key, from_field, -line['quantity'])
   redis.call('HINCRBY', inventory_key, 'available', line['quantity'])
   redis.call('SADD', dirty_key, line['product_id'])
@@ -74,11 +78,19 @@ local new_status = 'cancelled'
 if reason == 'expire' then new_status = 'expired' end
 redis.call('HSET', order_key, 'status', new_status, 'updated_at', now, 'closed_at', now,
   'lock_token', '', 'lock_until', 0)
+if order[11] and order[11] ~= '' then
+  wallet_return(wallet, now, order[13], cjson.decode(order[11]), order_id, return_grace_ms)
+end
 -- The refund is owed from this very step on (the outbox): whatever happens to the request now,
--- the payments worker retries it from the due set until the gateway confirms it.
+-- the payments worker retries it from the due set until the gateway confirms it. An order the
+-- wallet paid in full charged no card: the credit just returned is its whole refund.
 if status == 'paid' then
-  redis.call('HSET', order_key, 'refund_status', 'pending', 'refund_attempts', 0)
-  redis.call('ZADD', refunds_due_key, refund_first_at, order_id)
+  if tonumber(order[12] or '1') == 0 then
+    redis.call('HSET', order_key, 'refund_status', 'refunded', 'refunded_at', now)
+  else
+    redis.call('HSET', order_key, 'refund_status', 'pending', 'refund_attempts', 0)
+    redis.call('ZADD', refunds_due_key, refund_first_at, order_id)
+  end
 end
 redis.call('ZREM', expiries_key, order_id)
 redis.call('XADD', stream_key, 'MAXLEN', '~', stream_maxlen, '*',

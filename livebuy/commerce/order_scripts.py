@@ -17,6 +17,7 @@ from livebuy.commerce.order_keys import pay_keys, refund_keys, release_keys
 from livebuy.errors import LivebuyError, refusal
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
+from livebuy.wallet.scripts import register_with_wallet, wallet_keys
 
 # Order events kept for downstream consumers: plenty for any lag, bounded in memory.
 ORDERS_STREAM_MAXLEN = 100_000
@@ -69,9 +70,9 @@ class OrderScripts:
     """The four order scripts, called by name."""
 
     def __init__(self, redis: Redis) -> None:
-        self._create = register(redis, "livebuy.commerce", "order_create")
+        self._create = register_with_wallet(redis, "livebuy.commerce", "order_create")
         self._pay = register(redis, "livebuy.commerce", "order_pay")
-        self._release = register(redis, "livebuy.commerce", "order_release")
+        self._release = register_with_wallet(redis, "livebuy.commerce", "order_release")
         self._refund = register(redis, "livebuy.commerce", "order_refund")
 
     async def create(
@@ -89,8 +90,10 @@ class OrderScripts:
         deal: DealCheck | None,
         coupon: str | None,
         from_cart: bool,
+        use_credit: bool = False,
     ) -> OrderCreated:
-        """Reserve the lines' units and create the order, in one step.
+        """Reserve the lines' units and create the order, in one step; ``use_credit`` lets the
+        customer's store credit pay what it can of the total in that same step.
 
         Raises:
             IdempotencyConflictError: the key was used with another body.
@@ -112,6 +115,7 @@ class OrderScripts:
                 deal.counters_key if deal else "",
                 keys.coupon(coupon) if coupon else "",
                 keys.coupon_uses(coupon) if coupon else "",
+                *wallet_keys(customer),
                 *(keys.inventory(line["sku"]) for line in lines),
             ],
             args=[
@@ -130,6 +134,7 @@ class OrderScripts:
                 ORDERS_STREAM_MAXLEN,
                 idempotency_key,
                 deal.state_field if deal else "",
+                "1" if use_credit else "0",
             ],
         )
         reply = Reply.of(raw)
@@ -173,12 +178,21 @@ class OrderScripts:
         return Reply.of(raw)
 
     async def release(
-        self, fields: dict[str, str], *, reason: str, now: int, refund_first_at: int
+        self,
+        fields: dict[str, str],
+        *,
+        reason: str,
+        now: int,
+        refund_first_at: int,
+        return_grace_ms: int = 0,
     ) -> Reply:
-        """Cancel or expire the order: its units, deal units and coupon use go back."""
+        """Cancel or expire the order: its units, deal units, coupon use and store credit go back.
+
+        Returned credit keeps the expiry it had, but lives at least ``return_grace_ms`` more.
+        """
         raw = await self._release(
             keys=release_keys(fields),
-            args=[reason, now, ORDERS_STREAM_MAXLEN, refund_first_at],
+            args=[reason, now, ORDERS_STREAM_MAXLEN, refund_first_at, return_grace_ms],
         )
         return Reply.of(raw)
 

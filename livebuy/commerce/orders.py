@@ -18,7 +18,7 @@ from livebuy.commerce.deals import DealBook
 from livebuy.commerce.models import Order, OrderLine, OrderList, OrderRequest, PaymentRequest
 from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply
 from livebuy.commerce.outbox import PaymentOutbox, charge_key
-from livebuy.commerce.payment import PaymentGateway
+from livebuy.commerce.payment import ChargeResult, PaymentGateway
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.errors import (
     DealNotActiveError,
@@ -36,6 +36,8 @@ from livebuy.faults import Faults
 from livebuy.redis import keys
 
 LIST_LIMIT = 50
+# The payment id of an order the wallet paid in full (no card was charged).
+WALLET_PAYMENT_ID = "wallet"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -47,6 +49,13 @@ class OrderPolicy:
     payment_lock_ms: int
     idempotency_ttl_ms: int
     max_line_quantity: int
+    # Store credit an order gave back lives at least this long after the return.
+    credit_return_grace_ms: int = 0
+
+
+def card_amount(fields: dict[str, str]) -> int:
+    """What the card pays of the order: the total less the store credit it used."""
+    return int(fields.get("card_amount") or fields["total"])
 
 
 def _order(fields: dict[str, str]) -> Order:
@@ -71,6 +80,8 @@ def _order(fields: dict[str, str]) -> Order:
             "subtotal": Money(amount=int(fields["subtotal"]), currency=currency),
             "discount": Money(amount=int(fields["discount"]), currency=currency),
             "total": Money(amount=int(fields["total"]), currency=currency),
+            "credit_used": Money(amount=int(fields.get("credit_used") or 0), currency=currency),
+            "card_amount": Money(amount=card_amount(fields), currency=currency),
             "coupon": fields.get("coupon") or None,
             "show_id": fields.get("show_id") or None,
             "deal_id": fields.get("deal_id") or None,
@@ -191,6 +202,7 @@ class OrderService:
             deal=deal_check,
             coupon=request.coupon,
             from_cart=request.from_cart,
+            use_credit=request.use_credit,
         )
         if not created.created:
             return await self.get(customer, created.order_id), False
@@ -238,8 +250,14 @@ class OrderService:
             message = f"order {order_id} cannot be paid: {reason}"
             raise refusal(reason, message, order_id=order_id, reason=reason)
         self._faults.hit("pay:after_begin")
-        total = Money(amount=int(fields["total"]), currency=fields["currency"])
-        charge = await self._gateway.charge(total, card, idempotency_key=charge_key(order_id))
+        to_charge = Money(amount=card_amount(fields), currency=fields["currency"])
+        if to_charge.amount == 0:
+            # Store credit paid it all: nothing to charge, the same commit sells the order.
+            charge = ChargeResult("approved", payment_id=WALLET_PAYMENT_ID)
+        else:
+            charge = await self._gateway.charge(
+                to_charge, card, idempotency_key=charge_key(order_id)
+            )
         self._faults.hit("pay:after_charge")
         if charge.outcome != "approved":
             # A timeout may still have charged: the attempt then stays for reconciliation.
@@ -338,7 +356,11 @@ class OrderService:
     async def _run_release(self, fields: dict[str, str], reason: str, now: int) -> Reply:
         refund_first_at = self.outbox.first_attempt_at(now)
         return await self._scripts.release(
-            fields, reason=reason, now=now, refund_first_at=refund_first_at
+            fields,
+            reason=reason,
+            now=now,
+            refund_first_at=refund_first_at,
+            return_grace_ms=self.policy.credit_return_grace_ms,
         )
 
     async def _fields(self, customer: str, order_id: str) -> dict[str, str]:

@@ -88,7 +88,10 @@ class PaymentOutbox:
         if fields.get("refund_status") != "pending":
             await self._redis.zrem(keys.refunds_due(), order_id)
             return "noop"
-        amount = Money(amount=int(fields["total"]), currency=fields["currency"])
+        # What the card paid; store credit went back to the wallet when the order was released.
+        amount = Money(
+            amount=int(fields.get("card_amount") or fields["total"]), currency=fields["currency"]
+        )
         try:
             result = await self._gateway.refund(
                 fields["payment_id"], amount, idempotency_key=refund_key(order_id)

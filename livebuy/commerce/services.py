@@ -60,6 +60,7 @@ class Commerce:
             payment_lock_ms=settings.commerce.payment_lock_ms,
             idempotency_ttl_ms=settings.commerce.idempotency_ttl_ms,
             max_line_quantity=settings.commerce.max_line_quantity,
+            credit_return_grace_ms=settings.wallet.wallet_return_grace_ms,
         )
         gateway = gateway or DemoGateway(redis)
         faults = faults or Faults(settings.server.fault_points)

@@ -144,6 +144,20 @@ class GiveawayEvent(CueEvent):
     ends_at: int
 
 
+class RedPacketsEvent(CueEvent):
+    """A red-packet rain opens: viewers may grab one packet each until ``ends_at``."""
+
+    kind: Literal["red_packets"]
+    rain_id: str
+    budget: int
+    currency: str
+    count: int
+    min_amount: int
+    max_amount: int
+    duration_ms: int
+    ends_at: int
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -156,6 +170,7 @@ AnyCueEvent = (
     | QuizEvent
     | PollCloseEvent
     | GiveawayEvent
+    | RedPacketsEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -170,6 +185,7 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "quiz": QuizEvent,
     "poll_close": PollCloseEvent,
     "giveaway": GiveawayEvent,
+    "red_packets": RedPacketsEvent,
 }
 
 
@@ -318,6 +334,21 @@ class GiveawayResultEvent(ShowEvent):
     proof_url: str
 
 
+class RedPacketsUpdateEvent(ShowEvent):
+    """A rain's grabs so far (sent at most every few hundred ms, never per grab); ``final`` once
+    the rain has closed, with the figures it closed on."""
+
+    event_type: ClassVar[str] = "red_packets_update"
+
+    rain_id: str
+    count: int
+    granted: int
+    granted_amount: int
+    currency: str
+    ends_at: int
+    final: bool
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -331,6 +362,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "sales_velocity": (SalesVelocityEvent,),
     "giveaway_entries": (GiveawayEntriesEvent,),
     "giveaway_result": (GiveawayResultEvent,),
+    "red_packets_update": (RedPacketsUpdateEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

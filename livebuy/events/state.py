@@ -25,6 +25,7 @@ POLL_SECRET = "poll_secret:"
 POLL_CLOSE = "poll_close:"
 POLL_FINAL = "poll_final:"
 SALES_VELOCITY = "sales_velocity"
+RED_PACKETS = "red_packets:"
 
 
 def set_pin(product_id: str, value: dict[str, Any]) -> StateOp:
@@ -134,6 +135,26 @@ def set_sales_velocity(products: dict[str, int]) -> StateOp:
             SALES_VELOCITY,
         ]
     )
+
+
+def set_red_packets(rain_id: str, value: dict[str, Any]) -> StateOp:
+    """Open a red-packet rain (the cue's fields with ``started_at`` and ``ends_at``)."""
+    return _set(RED_PACKETS + rain_id, value)
+
+
+def end_red_packets(rain_id: str) -> StateOp:
+    """Take a closed red-packet rain out of the state."""
+    return ["del", RED_PACKETS + rain_id]
+
+
+def red_packets_in(fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The red-packet rains of a state hash (open or closed but not yet taken out)."""
+    return [orjson.loads(raw) for field, raw in fields.items() if field.startswith(RED_PACKETS)]
+
+
+def red_packets_location(show_id: str, rain_id: str) -> tuple[str, str]:
+    """The state hash and field holding a rain as opened (JSON with ``started_at``, ``ends_at``)."""
+    return keys.show_state(show_id), RED_PACKETS + rain_id
 
 
 def _set(field: str, value: dict[str, Any]) -> StateOp:

@@ -18,6 +18,7 @@ from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
+from livebuy.games.red_packets.service import snapshot_part as red_packets_part
 from livebuy.shows.service import ShowService
 
 
@@ -62,6 +63,7 @@ class JoinSnapshots:
             "chat": await chat_snapshot(self._redis, show_id),
             "timeline": part.timeline,
             "polls": await self._polls.open_polls(show_id),
+            "red_packets": await red_packets_part(self._redis, show_id, now_ms()),
         }
         if part.sales_velocity:
             data["sales_velocity"] = {"products": part.sales_velocity}

@@ -464,3 +464,66 @@ def giveaways_due() -> str:
 def giveaways_lease() -> str:
     """Lease naming the process that closes giveaways and pushes their entry counts."""
     return f"{PREFIX}:giveaways:lease"
+
+
+# --- wallet (issue 13): store credit per session ---
+# One hash tag per session, so the wallet's own scripts run on a cluster. The order scripts touch
+# these keys together with the untagged commerce keys (orders, coupons, stock), like the coupon
+# keys: issue 15 re-keys commerce for Redis Cluster (see docs/architecture.md).
+
+
+def _wallet(session_id: str) -> str:
+    return f"{PREFIX}:{{wallet:{session_id}}}"
+
+
+def wallet_lots(session_id: str) -> str:
+    """Hash lot id -> JSON of one credit lot (currency, amount left, expiry, source, ref)."""
+    return f"{_wallet(session_id)}:lots"
+
+
+def wallet_expiries(session_id: str) -> str:
+    """Sorted set of the wallet's lot ids scored by when they expire (ms)."""
+    return f"{_wallet(session_id)}:expiries"
+
+
+def wallet_ledger(session_id: str) -> str:
+    """List of the wallet's ledger entries (JSON), newest first."""
+    return f"{_wallet(session_id)}:ledger"
+
+
+def wallet_refs(session_id: str) -> str:
+    """Set of ``source:ref`` already credited (a retried credit pays once)."""
+    return f"{_wallet(session_id)}:refs"
+
+
+def wallet_coupons(session_id: str) -> str:
+    """Sorted set of coupon codes the session won, scored by when (coupons keep no owner)."""
+    return f"{_wallet(session_id)}:coupons"
+
+
+# --- red-packet rain (issue 13): per show, so the grab script touches one slot ---
+
+
+def red_packets_packets(show_id: str, rain_id: str, started_at: int) -> str:
+    """List of the packet amounts of one run of a rain not yet grabbed (split when it opened)."""
+    return f"{_show(show_id)}:red_packets:{rain_id}:{started_at}:packets"
+
+
+def red_packets_rain(show_id: str, rain_id: str, started_at: int) -> str:
+    """Hash of one run of a rain: count, currency, ends_at, granted, granted_amount."""
+    return f"{_show(show_id)}:red_packets:{rain_id}:{started_at}"
+
+
+def red_packets_grabs(show_id: str, rain_id: str, started_at: int) -> str:
+    """Hash session id -> ``<packet index>:<amount>`` of one run of a rain (one per viewer)."""
+    return f"{_show(show_id)}:red_packets:{rain_id}:{started_at}:grabs"
+
+
+def red_packets_outbox(show_id: str) -> str:
+    """Sorted set of grants (JSON) not yet credited to a wallet, scored by when granted (ms)."""
+    return f"{_show(show_id)}:red_packets:outbox"
+
+
+def red_packets_lease() -> str:
+    """Lease naming the process that publishes rains' counts and settles their credits."""
+    return f"{PREFIX}:red_packets:publisher"

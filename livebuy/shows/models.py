@@ -195,6 +195,30 @@ class GiveawayCue(_Cue):
     require_purchase: bool = False
 
 
+class RedPacketsCue(_Cue):
+    """A red-packet rain: ``budget`` (minor units) split into ``count`` packets of
+    ``min_amount``..``max_amount``, grabbed by viewers for ``duration_ms``, one per viewer."""
+
+    kind: Literal["red_packets"]
+    rain_id: Identifier
+    budget: int = Field(gt=0, le=10**12)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    count: int = Field(gt=0, le=1_000_000)
+    min_amount: int = Field(gt=0)
+    max_amount: int = Field(gt=0)
+    duration_ms: OffsetMs = Field(ge=1000, le=120_000)
+
+    @model_validator(mode="after")
+    def _feasible(self) -> RedPacketsCue:
+        if self.min_amount > self.max_amount:
+            raise ValueError("min_amount must not exceed max_amount")
+        if not self.count * self.min_amount <= self.budget <= self.count * self.max_amount:
+            raise ValueError(
+                "the packets cannot add up to the budget: need count * min_amount <= budget <= count * max_amount"
+            )
+        return self
+
+
 Cue = Annotated[
     PinCue
     | UnpinCue
@@ -206,7 +230,8 @@ Cue = Annotated[
     | PollCue
     | QuizCue
     | PollCloseCue
-    | GiveawayCue,
+    | GiveawayCue
+    | RedPacketsCue,
     Field(discriminator="kind"),
 ]
 

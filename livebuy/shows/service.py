@@ -26,6 +26,7 @@ from livebuy.shows.models import (
     PollCue,
     PublishedCue,
     QuizCue,
+    RedPacketsCue,
     ShowDefinition,
     ShowSummary,
     TimelineView,
@@ -154,7 +155,10 @@ class ShowService:
             data["product"] = card.model_dump(mode="json")
         if speed is None:
             speed = await self.timelines.speed(show_id)
-        if isinstance(cue, CountdownCue | DealStartCue) and cue.duration_ms is not None:
+        if (
+            isinstance(cue, CountdownCue | DealStartCue | RedPacketsCue)
+            and cue.duration_ms is not None
+        ):
             # Clients need not know the rehearsal speed the duration runs at.
             data["ends_at"] = ends_at(at_ms, cue.duration_ms, speed)
         if isinstance(cue, PollCue | QuizCue):

@@ -22,6 +22,7 @@ from livebuy.shows.models import (
     PollCloseCue,
     PollCue,
     QuizCue,
+    RedPacketsCue,
     UnpinCue,
 )
 
@@ -62,6 +63,10 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
     if isinstance(cue, GiveawayCue):
         # A giveaway's state lives in its own keys (livebuy.games.giveaways), not the state hash.
         return []
+    if isinstance(cue, RedPacketsCue):
+        rain = cue.model_dump(mode="json", exclude={"kind"})
+        end = ends_at(at_ms, cue.duration_ms, speed)
+        return [state.set_red_packets(cue.rain_id, {**rain, "started_at": at_ms, "ends_at": end})]
     raise AssertionError(f"unhandled cue {cue!r}")
 
 

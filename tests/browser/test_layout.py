@@ -338,9 +338,11 @@ async def test_viewer_page_weighs_at_most_200_kb_compressed(
         for url in [f"/shows/{SHOW}", *parser.urls]:
             async with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as response:
                 assert response.status_code == 200, url
-                assert response.headers.get("content-encoding") == "gzip", url
                 body = b"".join([chunk async for chunk in response.aiter_raw()])
-            sizes[url] = (len(body), len(gzip.decompress(body)))
+                # Files under the gzip middleware's 500-byte floor are sent as they are.
+                zipped = response.headers.get("content-encoding") == "gzip"
+                assert zipped or len(body) < 500, url
+            sizes[url] = (len(body), len(gzip.decompress(body)) if zipped else len(body))
     assert "/static/vendor/axe.min.js" not in sizes
     total = sum(compressed for compressed, _ in sizes.values())
     for url, (compressed, raw) in sizes.items():

@@ -29,6 +29,11 @@ HAND_WRAPPED = {
     "giveaway_freeze",
     "giveaway_open",
     "giveaway_settle",
+    "red_packets_grab",
+    "red_packets_open",
+    "wallet_credit",
+    "wallet_lib",
+    "wallet_settle",
 }
 HEADER = re.compile(r"^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 PACKAGE_DIR = Path(livebuy.__file__).parent

@@ -46,7 +46,7 @@ window.livebuyGiveaways = (() => {
         card.append(
           el("h2", { class: "giveaway-title" }),
           el("p", { class: "giveaway-prize" }),
-          el("p", { class: "giveaway-meta" }),
+          el("p", { class: "giveaway-meta", "aria-live": "off" }),
           el("button", { type: "button", class: "giveaway-enter" }, "Enter"),
           el("p", { class: "giveaway-result" }),
           el("ol", { class: "giveaway-winners", "aria-label": "Winners" }),

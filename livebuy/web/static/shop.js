@@ -184,6 +184,11 @@ window.livebuyShop = (() => {
 
   // ---- buying --------------------------------------------------------------------------------
 
+  /** Store credit pays first when the viewer chose so in the wallet sheet (wallet.js). */
+  function creditChoice() {
+    return window.livebuyWallet?.useCredit() ? { use_credit: true } : {};
+  }
+
   // What a failed buy means for the viewer, in words (the server's message is for developers).
   const BUY_PROBLEMS = {
     out_of_stock: "this size just sold out.",
@@ -209,7 +214,7 @@ window.livebuyShop = (() => {
     if (choice !== "buy") return null;
     try {
       const show = showId || watchedShow();
-      const body = { sku, quantity, ...(show ? { show_id: show } : {}), ...(deal ? { deal_id: deal.deal_id } : {}) };
+      const body = { sku, quantity, ...(show ? { show_id: show } : {}), ...(deal ? { deal_id: deal.deal_id } : {}), ...creditChoice() };
       const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
       const paid = await payOrder(order, profile, `${product.brand} ${product.name}, ${variantName}`);
       if (!paid) return null;
@@ -334,7 +339,7 @@ window.livebuyShop = (() => {
     if (!profile) return;
     try {
       const show = watchedShow();
-      const body = { from_cart: true, ...(show ? { show_id: show } : {}) };
+      const body = { from_cart: true, ...(show ? { show_id: show } : {}), ...creditChoice() };
       const order = await api("POST", "/api/orders", body, { "Idempotency-Key": randomKey() });
       const paid = await payOrder(order, profile, "Your cart");
       if (paid) toast(`Order ${paid.status === "paid" ? "placed" : paid.status}`);

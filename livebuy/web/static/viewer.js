@@ -202,6 +202,7 @@
   }
 
   function onFrame(frame) {
+    window.livebuyRedPackets?.onFrame(frame);
     if (frame.type === "snapshot") {
       applySnapshot(frame);
       return;

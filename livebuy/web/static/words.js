@@ -51,6 +51,11 @@ window.livebuyWords = (() => {
     already_entered: "You are already in this giveaway. Good luck!",
     not_eligible: "You cannot enter this giveaway yet: check its rules.",
     entry_cap: "Too many entries from your network for this giveaway.",
+    red_packet_error: "The red packet could not be opened. Please try again.",
+    unknown_rain: "This red-packet rain is over.",
+    rain_closed: "The red-packet rain has ended.",
+    rain_empty: "Every red packet has been grabbed. Better luck next time!",
+    already_grabbed: "You already caught a red packet in this rain.",
     // Refusals of the order scripts (errors.SCRIPT_REFUSALS): the order's state stopped it.
     pending_payment: "This order is still waiting for payment.",
     paid: "This order is already paid.",
