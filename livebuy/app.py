@@ -12,6 +12,7 @@ from catalog.demo import demo_images_dir
 from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
 from livebuy.api import analytics as analytics_api
+from livebuy.api import auctions as auctions_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
@@ -26,8 +27,12 @@ from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
 from livebuy.commerce.services import Commerce
+from livebuy.commerce.skus import SkuDirectory
 from livebuy.content import load_content
 from livebuy.events.stream import ShowStream
+from livebuy.games.auctions.payment_methods import PaymentMethods
+from livebuy.games.auctions.service import AuctionService
+from livebuy.games.auctions.settlement import AuctionCloser, AuctionSettler
 from livebuy.gateway import endpoint
 from livebuy.gateway.hub import HubRegistry
 from livebuy.gateway.snapshot import JoinSnapshots
@@ -57,13 +62,33 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         stream = ShowStream(redis, settings.stream_maxlen)
         show_service = ShowService(redis, stream, catalog, settings.speed)
         hubs = HubRegistry(redis, ping_interval_s=settings.ws_ping_interval_s)
-        snapshots = JoinSnapshots(redis, show_service)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
         chat_batchers = BatcherRegistry(redis, stream, settings, loops)
         commerce = Commerce.build(redis, catalog, stream, settings)
+        # --- auctions: their cues play through their own Lua step; one process closes them ---
+        methods = PaymentMethods(redis, settings.payment_method_ttl_s)
+        skus = SkuDirectory(catalog)
+        auctions = AuctionService(
+            redis, catalog, skus, commerce.inventory, methods, maxlen=settings.stream_maxlen
+        )
+        for kind in ("auction", "auction_cancel"):
+            show_service.cue_handlers[kind] = auctions.play_cue
+        settler = AuctionSettler(
+            redis,
+            auctions.scripts,
+            skus,
+            commerce.orders,
+            methods,
+            payment_hold_ms=settings.auction_payment_hold_ms,
+        )
+        closer = AuctionCloser(
+            redis, settler, tick_ms=settings.auction_tick_ms, lease_ms=settings.auction_lease_ms
+        )
+        loops.add(closer.loop)
+        snapshots = JoinSnapshots(redis, show_service, auctions)
         loaded = await load_content(redis, catalog, show_service, settings)
         known_starts = {show.id: show.starts_at_ms for show in loaded}
         recovery = ContentRecovery(
@@ -118,6 +143,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 redis, show_service, catalog, stale_ms=settings.viewer_stale_ms
             ),
             video=video,
+            auctions=auctions,
         )
         reporter = ViewerReporter(
             redis,
@@ -163,6 +189,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(orders_api.router)
     app.include_router(orders_api.producer_router)
     app.include_router(analytics_api.router)
+    app.include_router(auctions_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(web_routes.router)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
+    from livebuy.games.auctions.service import AuctionService
     from livebuy.gateway.hub import HubRegistry
     from livebuy.gateway.snapshot import JoinSnapshots
     from livebuy.recovery import ContentRecovery
@@ -54,6 +55,7 @@ class Services:
     analytics: AnalyticsService
     # None with the live video off (``LIVEBUY_VIDEO_ENABLED=false``).
     video: LiveVideo | None
+    auctions: AuctionService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

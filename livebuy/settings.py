@@ -240,6 +240,23 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="body of one request (declared or streamed); over it: 413"
     )
 
+    # --- auctions ---
+    auction_tick_ms: int = Field(
+        100, ge=10, le=5000, description="how often the elected closer looks for auctions to close"
+    )
+    auction_payment_hold_ms: int = Field(
+        30_000,
+        ge=0,
+        description="after a failed charge, how long the winner may still pay before the item "
+        "is offered to the next-highest bidder",
+    )
+    auction_lease_ms: int = Field(
+        3_000, ge=100, description="lease of the process that closes and settles auctions"
+    )
+    payment_method_ttl_s: int = Field(
+        30 * 24 * 3600, ge=60, description="how long a card saved for bidding is kept"
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 from catalog.store import CatalogStore
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
+from livebuy.games.auctions.service import AuctionService
 from livebuy.gateway.snapshot import JoinSnapshots
 from livebuy.services import Services, services_of
 from livebuy.sessions.service import SessionService
@@ -72,6 +73,11 @@ async def get_analytics(services: ServicesDep) -> AnalyticsService:
     return services.analytics
 
 
+async def get_auctions(services: ServicesDep) -> AuctionService:
+    """Live auctions: their cues, bids and saved cards."""
+    return services.auctions
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -80,3 +86,4 @@ SnapshotsDep = Annotated[JoinSnapshots, Depends(get_snapshots)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 CommerceDep = Annotated[Commerce, Depends(get_commerce)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+AuctionsDep = Annotated[AuctionService, Depends(get_auctions)]

@@ -94,6 +94,34 @@ class AnnounceClearEvent(CueEvent):
     kind: Literal["announce_clear"]
 
 
+class AuctionStartEvent(CueEvent):
+    """A live auction opens (``docs/games.md``); ``started_at``/``ends_at`` on the server clock.
+
+    ``refused`` (``out_of_stock`` or ``auction_running``) when a run-sheet auction could not open.
+    """
+
+    kind: Literal["auction"]
+    auction_id: str
+    sku: str
+    product_id: str
+    start_price: dict[str, Any]
+    ladder: list[list[int]]
+    duration_ms: int
+    mode: str
+    extend_ms: int
+    product: dict[str, Any]
+    started_at: int | None = None
+    ends_at: int | None = None
+    refused: str | None = None
+
+
+class AuctionCancelEvent(CueEvent):
+    """The producer cancelled a running auction: no winner."""
+
+    kind: Literal["auction_cancel"]
+    auction_id: str
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -102,6 +130,8 @@ AnyCueEvent = (
     | DealEndEvent
     | AnnounceEvent
     | AnnounceClearEvent
+    | AuctionStartEvent
+    | AuctionCancelEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -112,6 +142,8 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "deal_end": DealEndEvent,
     "announce": AnnounceEvent,
     "announce_clear": AnnounceClearEvent,
+    "auction": AuctionStartEvent,
+    "auction_cancel": AuctionCancelEvent,
 }
 
 
@@ -206,6 +238,37 @@ class StockEvent(ShowEvent):
     deals: list[DealUnits]
 
 
+class AuctionEvent(ShowEvent):
+    """An auction's public state after an accepted bid, its close, or a step of its settling.
+
+    Written by the auction's Lua steps (one per accepted bid, in bid order); ``version`` rises
+    with every change, so a client keeps the highest it saw (snapshot or frame).
+    """
+
+    event_type: ClassVar[str] = "auction"
+
+    auction_id: str
+    status: str
+    sku: str
+    product_id: str
+    currency: str
+    start_price: int
+    price: int
+    min_next: int
+    leader_handle: str | None
+    leader_name: str | None
+    bids: int
+    version: int
+    mode: str
+    extend_ms: int
+    started_at: int
+    ends_at: int
+    extended: bool
+    ladder: list[list[int]]
+    cue_id: str
+    reason: str | None = None
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -215,6 +278,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "chat_pin": (ChatPinEvent,),
     "chat_mode": (ChatModeEvent,),
     "stock": (StockEvent,),
+    "auction": (AuctionEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

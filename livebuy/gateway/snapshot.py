@@ -14,15 +14,19 @@ from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
+from livebuy.games.auctions.service import AuctionService
 from livebuy.shows.service import ShowService
 
 
 class JoinSnapshots:
     """Builds the ``snapshot`` frame's data (``docs/protocol.md``) for a show."""
 
-    def __init__(self, redis: Redis, shows: ShowService) -> None:
+    def __init__(
+        self, redis: Redis, shows: ShowService, auctions: AuctionService | None = None
+    ) -> None:
         self._redis = redis
         self._shows = shows
+        self._auctions = auctions
         self._deals = DealBook(redis)
 
     async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
@@ -50,4 +54,6 @@ class JoinSnapshots:
             "chat": await chat_snapshot(self._redis, show_id),
             "timeline": part.timeline,
         }
+        if self._auctions is not None:
+            data["auctions"] = await self._auctions.snapshot(show_id)
         return part.position, data

@@ -49,4 +49,5 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return [state.set_announcement({"text": cue.text, "cue_id": cue_id, "at": at_ms})]
     if isinstance(cue, AnnounceClearCue):
         return [state.clear_announcement()]
+    # Auction cues are played by their own Lua step (``livebuy.games.auctions``), not through here.
     raise AssertionError(f"unhandled cue {cue!r}")

@@ -1,0 +1,1 @@
+"""The gala layer: games inside a show."""
