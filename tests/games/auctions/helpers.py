@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -119,10 +119,11 @@ class AuctionStack:
 
     async def private(self, auction_id: str = "lot1") -> dict[str, Any]:
         """The auction's private hash."""
-        raw: dict[str, Any] = await self.redis.hgetall(keys.auction(SHOW, auction_id))
-        return raw
+        return cast(dict[str, Any], await self.redis.hgetall(keys.auction(SHOW, auction_id)))
 
     async def events(self) -> list[tuple[str, dict[str, Any]]]:
         """Every event of the show stream, in order: (type, data)."""
-        entries = await self.redis.xrange(keys.show_events(SHOW))
+        entries = cast(
+            list[tuple[str, dict[str, str]]], await self.redis.xrange(keys.show_events(SHOW))
+        )
         return [(fields["type"], orjson.loads(fields["data"])) for _, fields in entries]
