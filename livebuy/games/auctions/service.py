@@ -72,6 +72,7 @@ class BidResult(BaseModel):
     price: int
     ends_at: int = Field(description="server-clock ms; a bid at or after it is refused")
     version: int
+    handle: str = Field(description="your public handle: you lead when frames name it")
     seq: int | None = Field(description="the auction frame's seq (None: nothing public changed)")
 
 
@@ -223,6 +224,7 @@ class AuctionService:
             price=reply.number(0),
             ends_at=reply.number(1),
             version=reply.number(2),
+            handle=session.handle,
             seq=seq or None,
         )
 

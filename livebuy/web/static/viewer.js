@@ -173,6 +173,7 @@
   }
 
   function onFrame(frame) {
+    window.livebuyAuction?.onFrame(frame);
     if (frame.type === "snapshot") {
       applySnapshot(frame);
       return;
