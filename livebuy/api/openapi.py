@@ -62,8 +62,8 @@ _REASONS = {
     401: "Bearer token missing or not valid",
     402: "Payment declined",
     403: "Wrong producer token, or the session may not do this",
-    404: "Unknown show, product, SKU, order or message",
-    409: "Refused by the current state (stock, deal, coupon, idempotency, order state)",
+    404: "Unknown show, product, SKU, order, message or auction",
+    409: "Refused by the current state (stock, deal, coupon, idempotency, order state, auction)",
     413: "Request body over the limit",
     422: "Body, query or path does not validate",
     429: "Too many requests; retry after Retry-After",
@@ -80,6 +80,8 @@ _DOMAIN_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/orders/{order_id}/cancel"): (409,),
     ("put", "/api/cart/items/{sku}"): (409,),
     ("post", "/api/shows/{show_id}/cues"): (409,),
+    ("post", "/api/shows/{show_id}/auctions/{auction_id}/bids"): (403, 404, 409),
+    ("get", "/api/payment-method"): (404,),
 }
 # Media types of the routes that do not answer JSON.
 _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {

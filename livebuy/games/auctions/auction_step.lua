@@ -311,4 +311,5 @@ if action == 'settle' then
   return {'ok', status}
 end
 
-return {'error', 'unknown_action'}
+-- Only the wrapper calls this script: another action is a programming error, not a refusal.
+return redis.error_reply('auction_step: unknown action ' .. action)
