@@ -6,11 +6,11 @@
   section.innerHTML = `
     <h2>Auction</h2>
     <form class="auction-start">
-      <label>Id <input name="auction_id" value="lot-1" pattern="[a-z0-9][a-z0-9_-]*" required></label>
-      <label>SKU <input name="sku" value="VLM-SCRF-SKY" required></label>
-      <label>Start (minor units) <input name="start" type="number" value="1000" min="0" required></label>
-      <label>Seconds <input name="seconds" type="number" value="30" min="10" max="60" required></label>
-      <label>Mode <select name="mode"><option value="extend">extend</option><option value="sudden_death">sudden death</option></select></label>
+      <label>Auction id <input name="auction_id" value="lot-1" pattern="[a-z0-9][a-z0-9_-]*" required></label>
+      <label>Auction SKU <input name="sku" value="VLM-SCRF-SKY" required></label>
+      <label>Start price (cents) <input name="start" type="number" value="1000" min="0" required></label>
+      <label>Auction length (s) <input name="seconds" type="number" value="30" min="10" max="60" required></label>
+      <label>Auction mode <select name="mode"><option value="extend">extend</option><option value="sudden_death">sudden death</option></select></label>
       <button type="submit">Start auction…</button>
       <button type="button" class="danger auction-cancel">Cancel auction</button>
     </form>
