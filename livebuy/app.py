@@ -16,6 +16,7 @@ from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
 from livebuy.analytics.velocity import SalesVelocity
 from livebuy.api import analytics as analytics_api
+from livebuy.api import auctions as auctions_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
 from livebuy.api import favorites as favorites_api
@@ -36,8 +37,12 @@ from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
 from livebuy.commerce.coupons import CouponService
 from livebuy.commerce.services import Commerce
+from livebuy.commerce.skus import SkuDirectory
 from livebuy.content import load_content
 from livebuy.events.stream import ShowStream
+from livebuy.games.auctions.payment_methods import PaymentMethods
+from livebuy.games.auctions.service import AuctionService
+from livebuy.games.auctions.settlement import AuctionCloser, AuctionSettler
 from livebuy.games.giveaways.closer import GiveawayCloser
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.pusher import PollLoops
@@ -104,13 +109,36 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         )
         hubs = HubRegistry(redis, ping_interval_s=settings.gateway.ws_ping_interval_s)
         polls = PollService(redis, settings.polls.poll_answer_tolerance_ms)
-        snapshots = JoinSnapshots(redis, show_service, polls, giveaways)
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
         chat_batchers = BatcherRegistry(redis, stream, settings, loops)
         commerce = Commerce.build(redis, catalog, stream, settings)
+        # --- auctions: their cues play through their own Lua step; one process closes them ---
+        methods = PaymentMethods(redis, settings.auctions.payment_method_ttl_s)
+        skus = SkuDirectory(catalog)
+        auctions = AuctionService(
+            redis, catalog, skus, commerce.inventory, methods, maxlen=settings.shows.stream_maxlen
+        )
+        for kind in ("auction", "auction_cancel"):
+            show_service.cue_handlers[kind] = auctions.play_cue
+        settler = AuctionSettler(
+            redis,
+            auctions.scripts,
+            skus,
+            commerce.orders,
+            methods,
+            payment_hold_ms=settings.auctions.auction_payment_hold_ms,
+        )
+        auction_closer = AuctionCloser(
+            redis,
+            settler,
+            tick_ms=settings.auctions.auction_tick_ms,
+            lease_ms=settings.auctions.auction_lease_ms,
+        )
+        loops.add(auction_closer.loop)
+        snapshots = JoinSnapshots(redis, show_service, polls, giveaways, auctions)
         loaded = await load_content(redis, catalog, show_service, settings)
         known_starts = {show.id: show.starts_at_ms for show in loaded}
         recovery = ContentRecovery(
@@ -176,14 +204,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 lease_ms=settings.analytics.sales_velocity_lease_ms,
             )
             loops.add(velocity.loop)
-        closer = GiveawayCloser(
+        giveaway_closer = GiveawayCloser(
             redis,
             giveaways,
             stream,
             tick_ms=settings.giveaways.giveaway_tick_ms,
             lease_ms=settings.shows.player_lease_ms,
         )
-        loops.add(closer.loop)
+        loops.add(giveaway_closer.loop)
         wallet = WalletService(
             redis,
             WalletPolicy(
@@ -227,6 +255,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             presence=ShowPresence(redis),
             wallet=wallet,
             red_packets=red_packets,
+            auctions=auctions,
         )
         reporter = ViewerReporter(
             redis,
@@ -278,6 +307,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(giveaways_api.router)
     app.include_router(wallet_api.router)
     app.include_router(red_packets_api.router)
+    app.include_router(auctions_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(replay_api.router)

@@ -52,6 +52,13 @@ RedPacketError (red-packet rain; + rain_id)
 ├── RainClosedError               rain_closed     409
 ├── RainEmptyError                rain_empty      409
 └── AlreadyGrabbedError           already_grabbed 409   (+ amount: what this viewer got)
+AuctionError (live auctions)
+├── AuctionNotFoundError          unknown_auction 404
+├── AuctionClosedError            auction_closed  409   (+ ends_at, server_now)
+├── AuctionRunningError           auction_running 409
+├── BidTooLowError                bid_too_low     409   (+ min_amount)
+├── AlreadyLeadingError           already_leading 409
+└── PaymentMethodRequiredError    payment_method_required 403
 """
 
 from __future__ import annotations
@@ -365,6 +372,50 @@ class AlreadyGrabbedError(RedPacketError):
     code = "already_grabbed"
 
 
+# --- auctions ---
+
+
+class AuctionError(LivebuyError):
+    """A bid or an auction cue was refused."""
+
+    code = "auction_error"
+    http_status = 409
+
+
+class AuctionNotFoundError(AuctionError):
+    code = "unknown_auction"
+    http_status = 404
+
+
+class AuctionClosedError(AuctionError):
+    """The auction's clock ran out (the server's clock decides), or it was cancelled."""
+
+    code = "auction_closed"
+
+
+class AuctionRunningError(AuctionError):
+    code = "auction_running"
+
+
+class BidTooLowError(AuctionError):
+    """Under the current price plus the ladder's increment; ``min_amount`` is the floor."""
+
+    code = "bid_too_low"
+
+
+class AlreadyLeadingError(AuctionError):
+    """The leader bid against themselves; raise the ceiling with ``max_amount`` instead."""
+
+    code = "already_leading"
+
+
+class PaymentMethodRequiredError(AuctionError):
+    """Bidding needs a saved card (``PUT /api/payment-method``)."""
+
+    code = "payment_method_required"
+    http_status = 403
+
+
 # Every refusal code a Lua script answers with (``{'error', code, ...}`` or, for chat and
 # reactions, ``{code, retry_after_ms}``), and the error it becomes. Callers add the message and
 # details, which depend on what was asked; the class (and so the code and status) never does.
@@ -402,6 +453,11 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "rain_closed": RainClosedError,
     "rain_empty": RainEmptyError,
     "already_grabbed": AlreadyGrabbedError,
+    "unknown_auction": AuctionNotFoundError,
+    "auction_closed": AuctionClosedError,
+    "auction_running": AuctionRunningError,
+    "bid_too_low": BidTooLowError,
+    "already_leading": AlreadyLeadingError,
 }
 
 

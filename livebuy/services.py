@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
+    from livebuy.games.auctions.service import AuctionService
     from livebuy.games.giveaways.service import GiveawayService
     from livebuy.games.polls.pusher import PollLoops
     from livebuy.games.polls.service import PollService
@@ -71,6 +72,7 @@ class Services:
     presence: ShowPresence
     wallet: WalletService
     red_packets: RedPacketService
+    auctions: AuctionService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -413,6 +413,26 @@ class WalletSettings(BaseModel):
     )
 
 
+class AuctionSettings(BaseModel):
+    """Live auctions: the closer, the second-chance hold, cards saved for bidding."""
+
+    auction_tick_ms: int = Field(
+        100, ge=10, le=5000, description="how often the elected closer looks for auctions to close"
+    )
+    auction_payment_hold_ms: int = Field(
+        30_000,
+        ge=0,
+        description="after a failed charge, how long the winner may still pay before the item "
+        "is offered to the next-highest bidder",
+    )
+    auction_lease_ms: int = Field(
+        3_000, ge=100, description="lease of the process that closes and settles auctions"
+    )
+    payment_method_ttl_s: int = Field(
+        30 * 24 * 3600, ge=60, description="how long a card saved for bidding is kept"
+    )
+
+
 class Settings(BaseModel):
     """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
 
@@ -431,6 +451,7 @@ class Settings(BaseModel):
     polls: PollSettings = Field(default_factory=PollSettings)
     giveaways: GiveawaySettings = Field(default_factory=GiveawaySettings)
     wallet: WalletSettings = Field(default_factory=WalletSettings)
+    auctions: AuctionSettings = Field(default_factory=AuctionSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""

@@ -18,6 +18,7 @@ from catalog.store import CatalogStore
 from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
+from livebuy.games.auctions.service import AuctionService
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
 from livebuy.games.red_packets.service import RedPacketService
@@ -91,6 +92,11 @@ async def get_red_packets(services: ServicesDep) -> RedPacketService:
     return services.red_packets
 
 
+async def get_auctions(services: ServicesDep) -> AuctionService:
+    """Live auctions: their cues, bids and saved cards."""
+    return services.auctions
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 CatalogDep = Annotated[CatalogStore, Depends(get_catalog)]
@@ -115,3 +121,4 @@ FunnelDep = Annotated[FunnelService, Depends(get_funnel)]
 GiveawaysDep = Annotated[GiveawayService, Depends(get_giveaways)]
 WalletDep = Annotated[WalletService, Depends(get_wallet)]
 RedPacketsDep = Annotated[RedPacketService, Depends(get_red_packets)]
+AuctionsDep = Annotated[AuctionService, Depends(get_auctions)]

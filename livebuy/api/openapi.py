@@ -62,8 +62,8 @@ _REASONS = {
     401: "Bearer token missing or not valid",
     402: "Payment declined",
     403: "Wrong producer token, or the session may not do this",
-    404: "Unknown show, product, SKU, order, message, poll or giveaway",
-    409: "Refused by the current state (stock, deal, coupon, idempotency, order state, poll, giveaway)",
+    404: "Unknown show, product, SKU, order, message or game",
+    409: "Refused by the current state (stock, deal, coupon, idempotency, order state, game)",
     413: "Request body over the limit",
     422: "Body, query or path does not validate",
     429: "Too many requests; retry after Retry-After",
@@ -87,6 +87,8 @@ _DOMAIN_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/api/shows/{show_id}/giveaways/{giveaway_id}/me"): (404,),
     ("post", "/api/shows/{show_id}/giveaways/{giveaway_id}/close"): (404, 409),
     ("post", "/api/shows/{show_id}/red-packets/{rain_id}/grab"): (409,),
+    ("post", "/api/shows/{show_id}/auctions/{auction_id}/bids"): (403, 404, 409),
+    ("get", "/api/payment-method"): (404,),
 }
 # Media types of the routes that do not answer JSON.
 _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {

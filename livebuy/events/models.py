@@ -158,6 +158,34 @@ class RedPacketsEvent(CueEvent):
     ends_at: int
 
 
+class AuctionStartEvent(CueEvent):
+    """A live auction opens (``docs/games.md``); ``started_at``/``ends_at`` on the server clock.
+
+    ``refused`` (``out_of_stock`` or ``auction_running``) when a run-sheet auction could not open.
+    """
+
+    kind: Literal["auction"]
+    auction_id: str
+    sku: str
+    product_id: str
+    start_price: dict[str, Any]
+    ladder: list[list[int]]
+    duration_ms: int
+    mode: str
+    extend_ms: int
+    product: dict[str, Any]
+    started_at: int | None = None
+    ends_at: int | None = None
+    refused: str | None = None
+
+
+class AuctionCancelEvent(CueEvent):
+    """The producer cancelled a running auction: no winner."""
+
+    kind: Literal["auction_cancel"]
+    auction_id: str
+
+
 AnyCueEvent = (
     PinEvent
     | UnpinEvent
@@ -171,6 +199,8 @@ AnyCueEvent = (
     | PollCloseEvent
     | GiveawayEvent
     | RedPacketsEvent
+    | AuctionStartEvent
+    | AuctionCancelEvent
 )
 CueEventData = Annotated[AnyCueEvent, Field(discriminator="kind")]
 CUE_KINDS: dict[str, type[CueEvent]] = {
@@ -186,6 +216,8 @@ CUE_KINDS: dict[str, type[CueEvent]] = {
     "poll_close": PollCloseEvent,
     "giveaway": GiveawayEvent,
     "red_packets": RedPacketsEvent,
+    "auction": AuctionStartEvent,
+    "auction_cancel": AuctionCancelEvent,
 }
 
 
@@ -349,6 +381,37 @@ class RedPacketsUpdateEvent(ShowEvent):
     final: bool
 
 
+class AuctionEvent(ShowEvent):
+    """An auction's public state after an accepted bid, its close, or a step of its settling.
+
+    Written by the auction's Lua steps (one per accepted bid, in bid order); ``version`` rises
+    with every change, so a client keeps the highest it saw (snapshot or frame).
+    """
+
+    event_type: ClassVar[str] = "auction"
+
+    auction_id: str
+    status: str
+    sku: str
+    product_id: str
+    currency: str
+    start_price: int
+    price: int
+    min_next: int
+    leader_handle: str | None
+    leader_name: str | None
+    bids: int
+    version: int
+    mode: str
+    extend_ms: int
+    started_at: int
+    ends_at: int
+    extended: bool
+    ladder: list[list[int]]
+    cue_id: str
+    reason: str | None = None
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -363,6 +426,7 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "giveaway_entries": (GiveawayEntriesEvent,),
     "giveaway_result": (GiveawayResultEvent,),
     "red_packets_update": (RedPacketsUpdateEvent,),
+    "auction": (AuctionEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

@@ -16,6 +16,7 @@ from livebuy.chat.history import chat_snapshot
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import DealBook
 from livebuy.events.stream import StreamPosition
+from livebuy.games.auctions.service import AuctionService
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
 from livebuy.games.red_packets.service import snapshot_part as red_packets_part
@@ -31,11 +32,13 @@ class JoinSnapshots:
         shows: ShowService,
         polls: PollService,
         giveaways: GiveawayService | None = None,
+        auctions: AuctionService | None = None,
     ) -> None:
         self._redis = redis
         self._shows = shows
         self._polls = polls
         self._giveaways = giveaways
+        self._auctions = auctions
         self._deals = DealBook(redis)
 
     async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
@@ -69,4 +72,6 @@ class JoinSnapshots:
             data["sales_velocity"] = {"products": part.sales_velocity}
         if self._giveaways is not None:
             data["giveaways"] = await self._giveaways.snapshot(show_id)
+        if self._auctions is not None:
+            data["auctions"] = await self._auctions.snapshot(show_id)
         return part.position, data

@@ -527,3 +527,36 @@ def red_packets_outbox(show_id: str) -> str:
 def red_packets_lease() -> str:
     """Lease naming the process that publishes rains' counts and settles their credits."""
     return f"{PREFIX}:red_packets:publisher"
+
+
+# --- auctions (per show: the show's hash tag, so each auction step is one slot) ---
+
+
+def auction(show_id: str, auction_id: str) -> str:
+    """Hash of one auction: config, clock, price, leader and its settling (private fields)."""
+    return f"{_show(show_id)}:auction:{auction_id}"
+
+
+def auction_bidders(show_id: str, auction_id: str) -> str:
+    """Hash of an auction's bidders: session id -> JSON ``{max, order, handle, name}``."""
+    return f"{_show(show_id)}:auction:{auction_id}:bidders"
+
+
+def auctions_open(show_id: str) -> str:
+    """Sorted set of a show's open auctions scored by ``ends_at`` (the closer's to-do list)."""
+    return f"{_show(show_id)}:auctions:open"
+
+
+def auctions_settling(show_id: str) -> str:
+    """Sorted set of a show's closed auctions still settling, scored by their next step's time."""
+    return f"{_show(show_id)}:auctions:settling"
+
+
+def auction_closer_lease() -> str:
+    """Lease naming the process that closes and settles auctions."""
+    return f"{PREFIX}:auctions:closer"
+
+
+def payment_method(customer_id: str) -> str:
+    """JSON of the card a customer saved for auctions (demo gateway test cards)."""
+    return f"{PREFIX}:payment_method:{customer_id}"

@@ -219,6 +219,45 @@ class RedPacketsCue(_Cue):
         return self
 
 
+# --- auctions ---
+
+LadderStep = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)]
+
+
+class AuctionCue(_Cue):
+    """Open a live auction of one SKU: a start price, an increment ladder, a clock and a mode.
+
+    ``ladder`` is ``[[from_price, increment], ...]`` in minor units: from ``from_price`` on, the
+    next bid must be at least ``increment`` more. ``extend``: a bid with less than
+    ``extend_ms`` left sets the time left to ``extend_ms``; ``sudden_death``: never extended.
+    """
+
+    kind: Literal["auction"]
+    auction_id: Identifier
+    sku: str = Field(min_length=1, max_length=100)
+    start_price: Money
+    ladder: list[LadderStep] = Field(min_length=1, max_length=20)
+    duration_ms: OffsetMs = Field(ge=1_000, le=600_000)
+    mode: Literal["extend", "sudden_death"] = "extend"
+    extend_ms: int = Field(10_000, ge=1_000, le=60_000)
+
+    @model_validator(mode="after")
+    def _ladder_usable(self) -> AuctionCue:
+        froms = [step[0] for step in self.ladder]
+        if froms[0] != 0 or froms != sorted(set(froms)):
+            raise ValueError("ladder steps start at price 0 and rise strictly")
+        if any(step[1] <= 0 for step in self.ladder):
+            raise ValueError("every ladder increment is at least 1")
+        return self
+
+
+class AuctionCancelCue(_Cue):
+    """Cancel a running auction: no winner, every bid void."""
+
+    kind: Literal["auction_cancel"]
+    auction_id: Identifier
+
+
 Cue = Annotated[
     PinCue
     | UnpinCue
@@ -231,7 +270,9 @@ Cue = Annotated[
     | QuizCue
     | PollCloseCue
     | GiveawayCue
-    | RedPacketsCue,
+    | RedPacketsCue
+    | AuctionCue
+    | AuctionCancelCue,
     Field(discriminator="kind"),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -34,6 +35,11 @@ from livebuy.shows.models import (
 )
 from livebuy.shows.state import ends_at, poll_window_ms, state_ops
 from livebuy.shows.timeline_store import TimelineStore
+
+# A feature whose cue needs its own atomic step (e.g. an auction: open it and append the cue
+# together) handles its kind: ``(show_id, cue_id, cue, at_ms, dedupe_id, speed, strict)``.
+# ``strict`` (a producer's live cue) raises refusals; a run-sheet cue must not stop the player.
+CueHandler = Callable[[str, str, Any, int, str | None, float, bool], Awaitable[Appended]]
 
 
 class GiveawayOpener(Protocol):
@@ -86,6 +92,8 @@ class ShowService:
         self._catalog = catalog
         self._giveaways = giveaways
         self.timelines = TimelineStore(redis, speed)
+        # Cue kinds played by their feature's own step (``CueHandler``), filled in by the app.
+        self.cue_handlers: dict[str, CueHandler] = {}
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
         """Store a show; with ``keep_start`` an already stored start time wins (restarts resume)."""
@@ -144,17 +152,22 @@ class ShowService:
         *,
         dedupe_id: str | None = None,
         speed: float | None = None,
+        strict: bool = False,
     ) -> Appended:
         """Append a cue to the show stream with the product card it shows, and apply its state.
 
-        Durations run at ``speed``; without it, at the speed the show's timeline has now.
+        Durations run at ``speed``; without it, at the speed the show's timeline has now. A kind
+        with a handler in ``cue_handlers`` is played by it (``strict``: refusals raise).
         """
+        if speed is None:
+            speed = await self.timelines.speed(show_id)
+        handler = self.cue_handlers.get(cue.kind)
+        if handler is not None:
+            return await handler(show_id, cue_id, cue, at_ms, dedupe_id, speed, strict)
         data: dict[str, Any] = {"cue_id": cue_id, **cue.model_dump(mode="json")}
         if isinstance(cue, PinCue | DealStartCue):
             card = await self._catalog.get_card(cue.product_id)
             data["product"] = card.model_dump(mode="json")
-        if speed is None:
-            speed = await self.timelines.speed(show_id)
         if (
             isinstance(cue, CountdownCue | DealStartCue | RedPacketsCue)
             and cue.duration_ms is not None
@@ -217,7 +230,7 @@ class ShowService:
         at = now_ms()
         speed = await self.timelines.speed(show.id)
         appended = await self.publish(
-            show_id, cue_id, cue, at, dedupe_id=f"live:{cue_id}", speed=speed
+            show_id, cue_id, cue, at, dedupe_id=f"live:{cue_id}", speed=speed, strict=True
         )
         return PublishedCue(cue_id=cue_id, seq=appended.seq, at=at)
 

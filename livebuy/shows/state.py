@@ -67,6 +67,7 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         rain = cue.model_dump(mode="json", exclude={"kind"})
         end = ends_at(at_ms, cue.duration_ms, speed)
         return [state.set_red_packets(cue.rain_id, {**rain, "started_at": at_ms, "ends_at": end})]
+    # Auction cues are played by their own Lua step (``livebuy.games.auctions``), not through here.
     raise AssertionError(f"unhandled cue {cue!r}")
 
 

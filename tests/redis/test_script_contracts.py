@@ -34,6 +34,7 @@ HAND_WRAPPED = {
     "wallet_credit",
     "wallet_lib",
     "wallet_settle",
+    "auction_step",
 }
 HEADER = re.compile(r"^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 PACKAGE_DIR = Path(livebuy.__file__).parent

@@ -203,6 +203,7 @@
 
   function onFrame(frame) {
     window.livebuyRedPackets?.onFrame(frame);
+    window.livebuyAuction?.onFrame(frame);
     if (frame.type === "snapshot") {
       applySnapshot(frame);
       return;

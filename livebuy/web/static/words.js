@@ -56,6 +56,13 @@ window.livebuyWords = (() => {
     rain_closed: "The red-packet rain has ended.",
     rain_empty: "Every red packet has been grabbed. Better luck next time!",
     already_grabbed: "You already caught a red packet in this rain.",
+    auction_error: "Your bid could not be placed. Please try again.",
+    unknown_auction: "This auction is no longer running.",
+    auction_closed: "The auction has closed: bids after the end do not count.",
+    auction_running: "This auction is already running.",
+    bid_too_low: "Someone bid more: raise your bid to the next step.",
+    already_leading: "You are already the highest bidder.",
+    payment_method_required: "Save a card before you bid: the winner is charged when the auction ends.",
     // Refusals of the order scripts (errors.SCRIPT_REFUSALS): the order's state stopped it.
     pending_payment: "This order is still waiting for payment.",
     paid: "This order is already paid.",
