@@ -42,7 +42,7 @@ async def test_console_pin_and_deal_show_on_viewer(
     await expect(card.get_by_role("heading")).to_have_text(name)
     await expect(console.locator("#on-air")).to_contain_text(name)
 
-    await console.get_by_label("Units").fill("5")
+    await console.get_by_label("Units", exact=True).fill("5")
     await console.get_by_role("button", name="Start deal…").click()
     await expect(console.get_by_role("dialog")).to_contain_text("5 units")
     await console.get_by_role("button", name="Start deal", exact=True).click()
