@@ -527,3 +527,11 @@ def red_packets_outbox(show_id: str) -> str:
 def red_packets_lease() -> str:
     """Lease naming the process that publishes rains' counts and settles their credits."""
     return f"{PREFIX}:red_packets:publisher"
+
+
+# --- prizes (issue 13): quiz payouts, per show so they live with the run's other keys ---
+
+
+def poll_payout(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Marker that a quiz run's prizes were credited to every winner (set after the credits)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:paid"
