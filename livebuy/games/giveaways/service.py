@@ -319,7 +319,7 @@ class GiveawayService:
         return mine
 
     async def grants(self, show_id: str, giveaway_id: str) -> list[Grant]:
-        """The (session, prize) grants of a closed giveaway, in draw order (the wallet pays credit).
+        """The (session, prize) grants of a closed giveaway, in draw order (``finish`` paid them).
 
         Raises:
             GiveawayNotFoundError: no such giveaway.
