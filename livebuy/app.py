@@ -103,7 +103,15 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         redis = connect(redis_url)
         catalog = catalog_store(redis)
         stream = ShowStream(redis, settings.shows.stream_maxlen)
-        giveaways = GiveawayService(redis, stream, CouponService(redis), settings)
+        # Games pay their prizes into it (giveaways, the poll loops' quizzes, red packets).
+        wallet = WalletService(
+            redis,
+            WalletPolicy(
+                credit_ttl_ms=settings.wallet.wallet_credit_ttl_ms,
+                return_grace_ms=settings.wallet.wallet_return_grace_ms,
+            ),
+        )
+        giveaways = GiveawayService(redis, stream, CouponService(redis), settings, wallet)
         show_service = ShowService(
             redis, stream, catalog, settings.shows.speed, giveaways=giveaways
         )
@@ -190,7 +198,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 )
                 loops.add(recorder.loop)
         # Every process runs a (lease-elected) poll loop candidate per show.
-        poll_loops = PollLoops(redis, stream, settings, loops)
+        poll_loops = PollLoops(redis, stream, settings, loops, wallet)
         for show in loaded:
             poll_loops.ensure(show.id)
         # "N bought in the last minute": one lease-elected pusher per show across processes.
@@ -212,13 +220,6 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             lease_ms=settings.shows.player_lease_ms,
         )
         loops.add(giveaway_closer.loop)
-        wallet = WalletService(
-            redis,
-            WalletPolicy(
-                credit_ttl_ms=settings.wallet.wallet_credit_ttl_ms,
-                return_grace_ms=settings.wallet.wallet_return_grace_ms,
-            ),
-        )
         red_packets = RedPacketService(redis, wallet, settings.wallet.red_packet_max_count)
         rains = RainPublisher(
             redis,

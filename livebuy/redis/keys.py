@@ -560,3 +560,11 @@ def auction_closer_lease() -> str:
 def payment_method(customer_id: str) -> str:
     """JSON of the card a customer saved for auctions (demo gateway test cards)."""
     return f"{PREFIX}:payment_method:{customer_id}"
+
+
+# --- prizes (issue 13): quiz payouts, per show so they live with the run's other keys ---
+
+
+def poll_payout(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Marker that a quiz run's prizes were credited to every winner (set after the credits)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:paid"

@@ -124,7 +124,7 @@ class QuizCue(_Cue):
     """Open a quiz question: like a poll, with a correct option kept secret until the final result.
 
     Its window is its per-question ``time_limit_ms``; sessions that answered correctly win ``prize``
-    (store credit, recorded with the winners and credited to their wallets by a later step).
+    (store credit, recorded with the winners and credited to their wallets by the poll loop).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_quiz_schema)
@@ -171,7 +171,7 @@ class CouponPrize(_Cue):
 
 
 class CreditPrize(_Cue):
-    """Each winner gets store credit (paid into the wallet by the wallet feature)."""
+    """Each winner gets store credit (paid into the wallet when the giveaway is drawn)."""
 
     kind: Literal["credit"]
     amount: int = Field(gt=0, le=100_000_000, description="minor units")

@@ -70,8 +70,12 @@ class WalletService:
         return bool(credited)
 
     async def record_coupon(self, session_id: str, code: str) -> None:
-        """List a coupon the session won (a personal coupon a game created) in its wallet."""
-        await self._redis.zadd(keys.wallet_coupons(session_id), {code: now_ms()})
+        """List a coupon the session won (a personal coupon a game created) in its wallet.
+
+        Idempotent: a repeated call (a game's payout run again after a crash) keeps the first
+        time it was listed.
+        """
+        await self._redis.zadd(keys.wallet_coupons(session_id), {code: now_ms()}, nx=True)
 
     async def wallet(self, session_id: str, offset: int = 0, limit: int = 20) -> Wallet:
         """The session's balances, lots (soonest expiry first), a ledger page and coupons."""

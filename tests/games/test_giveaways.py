@@ -27,6 +27,7 @@ from livebuy.redis import keys
 from livebuy.sessions.models import Session
 from livebuy.shows.models import GiveawayCue
 from tests.servers import settings_for_tests
+from tests.wallet.helpers import wallet_service
 
 SHOW = "gala"
 
@@ -55,7 +56,9 @@ def _session(index: int, age_ms: int = 3_600_000) -> Session:
 
 def _service(redis: Redis, **settings: Any) -> tuple[GiveawayService, ShowStream]:
     stream = ShowStream(redis, 1000)
-    service = GiveawayService(redis, stream, CouponService(redis), settings_for_tests(**settings))
+    service = GiveawayService(
+        redis, stream, CouponService(redis), settings_for_tests(**settings), wallet_service(redis)
+    )
     return service, stream
 
 

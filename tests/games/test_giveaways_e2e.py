@@ -35,7 +35,7 @@ async def test_giveaway_across_two_processes(make_server: MakeServer) -> None:
     """Entries on B are counted and drawn when the producer closes it; A's viewers see the cue,
     counts and a result
     whose published proof verifies (also by `livebuy verify-draw <url>`); winners get a coupon;
-    a late joiner's snapshot has the result."""
+    the coupon is listed in the winner's GET /api/wallet; a late joiner's snapshot has the result."""
     first = await make_server(process=True, giveaway_tick_ms=100)
     second = await make_server(process=True, giveaway_tick_ms=100)
     viewers = [await new_session(second) for _ in range(5)]
@@ -84,18 +84,16 @@ async def test_giveaway_across_two_processes(make_server: MakeServer) -> None:
     async with first.http() as client:
         document = (await client.get(f"/api/shows/{SHOW}/giveaways/e2e")).json()
         winner = next(viewer for viewer in viewers if viewer["handle"] == result["winners"][0])
-        mine = (
-            await client.get(
-                f"/api/shows/{SHOW}/giveaways/e2e/me",
-                headers={"Authorization": f"Bearer {winner['token']}"},
-            )
-        ).json()
+        auth = {"Authorization": f"Bearer {winner['token']}"}
+        mine = (await client.get(f"/api/shows/{SHOW}/giveaways/e2e/me", headers=auth)).json()
+        wallet = (await client.get("/api/wallet", headers=auth)).json()
     proof = DrawProof.model_validate(document["proof"])
     assert verify(proof, commitment) == []
     assert proof.winners == result["winners"]
     assert document["report"] == {"entered": 5, "distinct_winners": 2}
     assert mine["won"] is True
     assert mine["coupon_code"].startswith("WIN-")
+    assert wallet["coupons"] == [mine["coupon_code"]]
     outcome = await asyncio.to_thread(
         CliRunner().invoke, cli, ["verify-draw", f"{first.base_url}/api/shows/{SHOW}/giveaways/e2e"]
     )

@@ -57,8 +57,12 @@ class GiveawayCloser:
         for show_id, giveaway_id in await self._giveaways.due(now):
             try:
                 await self._giveaways.close(show_id, giveaway_id)
-            except (GiveawayNotFoundError, GiveawayClosedError):
-                # Closed early by a producer (or its data is gone): only the index is left.
+            except GiveawayClosedError:
+                # Drawn already (closed early, or by a closer that died before the end): pay
+                # and publish what is missing; repeats are no-ops, and it leaves the index.
+                await self._giveaways.finish(show_id, giveaway_id)
+            except GiveawayNotFoundError:
+                # Its data is gone: only the index is left.
                 await self._redis.zrem(keys.giveaways_due(), due_member(show_id, giveaway_id))
         counts = await self._giveaways.open_counts()
         for (show_id, giveaway_id), count in counts.items():

@@ -58,7 +58,7 @@ class MyGiveaway(BaseModel):
 
 
 class Grant(BaseModel):
-    """One prize owed to one session by a closed giveaway (credit is paid by the wallet)."""
+    """One prize owed to one session by a closed giveaway (paid into the wallet by ``finish``)."""
 
     session_id: str
     handle: str

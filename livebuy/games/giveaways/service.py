@@ -29,6 +29,7 @@ from livebuy.sessions.models import Session
 from livebuy.settings import Settings
 from livebuy.shows.models import GiveawayCue
 from livebuy.shows.state import ends_at
+from livebuy.wallet.service import WalletService
 
 # The join snapshot carries the show's latest giveaways (open ones and the last results).
 SNAPSHOT_GIVEAWAYS = 3
@@ -50,11 +51,17 @@ class GiveawayService:
     """Opens giveaways (for the show's cue), takes entries and closes them with a draw."""
 
     def __init__(
-        self, redis: Redis, stream: ShowStream, coupons: CouponService, settings: Settings
+        self,
+        redis: Redis,
+        stream: ShowStream,
+        coupons: CouponService,
+        settings: Settings,
+        wallet: WalletService,
     ) -> None:
         self._redis = redis
         self._stream = stream
         self._coupons = coupons
+        self._wallet = wallet
         self._settings = settings
         self._scripts = GiveawayScripts(redis)
 
@@ -134,10 +141,10 @@ class GiveawayService:
         return any(order == [show_id, "paid"] for order in orders)
 
     async def close(self, show_id: str, giveaway_id: str, *, early: bool = False) -> bool:
-        """Draw the giveaway if its window is over (or ``early``) and publish the result.
+        """Draw the giveaway if its window is over (or ``early``), pay and publish the result.
 
         Returns whether it is closed now. Safe to repeat and to race: the entries are frozen
-        once, the results written once, and the result event appended once.
+        once, the results written once, the prizes paid once and the result event appended once.
 
         Raises:
             GiveawayNotFoundError: no such giveaway.
@@ -161,23 +168,60 @@ class GiveawayService:
             grants=orjson.dumps([grant.model_dump(mode="json") for grant in grants]).decode(),
             entry_count=len(proof.entries),
         )
-        opened_at = cast(
-            str, await self._redis.hget(keys.giveaway(show_id, giveaway_id), "opened_at")
+        await self.finish(show_id, giveaway_id)
+        return True
+
+    async def finish(self, show_id: str, giveaway_id: str) -> None:
+        """Pay a drawn giveaway's prizes, publish its result, then drop it from the due index.
+
+        Every step is safe to repeat (credits are idempotent per ``(source, ref)``, a coupon is
+        listed once, the result's append is de-duplicated), and the giveaway leaves the due index
+        only after all of them: a closer that dies anywhere in between leaves it due, and the
+        next tick (``GiveawayCloser``, which finishes a giveaway it finds closed) completes it.
+        So prizes are paid exactly once, even on a crash between the draw and the payout.
+
+        Raises:
+            GiveawayNotFoundError: no such giveaway.
+            GiveawayOpenError: not drawn yet.
+        """
+        fields = cast(
+            dict[str, str], await self._redis.hgetall(keys.giveaway(show_id, giveaway_id))
         )
+        if not fields:
+            raise GiveawayNotFoundError(
+                f"unknown giveaway '{giveaway_id}'", giveaway_id=giveaway_id
+            )
+        if fields["status"] != "closed":
+            raise GiveawayOpenError(
+                f"giveaway '{giveaway_id}' is not drawn yet", giveaway_id=giveaway_id
+            )
+        opened_at = fields["opened_at"]
+        grants = [Grant.model_validate(grant) for grant in orjson.loads(fields["grants"])]
+        await self._pay(f"{show_id}:{giveaway_id}:{opened_at}", grants)
         event = GiveawayResultEvent(
             giveaway_id=giveaway_id,
-            commitment=proof.commitment,
-            seed=proof.seed,
-            entries_hash=proof.entries_hash,
-            entries=len(proof.entries),
-            winners=proof.winners,
+            commitment=fields["commitment"],
+            seed=fields["seed"],
+            entries_hash=fields["entries_hash"],
+            entries=int(fields["entry_count"]),
+            winners=orjson.loads(fields["winners"]),
             proof_url=proof_url(show_id, giveaway_id),
         )
         await self._stream.append(
             show_id, now_ms(), event, dedupe_id=f"giveaway:{giveaway_id}:{opened_at}:result"
         )
         await self._redis.zrem(keys.giveaways_due(), due_member(show_id, giveaway_id))
-        return True
+
+    async def _pay(self, run: str, grants: list[Grant]) -> None:
+        """Credit prizes into the winners' wallets and list won coupons there (``run``: the ref)."""
+        for grant in grants:
+            prize = grant.prize
+            if prize["kind"] == "credit":
+                await self._wallet.credit(
+                    grant.session_id, prize["currency"], prize["amount"], "giveaway", run
+                )
+            elif grant.coupon_code is not None:
+                await self._wallet.record_coupon(grant.session_id, grant.coupon_code)
 
     async def close_early(self, show_id: str, giveaway_id: str) -> GiveawayView:
         """The producer closes the entries now and draws.
@@ -275,7 +319,7 @@ class GiveawayService:
         return mine
 
     async def grants(self, show_id: str, giveaway_id: str) -> list[Grant]:
-        """The (session, prize) grants of a closed giveaway, in draw order (the wallet pays credit).
+        """The (session, prize) grants of a closed giveaway, in draw order (``finish`` paid them).
 
         Raises:
             GiveawayNotFoundError: no such giveaway.

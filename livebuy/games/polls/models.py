@@ -52,7 +52,7 @@ class PollStatus(BaseModel):
 class QuizWinners(BaseModel):
     """The sessions that answered a closed quiz correctly, and the prize each of them won.
 
-    A later step (the wallet) credits the prize; ``sessions`` are private ids, never shown to
+    The poll loop credits the prize to their wallets; ``sessions`` are private ids, never shown to
     other viewers.
     """
 

@@ -30,6 +30,7 @@ from livebuy.services import catalog_store
 from livebuy.shows.models import PollCloseCue, PollCue, QuizCue
 from livebuy.shows.service import ShowService
 from tests.servers import settings_for_tests
+from tests.wallet.helpers import wallet_service
 
 SHOW = "poll-show"
 T0 = 1_800_000_000_000
@@ -46,7 +47,7 @@ async def parts(redis: Redis) -> tuple[ShowService, PollService, PollPusher, Sho
         poll_answer_tolerance_ms=TOLERANCE, poll_results_interval_ms=INTERVAL
     )
     polls = PollService(redis, TOLERANCE)
-    return shows, polls, PollPusher(redis, stream, settings, SHOW), stream
+    return shows, polls, PollPusher(redis, stream, settings, SHOW, wallet_service(redis)), stream
 
 
 def poll_cue(hide: bool = False) -> PollCue:
