@@ -1,4 +1,5 @@
-"""The producer during a run: posts cues at a fixed rate and, in ``flash``, one deal for everyone.
+"""The producer during a run: posts cues at a fixed rate; in ``flash`` one deal for everyone, in
+``gala`` the demo show's four games (a poll, a quiz, a giveaway and a red-packet rain) at once.
 
 Runs as one greenlet in the Locust master (or the only process), never in workers, so each cue is
 posted once however many worker processes drive the users.
@@ -22,6 +23,8 @@ USERS_GRACE_S = 1.0
 QUIET_END_S = 1.5
 # On a loaded machine posting can run late; the run waits for it at most this long past its end.
 MAX_OVERRUN_S = 10.0
+# Every gala game is open this long: short, so a run of a few seconds sees every game through.
+GAME_WINDOW_MS = 4000
 
 
 class CuePublisher:
@@ -45,6 +48,8 @@ class CuePublisher:
         self._greenlets.append(gevent.spawn(self._cues))
         if self._config.scenario == "flash":
             self._greenlets.append(gevent.spawn(self._deal))
+        if self._config.scenario == "gala":
+            self._greenlets.append(gevent.spawn(self._games))
 
     def stop(self) -> None:
         """Stop posting (at test stop)."""
@@ -116,3 +121,64 @@ class CuePublisher:
             },
             cue_id=self.deal_id,
         )
+
+    def _games(self) -> None:
+        """The demo run sheet's games, live, with this run's ids (a rerun plays them afresh)."""
+        self._wait_for_users()
+        for name, cue in gala_cues(self._config.run_id, self._config.deal_units):
+            self.post(name, cue)
+
+
+def gala_cues(run_id: str, packets: int) -> list[tuple[str, dict[str, Any]]]:
+    """The games of the demo show (``catalog/data/demo_show.yaml``) as live cues: a poll, a quiz,
+    a giveaway and a rain of ``packets`` red packets, each open for ``GAME_WINDOW_MS``."""
+    suffix = run_id.lower()
+    packets = max(packets, 1)
+    return [
+        (
+            "poll",
+            {
+                "kind": "poll",
+                "poll_id": f"next-look-{suffix}",
+                "question": "Which look should walk the finale?",
+                "options": ["The silk slip dress", "The boucle blazer", "The leather biker"],
+                "duration_ms": GAME_WINDOW_MS,
+            },
+        ),
+        (
+            "quiz",
+            {
+                "kind": "quiz",
+                "poll_id": f"tank-fabric-{suffix}",
+                "question": "Quick quiz: what is the ribbed tank knitted from?",
+                "options": ["A cotton-silk blend", "Cashmere", "Polyester"],
+                "correct_option": 0,
+                "time_limit_ms": GAME_WINDOW_MS,
+                "prize": {"amount": 500, "currency": "EUR"},
+            },
+        ),
+        (
+            "giveaway",
+            {
+                "kind": "giveaway",
+                "giveaway_id": f"spring-coupons-{suffix}",
+                "title": "3 × 20% off your next look",
+                "prize": {"kind": "coupon", "coupon_kind": "percent", "value": 20},
+                "winners": 3,
+                "duration_ms": GAME_WINDOW_MS,
+            },
+        ),
+        (
+            "red_packets",
+            {
+                "kind": "red_packets",
+                "rain_id": f"gala-rain-{suffix}",
+                "budget": packets * 500,
+                "currency": "EUR",
+                "count": packets,
+                "min_amount": 100,
+                "max_amount": 1500,
+                "duration_ms": GAME_WINDOW_MS,
+            },
+        ),
+    ]
