@@ -23,8 +23,11 @@ USERS_GRACE_S = 1.0
 QUIET_END_S = 1.5
 # On a loaded machine posting can run late; the run waits for it at most this long past its end.
 MAX_OVERRUN_S = 10.0
-# Every gala game is open this long: short, so a run of a few seconds sees every game through.
-GAME_WINDOW_MS = 4000
+# A gala game is open for half the run (so the run sees it through), within these bounds.
+MIN_GAME_WINDOW_MS = 4000
+MAX_GAME_WINDOW_MS = 60_000
+# After the games' close: the quiz's final result waits for the answer tolerance (5 s default).
+GAMES_SETTLE_S = 6.0
 
 
 class CuePublisher:
@@ -33,9 +36,12 @@ class CuePublisher:
     # When the last cue was acknowledged (monotonic); the shape ends the run only after it plus
     # QUIET_END_S, since a loaded machine can acknowledge posts later than their schedule.
     finished_at: float | None = None
+    # gala: until when the games still play out (monotonic); the run waits for it like for cues.
+    games_until: float = 0.0
 
     def __init__(self, environment: Environment, config: LoadTestConfig) -> None:
         CuePublisher.finished_at = None
+        CuePublisher.games_until = 0.0
         self._environment = environment
         self._config = config
         self._http = requests.Session()
@@ -105,7 +111,11 @@ class CuePublisher:
     @classmethod
     def quiet(cls, now: float) -> bool:
         """Whether the last cue was acknowledged at least ``QUIET_END_S`` before ``now``."""
-        return cls.finished_at is not None and now - cls.finished_at >= QUIET_END_S
+        return (
+            cls.finished_at is not None
+            and now - cls.finished_at >= QUIET_END_S
+            and now >= cls.games_until
+        )
 
     def _deal(self) -> None:
         self._wait_for_users()
@@ -125,13 +135,20 @@ class CuePublisher:
     def _games(self) -> None:
         """The demo run sheet's games, live, with this run's ids (a rerun plays them afresh)."""
         self._wait_for_users()
-        for name, cue in gala_cues(self._config.run_id, self._config.deal_units):
+        window_ms = game_window_ms(self._config.duration_s)
+        CuePublisher.games_until = time.monotonic() + window_ms / 1000 + GAMES_SETTLE_S
+        for name, cue in gala_cues(self._config.run_id, self._config.deal_units, window_ms):
             self.post(name, cue)
 
 
-def gala_cues(run_id: str, packets: int) -> list[tuple[str, dict[str, Any]]]:
+def game_window_ms(duration_s: float) -> int:
+    """How long each gala game is open in a run of ``duration_s``."""
+    return int(min(max(duration_s * 500, MIN_GAME_WINDOW_MS), MAX_GAME_WINDOW_MS))
+
+
+def gala_cues(run_id: str, packets: int, window_ms: int) -> list[tuple[str, dict[str, Any]]]:
     """The games of the demo show (``catalog/data/demo_show.yaml``) as live cues: a poll, a quiz,
-    a giveaway and a rain of ``packets`` red packets, each open for ``GAME_WINDOW_MS``."""
+    a giveaway and a rain of ``packets`` red packets, each open for ``window_ms``."""
     suffix = run_id.lower()
     packets = max(packets, 1)
     return [
@@ -142,7 +159,7 @@ def gala_cues(run_id: str, packets: int) -> list[tuple[str, dict[str, Any]]]:
                 "poll_id": f"next-look-{suffix}",
                 "question": "Which look should walk the finale?",
                 "options": ["The silk slip dress", "The boucle blazer", "The leather biker"],
-                "duration_ms": GAME_WINDOW_MS,
+                "duration_ms": window_ms,
             },
         ),
         (
@@ -153,7 +170,7 @@ def gala_cues(run_id: str, packets: int) -> list[tuple[str, dict[str, Any]]]:
                 "question": "Quick quiz: what is the ribbed tank knitted from?",
                 "options": ["A cotton-silk blend", "Cashmere", "Polyester"],
                 "correct_option": 0,
-                "time_limit_ms": GAME_WINDOW_MS,
+                "time_limit_ms": window_ms,
                 "prize": {"amount": 500, "currency": "EUR"},
             },
         ),
@@ -165,7 +182,7 @@ def gala_cues(run_id: str, packets: int) -> list[tuple[str, dict[str, Any]]]:
                 "title": "3 × 20% off your next look",
                 "prize": {"kind": "coupon", "coupon_kind": "percent", "value": 20},
                 "winners": 3,
-                "duration_ms": GAME_WINDOW_MS,
+                "duration_ms": window_ms,
             },
         ),
         (
@@ -178,7 +195,7 @@ def gala_cues(run_id: str, packets: int) -> list[tuple[str, dict[str, Any]]]:
                 "count": packets,
                 "min_amount": 100,
                 "max_amount": 1500,
-                "duration_ms": GAME_WINDOW_MS,
+                "duration_ms": window_ms,
             },
         ),
     ]

@@ -51,7 +51,8 @@ class Summary:
     # latency (a vote's 201 to the first poll_results frame that includes it)
     game_outcomes: dict[str, int] = field(default_factory=dict)
     vote_to_result_ms: dict[str, float] = field(default_factory=dict)
-    votes_resolved: int = 0
+    votes_resolved: int = 0  # counted votes a live results frame showed
+    votes_in_final_only: int = 0  # counted votes first shown by the final result
 
     def game_counts(self, action: str) -> tuple[int, int, dict[str, int]]:
         """``action``'s successes, refusals, and the refusals by code."""
@@ -116,7 +117,8 @@ class Summary:
             f"poll votes      {counted('vote', 'counted')}",
             f"quiz answers    {counted('quiz', 'counted')}",
             f"vote to result  p50 {latency['p50']:.0f} ms  p99 {latency['p99']:.0f} ms"
-            f"  max {latency['max']:.0f} ms ({self.votes_resolved} votes seen in a result)",
+            f"  max {latency['max']:.0f} ms ({self.votes_resolved} votes seen live,"
+            f" {self.votes_in_final_only} first in the final result)",
             f"giveaway        {counted('giveaway', 'entered')}",
             f"red packets     {counted('grab', 'won')}",
         ]
@@ -174,6 +176,7 @@ def summarize(
     cue = find(WS, "cue")
     chat = find(WS, "chat")
     to_result = find(GAME, "vote_to_result")
+    to_final = find(GAME, "vote_to_final")
     outcomes = {r.name: r.count for r in rows if r.request_type == ORDER}
     orders = outcomes.get("ordered", 0)
     return Summary(
@@ -201,8 +204,11 @@ def summarize(
         errors=sum(r.failures for r in rows if r.name != "seq_gap"),
         request_types=sorted({r.request_type for r in rows}),
         game_outcomes={
-            r.name: r.count for r in rows if r.request_type == GAME and r.name != "vote_to_result"
+            r.name: r.count
+            for r in rows
+            if r.request_type == GAME and r.name not in ("vote_to_result", "vote_to_final")
         },
         vote_to_result_ms=_latency(to_result),
         votes_resolved=to_result.count if to_result else 0,
+        votes_in_final_only=to_final.count if to_final else 0,
     )

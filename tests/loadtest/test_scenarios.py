@@ -98,7 +98,7 @@ async def test_gala_players_play_every_game(make_server: MakeServer, tmp_path: P
     server = await make_server()
     packets = 3
     summary = await run_scenario(
-        server, tmp_path, "gala", "--duration", "12", "--deal-units", str(packets)
+        server, tmp_path, "gala", "--duration", "8", "--deal-units", str(packets)
     )
     assert summary["viewers_held"] == USERS
     assert summary["seq_gaps"] == 0
@@ -109,5 +109,5 @@ async def test_gala_players_play_every_game(make_server: MakeServer, tmp_path: P
     assert outcomes.get("giveaway:entered", 0) > 0
     assert outcomes.get("grab:won", 0) == packets  # every Player grabs once: the rain runs dry
     assert outcomes.get("grab:rain_empty", 0) == USERS - packets
-    assert summary["votes_resolved"] > 0
-    assert ("GAME", "vote_to_result") in request_types(tmp_path, "gala")
+    # Each counted vote is seen in a results frame, live or (the last of a burst) the final one.
+    assert summary["votes_resolved"] + summary["votes_in_final_only"] > 0
