@@ -44,8 +44,9 @@ class Player(Viewer):
         self._played: set[tuple[str, str]] = set()
         self._clock = ServerClock()
         self._votes = VoteResults()
+        self._greenlets: list[gevent.Greenlet] = []
         super().on_start()
-        self._greenlets = [gevent.spawn(self._ping)]
+        self._greenlets.append(gevent.spawn(self._ping))
 
     def on_stop(self) -> None:
         """Stop the heartbeat and any game still being played, and leave."""
