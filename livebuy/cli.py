@@ -149,7 +149,7 @@ def serve(
     add_help_option=False,
 )
 def loadtest(ctx: typer.Context) -> None:
-    """Run a Locust scenario headless: steady, flash or chat-storm (`livebuy loadtest --help`)."""
+    """Run a Locust scenario headless: steady, flash, chat-storm or gala (`livebuy loadtest --help`)."""
     # Imported here: the load test pulls in Locust, which the server never needs.
     from loadtest.run import main as run_loadtest
 

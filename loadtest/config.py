@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields
 
-SCENARIOS = ("steady", "flash", "chat-storm")
+SCENARIOS = ("steady", "flash", "chat-storm", "gala")
 ENV_PREFIX = "LIVEBUY_LOADTEST_"
 
 
@@ -19,7 +19,7 @@ class LoadTestConfig:
     spawn_rate: float = 25.0
     duration_s: float = 30.0
     cue_rate: float = 2.0  # producer cues per second during the run
-    deal_units: int = 10  # flash: units on sale; everyone taps once
+    deal_units: int = 10  # flash: units on sale (everyone taps once); gala: red packets
     deal_product: str = "sable-coast-leather-biker"
     chat_rate: float = 0.5  # per chatter, messages per second
     producer_token: str = ""
@@ -55,3 +55,4 @@ class LoadTestConfig:
 WS = "WS"  # one entry per frame type received on the show websocket
 ORDER = "ORDER"  # one entry per outcome of a tap (ordered, out_of_stock, ...)
 PRODUCER = "PRODUCER"  # cues the runner posted
+GAME = "GAME"  # one entry per outcome of a game action (vote, entry, grab) and vote_to_result

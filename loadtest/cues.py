@@ -1,4 +1,5 @@
-"""The producer during a run: posts cues at a fixed rate and, in ``flash``, one deal for everyone.
+"""The producer during a run: posts cues at a fixed rate; in ``flash`` one deal for everyone, in
+``gala`` the demo show's four games (a poll, a quiz, a giveaway and a red-packet rain) at once.
 
 Runs as one greenlet in the Locust master (or the only process), never in workers, so each cue is
 posted once however many worker processes drive the users.
@@ -22,6 +23,11 @@ USERS_GRACE_S = 1.0
 QUIET_END_S = 1.5
 # On a loaded machine posting can run late; the run waits for it at most this long past its end.
 MAX_OVERRUN_S = 10.0
+# A gala game is open for half the run (so the run sees it through), within these bounds.
+MIN_GAME_WINDOW_MS = 4000
+MAX_GAME_WINDOW_MS = 60_000
+# After the games' close: the quiz's final result waits for the answer tolerance (5 s default).
+GAMES_SETTLE_S = 6.0
 
 
 class CuePublisher:
@@ -30,9 +36,12 @@ class CuePublisher:
     # When the last cue was acknowledged (monotonic); the shape ends the run only after it plus
     # QUIET_END_S, since a loaded machine can acknowledge posts later than their schedule.
     finished_at: float | None = None
+    # gala: until when the games still play out (monotonic); the run waits for it like for cues.
+    games_until: float = 0.0
 
     def __init__(self, environment: Environment, config: LoadTestConfig) -> None:
         CuePublisher.finished_at = None
+        CuePublisher.games_until = 0.0
         self._environment = environment
         self._config = config
         self._http = requests.Session()
@@ -45,6 +54,8 @@ class CuePublisher:
         self._greenlets.append(gevent.spawn(self._cues))
         if self._config.scenario == "flash":
             self._greenlets.append(gevent.spawn(self._deal))
+        if self._config.scenario == "gala":
+            self._greenlets.append(gevent.spawn(self._games))
 
     def stop(self) -> None:
         """Stop posting (at test stop)."""
@@ -100,7 +111,11 @@ class CuePublisher:
     @classmethod
     def quiet(cls, now: float) -> bool:
         """Whether the last cue was acknowledged at least ``QUIET_END_S`` before ``now``."""
-        return cls.finished_at is not None and now - cls.finished_at >= QUIET_END_S
+        return (
+            cls.finished_at is not None
+            and now - cls.finished_at >= QUIET_END_S
+            and now >= cls.games_until
+        )
 
     def _deal(self) -> None:
         self._wait_for_users()
@@ -116,3 +131,71 @@ class CuePublisher:
             },
             cue_id=self.deal_id,
         )
+
+    def _games(self) -> None:
+        """The demo run sheet's games, live, with this run's ids (a rerun plays them afresh)."""
+        self._wait_for_users()
+        window_ms = game_window_ms(self._config.duration_s)
+        CuePublisher.games_until = time.monotonic() + window_ms / 1000 + GAMES_SETTLE_S
+        for name, cue in gala_cues(self._config.run_id, self._config.deal_units, window_ms):
+            self.post(name, cue)
+
+
+def game_window_ms(duration_s: float) -> int:
+    """How long each gala game is open in a run of ``duration_s``."""
+    return int(min(max(duration_s * 500, MIN_GAME_WINDOW_MS), MAX_GAME_WINDOW_MS))
+
+
+def gala_cues(run_id: str, packets: int, window_ms: int) -> list[tuple[str, dict[str, Any]]]:
+    """The games of the demo show (``catalog/data/demo_show.yaml``) as live cues: a poll, a quiz,
+    a giveaway and a rain of ``packets`` red packets, each open for ``window_ms``."""
+    suffix = run_id.lower()
+    packets = max(packets, 1)
+    return [
+        (
+            "poll",
+            {
+                "kind": "poll",
+                "poll_id": f"next-look-{suffix}",
+                "question": "Which look should walk the finale?",
+                "options": ["The silk slip dress", "The boucle blazer", "The leather biker"],
+                "duration_ms": window_ms,
+            },
+        ),
+        (
+            "quiz",
+            {
+                "kind": "quiz",
+                "poll_id": f"tank-fabric-{suffix}",
+                "question": "Quick quiz: what is the ribbed tank knitted from?",
+                "options": ["A cotton-silk blend", "Cashmere", "Polyester"],
+                "correct_option": 0,
+                "time_limit_ms": window_ms,
+                "prize": {"amount": 500, "currency": "EUR"},
+            },
+        ),
+        (
+            "giveaway",
+            {
+                "kind": "giveaway",
+                "giveaway_id": f"spring-coupons-{suffix}",
+                "title": "3 × 20% off your next look",
+                "prize": {"kind": "coupon", "coupon_kind": "percent", "value": 20},
+                "winners": 3,
+                "duration_ms": window_ms,
+            },
+        ),
+        (
+            "red_packets",
+            {
+                "kind": "red_packets",
+                "rain_id": f"gala-rain-{suffix}",
+                "budget": packets * 500,
+                "currency": "EUR",
+                "count": packets,
+                "min_amount": 100,
+                "max_amount": 1500,
+                "duration_ms": window_ms,
+            },
+        ),
+    ]

@@ -19,6 +19,9 @@ class FrameReport:
     size: int
     gap: int  # frames missing before this one (0 when in order)
     data: dict[str, Any]
+    at: float | None = None  # program time of the moment on stage (ms, server clock)
+    ts: float | None = None  # server send time (ms)
+    received_ms: float = 0.0  # when this client received it (ms, its own clock)
 
 
 class FrameTracker:
@@ -46,10 +49,14 @@ class FrameTracker:
             # (error, pong, chat_ack, reactions...), which repeats the last seq by protocol.
             self.last_seq = seq
         data = frame.get("data")
+        at, ts = frame.get("at"), frame.get("ts")
         return FrameReport(
             frame_type=frame_type,
             latency_ms=max(received_ms - float(frame.get("ts", received_ms)), 0.0),
             size=len(raw),
             gap=gap,
             data=data if isinstance(data, dict) else {},
+            at=float(at) if isinstance(at, int | float) else None,
+            ts=float(ts) if isinstance(ts, int | float) else None,
+            received_ms=received_ms,
         )

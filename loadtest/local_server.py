@@ -71,6 +71,7 @@ def local_server(
             # Every simulated viewer comes from this one machine's address.
             "LIVEBUY_RATE_LIMIT_SESSIONS_PER_MINUTE": "0",
             "LIVEBUY_RATE_LIMIT_ORDERS_PER_MINUTE": "0",
+            "LIVEBUY_GIVEAWAY_IP_CAP": "1000000",
             "LIVEBUY_PLAY_SHOWS": "false",
             "LIVEBUY_LOG_JSON": "false",
             **(env or {}),

@@ -1,6 +1,6 @@
 """livebuy load test: ``locust -f loadtest/locustfile.py`` (the runner, ``livebuy loadtest``, sets it up).
 
-Users (``Viewer``, ``Chatter``, ``Buyer``) connect over real websockets; the shape plays the scenario
+Users (``Viewer``, ``Chatter``, ``Buyer``, ``Player``) connect over real websockets; the shape plays the scenario
 named by ``LIVEBUY_LOADTEST_SCENARIO``; the master posts producer cues so viewers receive frames.
 """
 
@@ -14,10 +14,11 @@ from locust.runners import WorkerRunner
 
 from loadtest.config import LoadTestConfig
 from loadtest.cues import CuePublisher
+from loadtest.player import Player
 from loadtest.shapes import ScenarioShape
 from loadtest.users import Buyer, Chatter, Viewer
 
-__all__ = ["Buyer", "Chatter", "ScenarioShape", "Viewer"]
+__all__ = ["Buyer", "Chatter", "Player", "ScenarioShape", "Viewer"]
 
 _publisher: list[CuePublisher] = []
 

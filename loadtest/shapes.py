@@ -8,17 +8,19 @@ from locust import LoadTestShape
 
 from loadtest.config import LoadTestConfig
 from loadtest.cues import MAX_OVERRUN_S, CuePublisher
+from loadtest.player import Player
 from loadtest.users import Buyer, Chatter, Viewer
 
 USER_CLASSES: dict[str, list[type]] = {
     "steady": [Viewer],
     "flash": [Buyer],  # every viewer taps the deal
     "chat-storm": [Viewer, Chatter],
+    "gala": [Player],  # every viewer plays the games
 }
 
 
 class ScenarioShape(LoadTestShape):
-    """``steady``, ``flash`` or ``chat-storm`` (from ``LIVEBUY_LOADTEST_SCENARIO``), for a bounded time."""
+    """``steady``, ``flash``, ``chat-storm`` or ``gala`` (from ``LIVEBUY_LOADTEST_SCENARIO``), for a bounded time."""
 
     config = LoadTestConfig.from_env()
 

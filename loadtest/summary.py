@@ -1,13 +1,14 @@
-"""Reads Locust's stats CSV into the summary the runner prints: viewers, latency, gaps, orders."""
+"""Reads Locust's stats CSV into the summary the runner prints: viewers, latency, gaps, orders,
+games."""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtest.config import ORDER, PRODUCER, WS
+from loadtest.config import GAME, ORDER, PRODUCER, WS
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,23 @@ class Summary:
     stock_consistent: bool | None
     errors: int
     request_types: list[str]
+    # gala: ``<action>:<outcome>`` -> count (vote, quiz, giveaway, grab), and the vote-to-result
+    # latency (a vote's 201 to the first poll_results frame that includes it)
+    game_outcomes: dict[str, int] = field(default_factory=dict)
+    vote_to_result_ms: dict[str, float] = field(default_factory=dict)
+    votes_resolved: int = 0  # counted votes a live results frame showed
+    votes_in_final_only: int = 0  # counted votes first shown by the final result
+
+    def game_counts(self, action: str) -> tuple[int, int, dict[str, int]]:
+        """``action``'s successes, refusals, and the refusals by code."""
+        ok = {"vote": "counted", "quiz": "counted", "giveaway": "entered", "grab": "won"}[action]
+        mine = {
+            name.split(":", 1)[1]: count
+            for name, count in self.game_outcomes.items()
+            if name.split(":", 1)[0] == action
+        }
+        refused = {code: count for code, count in mine.items() if code != ok}
+        return mine.get(ok, 0), sum(refused.values()), refused
 
     @property
     def viewers_held(self) -> int:
@@ -83,8 +101,27 @@ class Summary:
             )
             stock = {True: "counters add up", False: "BROKEN", None: "not served"}
             lines.append(f"stock           {stock[self.stock_consistent]}")
+        if self.game_outcomes:
+            lines.extend(self._game_lines())
         lines.append(f"errors          {self.errors}")
         return "\n".join(lines)
+
+    def _game_lines(self) -> list[str]:
+        def counted(action: str, ok: str, refused_word: str = "refused") -> str:
+            good, bad, codes = self.game_counts(action)
+            detail = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
+            return f"{good} {ok}, {bad} {refused_word}" + (f" ({detail})" if detail else "")
+
+        latency = self.vote_to_result_ms or _latency(None)
+        return [
+            f"poll votes      {counted('vote', 'counted')}",
+            f"quiz answers    {counted('quiz', 'counted')}",
+            f"vote to result  p50 {latency['p50']:.0f} ms  p99 {latency['p99']:.0f} ms"
+            f"  max {latency['max']:.0f} ms ({self.votes_resolved} votes seen live,"
+            f" {self.votes_in_final_only} first in the final result)",
+            f"giveaway        {counted('giveaway', 'entered')}",
+            f"red packets     {counted('grab', 'won')}",
+        ]
 
 
 def read_rows(stats_csv: Path) -> list[Row]:
@@ -138,6 +175,8 @@ def summarize(
     gaps = find(WS, "seq_gap")
     cue = find(WS, "cue")
     chat = find(WS, "chat")
+    to_result = find(GAME, "vote_to_result")
+    to_final = find(GAME, "vote_to_final")
     outcomes = {r.name: r.count for r in rows if r.request_type == ORDER}
     orders = outcomes.get("ordered", 0)
     return Summary(
@@ -164,4 +203,12 @@ def summarize(
         stock_consistent=stock_consistent,
         errors=sum(r.failures for r in rows if r.name != "seq_gap"),
         request_types=sorted({r.request_type for r in rows}),
+        game_outcomes={
+            r.name: r.count
+            for r in rows
+            if r.request_type == GAME and r.name not in ("vote_to_result", "vote_to_final")
+        },
+        vote_to_result_ms=_latency(to_result),
+        votes_resolved=to_result.count if to_result else 0,
+        votes_in_final_only=to_final.count if to_final else 0,
     )

@@ -91,3 +91,23 @@ async def test_chat_storm_delivers_chat_and_cues(make_server: MakeServer, tmp_pa
     assert_push_path_held(summary, tmp_path, "chat-storm")
     assert summary["chat_frames"] > 0
     assert ("WS", "chat") in request_types(tmp_path, "chat-storm")
+
+
+async def test_gala_players_play_every_game(make_server: MakeServer, tmp_path: Path) -> None:
+    """gala: Players vote, answer the quiz, enter the giveaway and grab packets; none of it fails."""
+    server = await make_server()
+    packets = 3
+    summary = await run_scenario(
+        server, tmp_path, "gala", "--duration", "8", "--deal-units", str(packets)
+    )
+    assert summary["viewers_held"] == USERS
+    assert summary["seq_gaps"] == 0
+    assert summary["errors"] == 0
+    outcomes = summary["game_outcomes"]
+    assert outcomes.get("vote:counted", 0) > 0
+    assert outcomes.get("quiz:counted", 0) > 0
+    assert outcomes.get("giveaway:entered", 0) > 0
+    assert outcomes.get("grab:won", 0) == packets  # every Player grabs once: the rain runs dry
+    assert outcomes.get("grab:rain_empty", 0) == USERS - packets
+    # Each counted vote is seen in a results frame, live or (the last of a burst) the final one.
+    assert summary["votes_resolved"] + summary["votes_in_final_only"] > 0

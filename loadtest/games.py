@@ -1,0 +1,92 @@
+"""Sans-I/O bookkeeping of a Player: the server's clock, vote-to-result latency, action outcomes.
+
+Kept free of Locust and sockets so the rules (which results frame includes a vote, what is a
+refusal and what a failure) are unit-tested alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+
+# Pong samples kept for the clock estimate, as the web client does (protocol.md "Heartbeat").
+CLOCK_SAMPLES = 8
+# Answers that are a game's rule refusing the action (closed, already done, ...), not a failure.
+EXPECTED_REFUSAL_STATUSES = frozenset({400, 403, 404, 409, 422, 429})
+
+
+class ServerClock:
+    """The server's clock offset (server − client, ms) from heartbeat pongs.
+
+    A pong for a ping sent at ``t`` and received at ``t'`` with server time ``ts`` puts the offset
+    at ``ts − (t + t') / 2`` within half the round trip; the sample with the shortest round trip
+    of the last ``CLOCK_SAMPLES`` wins. Before the first pong the offset is 0.
+    """
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, float]] = deque(maxlen=CLOCK_SAMPLES)
+
+    def pong(self, sent_ms: float, received_ms: float, server_ms: float) -> None:
+        """Account for one pong."""
+        self._samples.append((received_ms - sent_ms, server_ms - (sent_ms + received_ms) / 2))
+
+    @property
+    def offset_ms(self) -> float:
+        """Add to a client time to get the server's."""
+        if not self._samples:
+            return 0.0
+        return min(self._samples)[1]
+
+
+@dataclass(frozen=True)
+class _Vote:
+    poll_id: str
+    counted_ms: float  # client clock: when the vote's 201 arrived
+    counted_server_ms: float  # the same moment on the server's clock
+
+
+class VoteResults:
+    """Pairs each counted vote with the first ``poll_results`` frame that includes it.
+
+    A vote is counted before its 201 is sent, so a live frame made at or after the 201 arrived
+    (its ``at`` is the server time it was made) includes it; a final frame includes every vote.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[_Vote] = []
+
+    def counted(self, poll_id: str, received_ms: float, offset_ms: float) -> None:
+        """A vote on ``poll_id`` got its 201 at ``received_ms`` (client clock)."""
+        self._pending.append(_Vote(poll_id, received_ms, received_ms + offset_ms))
+
+    def results(self, poll_id: str, at_ms: float, final: bool, received_ms: float) -> list[float]:
+        """A ``poll_results`` frame arrived: the vote-to-result latencies (ms) it resolves."""
+        done = [
+            vote
+            for vote in self._pending
+            if vote.poll_id == poll_id and (final or at_ms >= vote.counted_server_ms)
+        ]
+        self._pending = [vote for vote in self._pending if vote not in done]
+        return [max(received_ms - vote.counted_ms, 0.0) for vote in done]
+
+    @property
+    def pending(self) -> int:
+        """Counted votes no results frame has included yet."""
+        return len(self._pending)
+
+
+def action_outcome(
+    action: str, status: int, text: str | None, ok_status: int, ok_name: str
+) -> tuple[str, str | None]:
+    """The outcome name of a game action's answer (``vote:counted``, ``grab:rain_empty``, ...),
+    and an error message when the answer is a failure rather than a game rule refusing."""
+    if status == ok_status:
+        return f"{action}:{ok_name}", None
+    try:
+        code = str(json.loads(text or "")["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return f"{action}:http_{status}", f"{status}: {(text or '')[:200]}"
+    if status in EXPECTED_REFUSAL_STATUSES and code not in ("not_found", "unauthorized"):
+        return f"{action}:{code}", None
+    return f"{action}:{code}", f"{status}: {code}"

@@ -1,0 +1,44 @@
+"""A Player's bookkeeping: the server clock, which results frame includes a vote, outcomes."""
+
+from __future__ import annotations
+
+import json
+
+from loadtest.games import ServerClock, VoteResults, action_outcome
+
+
+def test_clock_takes_the_pong_with_the_shortest_round_trip() -> None:
+    """The offset comes from the pong with the shortest round trip; 0 before any pong."""
+    clock = ServerClock()
+    assert clock.offset_ms == 0.0
+    clock.pong(sent_ms=1_000, received_ms=1_400, server_ms=1_500)  # rtt 400, offset 300
+    clock.pong(sent_ms=2_000, received_ms=2_020, server_ms=2_060)  # rtt 20, offset 50
+    assert clock.offset_ms == 50.0
+
+
+def test_a_live_result_includes_only_votes_counted_before_it_was_made() -> None:
+    """A live frame made before the vote's 201 does not resolve it; a later one does."""
+    votes = VoteResults()
+    votes.counted("p1", received_ms=10_000, offset_ms=100)  # server time 10_100
+    assert votes.results("p1", at_ms=10_050, final=False, received_ms=10_010) == []
+    assert votes.results("p2", at_ms=20_000, final=False, received_ms=10_300) == []
+    assert votes.results("p1", at_ms=10_400, final=False, received_ms=10_350) == [350.0]
+    assert votes.pending == 0
+
+
+def test_a_final_result_includes_every_vote() -> None:
+    """The final frame resolves every counted vote of its poll, whatever its ``at`` (the close)."""
+    votes = VoteResults()
+    votes.counted("q", received_ms=5_000, offset_ms=0)
+    votes.counted("q", received_ms=6_000, offset_ms=0)
+    assert votes.results("q", at_ms=4_000, final=True, received_ms=9_000) == [4_000.0, 3_000.0]
+
+
+def test_refusals_are_outcomes_and_server_faults_are_failures() -> None:
+    """A game rule refusing is a named outcome; a 5xx, a bad token or no route is a failure."""
+    body = json.dumps({"error": {"code": "rain_empty", "message": "every packet is taken"}})
+    assert action_outcome("grab", 200, "{}", 200, "won") == ("grab:won", None)
+    assert action_outcome("grab", 409, body, 200, "won") == ("grab:rain_empty", None)
+    assert action_outcome("vote", 500, "oops", 201, "counted")[1] is not None
+    unauthorized = json.dumps({"error": {"code": "unauthorized", "message": "no"}})
+    assert action_outcome("giveaway", 401, unauthorized, 201, "entered")[1] is not None
