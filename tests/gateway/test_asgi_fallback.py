@@ -11,6 +11,10 @@ from redis.asyncio import Redis
 from tests.gateway import test_gateway
 from tests.servers import LiveServer
 
+# Timing-sensitive under CPU contention: scripts/test runs these after the parallel phase,
+# alone on the machine (see the serial marker in pyproject.toml).
+pytestmark = pytest.mark.serial
+
 MakeServer = Callable[..., Awaitable[LiveServer]]
 
 
