@@ -67,34 +67,15 @@ get_commerce = _part(lambda services: services.commerce)
 get_analytics = _part(lambda services: services.analytics)
 
 
-async def get_polls(services: ServicesDep) -> PollService:
-    """Polls and quizzes: votes, results, winners."""
-    return services.polls
-
-
-async def get_funnel(services: ServicesDep) -> FunnelService:
-    """The console's per-product funnel: cards shown, added to bag, bought."""
-    return services.funnel
-
-
-async def get_giveaways(services: ServicesDep) -> GiveawayService:
-    """Giveaways: entries, draws and their proofs."""
-    return services.giveaways
-
-
-async def get_wallet(services: ServicesDep) -> WalletService:
-    """Store credit per session: credits, the ledger, coupons won."""
-    return services.wallet
-
-
-async def get_red_packets(services: ServicesDep) -> RedPacketService:
-    """Red-packet rains: grabbing packets."""
-    return services.red_packets
-
-
-async def get_auctions(services: ServicesDep) -> AuctionService:
-    """Live auctions: their cues, bids and saved cards."""
-    return services.auctions
+# The games, the replay and the console's funnel.
+get_polls = _part(lambda services: services.polls)
+get_funnel = _part(lambda services: services.funnel)
+get_giveaways = _part(lambda services: services.giveaways)
+# Store credit per session: credits, the ledger, coupons won.
+get_wallet = _part(lambda services: services.wallet)
+get_red_packets = _part(lambda services: services.red_packets)
+get_auctions = _part(lambda services: services.auctions)
+get_replay = _part(lambda services: services.replay)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -105,16 +86,6 @@ SnapshotsDep = Annotated[JoinSnapshots, Depends(get_snapshots)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 CommerceDep = Annotated[Commerce, Depends(get_commerce)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
-
-
-# --- shoppable replay ---
-
-
-async def get_replay(services: ServicesDep) -> ReplayService:
-    """Reads of the shows' recorded runs."""
-    return services.replay
-
-
 ReplayDep = Annotated[ReplayService, Depends(get_replay)]
 PollsDep = Annotated[PollService, Depends(get_polls)]
 FunnelDep = Annotated[FunnelService, Depends(get_funnel)]
