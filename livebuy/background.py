@@ -3,8 +3,9 @@
 A loop calls its ``step`` every ``interval_s`` (a fixed cadence: time spent in the step does not
 stretch the interval). With a ``Lease`` it calls the step only while this process holds the
 lease; without one, every process runs it. Everything loops have in common lives here and only
-here: taking, renewing and releasing the lease, retrying with backoff after a Redis error (never
-fatal), telling a cancellation disguised as a Redis error apart (``raise_if_cancelled``), and a
+here: taking, renewing and releasing the lease, retrying with backoff after any error (a loop
+never ends by itself: a sweeper that died on one unexpected reply would strand every reservation
+after it), telling a cancellation disguised as a Redis error apart (``raise_if_cancelled``), and a
 stop that cannot hang. A feature adds background work by building a loop and registering it.
 """
 
@@ -14,8 +15,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-
-from redis.exceptions import RedisError
 
 from livebuy.clock import Clock, now_ms
 from livebuy.redis.lease import Lease
@@ -51,8 +50,8 @@ class ElectedLoop:
     holding it (another process took it, the step raised ``LeaseLost``/``StepAside``, or Redis
     stayed unreachable for longer than the lease: until then the lease may still be ours, so a
     short blip does not interrupt the job), ``on_stop`` once when the loop ends, before the lease
-    is released. ``retry_on`` are the errors that are logged and retried (Redis errors by
-    default); ``wake_on`` are events that start the next step at once.
+    is released. Any exception of a step is logged and retried with backoff; ``wake_on`` are events
+    that start the next step at once.
     """
 
     def __init__(
@@ -65,7 +64,6 @@ class ElectedLoop:
         on_elected: Hook | None = None,
         on_lost: Hook | None = None,
         on_stop: Hook | None = None,
-        retry_on: tuple[type[Exception], ...] = (RedisError,),
         wake_on: Sequence[asyncio.Event] = (),
         clock: Clock = now_ms,
     ) -> None:
@@ -79,7 +77,6 @@ class ElectedLoop:
         self._on_elected = on_elected
         self._on_lost = on_lost
         self._on_stop = on_stop
-        self._retry_on = retry_on
         self._wake_on = tuple(wake_on)
         self._clock = clock
         self._paused_until = 0
@@ -128,7 +125,7 @@ class ElectedLoop:
             if self.lease is not None:
                 await self.lease.release()
             self._paused_until = self._clock() + aside.pause_ms
-        except self._retry_on:
+        except Exception:
             raise_if_cancelled()
             log.exception("background step failed; retrying", extra={"loop": self.name})
             await self._after_error()

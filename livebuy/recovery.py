@@ -15,10 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from livebuy.background import ElectedLoop
-from livebuy.errors import LivebuyError
 from livebuy.gateway.hub import HubRegistry, Snapshot
 from livebuy.redis import keys
 
@@ -53,7 +51,6 @@ class ContentRecovery:
             None,
             self.check,
             interval_s,
-            retry_on=(RedisError, LivebuyError),
             wake_on=(self._wake, hubs.gap_seen),
         )
 

@@ -139,6 +139,11 @@ class ProcessServer(LiveServer):
     async def start(self) -> None:
         await wait_until_ready(self._process, self.base_url, self._log)
 
+    def log_tail(self, chars: int = 6000) -> str:
+        """The end of what the process wrote to stderr, for a failing test's message."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-chars:]
+
     async def kill(self) -> None:
         """End the process abruptly (SIGKILL), as a crash would: no shutdown steps run."""
         self._process.kill()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -53,8 +54,12 @@ async def test_two_registries_racing_for_one_lease_run_the_step_in_one_only(redi
         await registry.stop()
 
 
-async def test_a_step_failing_with_a_redis_error_is_retried(redis: Redis) -> None:
-    """A Redis error in a step is logged and the step runs again; the lease stays ours."""
+@pytest.mark.parametrize(
+    "error", [RedisError("connection reset"), KeyError("a field an unexpected reply lacked")]
+)
+async def test_a_failing_step_is_retried(redis: Redis, error: Exception) -> None:
+    """Any error in a step is logged and the step runs again (the loop never dies); the lease
+    stays ours."""
     calls: list[int] = []
     elected: list[int] = []
     again = asyncio.Event()
@@ -62,7 +67,7 @@ async def test_a_step_failing_with_a_redis_error_is_retried(redis: Redis) -> Non
     async def step() -> None:
         calls.append(1)
         if len(calls) == 1:
-            raise RedisError("connection reset")
+            raise error
         again.set()
 
     async def on_elected() -> None:

@@ -63,6 +63,5 @@ def payments_loop(
         Lease(redis, keys.payments_worker_lease(), lease_ms),
         work,
         tick_ms / 1000,
-        retry_on=(Exception,),
         clock=clock,
     )

@@ -100,16 +100,22 @@ async def _request(server: ProcessServer, path: str, token: str, body: Any = Non
         return 0
 
 
-async def _settled(redis: Redis) -> None:
+async def _settled(redis: Redis, survivor: ProcessServer) -> None:
     """No refund due, no charge attempt open, no reservation left (all expired or sold)."""
-    async with asyncio.timeout(TIMEOUT_S * 3):
-        while True:
-            pending = 0
-            for key in (keys.refunds_due(), keys.charge_attempts(), keys.order_expiries()):
-                pending += await redis.zcard(key)
-            if not pending:
-                return
-            await asyncio.sleep(0.05)
+    pending: dict[str, Any] = {}
+    try:
+        # Settling takes a hold (2 s) and a few refund retries; the margin is for a loaded machine.
+        async with asyncio.timeout(TIMEOUT_S * 6):
+            while True:
+                pending = {
+                    key: await redis.zrange(key, 0, -1, withscores=True)
+                    for key in (keys.refunds_due(), keys.charge_attempts(), keys.order_expiries())
+                }
+                if not any(pending.values()):
+                    return
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        pytest.fail(f"still pending: {pending}; survivor's log:\n{survivor.log_tail()}")
 
 
 # ~70 s on a loaded 2-core machine (each app kill is a process start); well inside this bound.
@@ -164,7 +170,7 @@ async def test_kill_9_in_every_window_of_pay_and_cancel(own_redis: EmbeddedRedis
             await asyncio.gather(*requests)
             await asyncio.to_thread(own_redis.start, port=own_redis.port)
             kills["SIGKILL of redis-server"] += 1
-        await _settled(redis)
+        await _settled(redis, survivor)
         outcomes = await assert_payments_consistent(redis)
         after = await assert_invariant(redis, SKU)
         assert after["reserved"] == 0

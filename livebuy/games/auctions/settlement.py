@@ -240,7 +240,6 @@ class AuctionCloser:
             Lease(redis, keys.auction_closer_lease(), lease_ms),
             self.step,
             tick_ms / 1000,
-            retry_on=(Exception,),
             clock=clock,
         )
 
