@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from livebuy.api.auth import ProducerDep
 from livebuy.api.deps import DropsDep
 from livebuy.api.rate_limit import rate_limited
 from livebuy.api.sessions import SessionDep
@@ -57,3 +58,12 @@ async def my_entry(
 async def get_draw(drops: DropsDep, show_id: ShowId, deal_id: DealId) -> DrawDocument:
     """The commitment, and once drawn the proof (what ``livebuy verify-draw`` takes)."""
     return await drops.document(show_id, deal_id)
+
+
+@router.post("/draw")
+async def close_entries(
+    drops: DropsDep, show_id: ShowId, deal_id: DealId, _: ProducerDep
+) -> DrawDocument:
+    """Close the entries now (producer token); the draw follows within a closer tick
+    (409 ``deal_not_active`` if the entries are closed already)."""
+    return await drops.close_now(show_id, deal_id)

@@ -128,9 +128,24 @@ class ReleaseArgs:
     stop: str
 
 
+@dataclass(frozen=True)
+class CloseKeys:
+    """KEYS of ``drop_close.lua``."""
+
+    drop: str
+
+
+@dataclass(frozen=True)
+class CloseArgs:
+    """ARGV of ``drop_close.lua``."""
+
+    now: int
+
+
 DROP_OPEN = LuaScript(_PACKAGE, "drop_open", OpenKeys, OpenArgs)
 DROP_ENTER = LuaScript(_PACKAGE, "drop_enter", EnterKeys, EnterArgs)
 DROP_FREEZE = LuaScript(_PACKAGE, "drop_freeze", FreezeKeys, FreezeArgs)
 DROP_SETTLE = LuaScript(_PACKAGE, "drop_settle", SettleKeys, SettleArgs)
 DROP_HOLD = LuaScript(_PACKAGE, "drop_hold", HoldKeys, HoldArgs)
 DROP_RELEASE = LuaScript(_PACKAGE, "drop_release", ReleaseKeys, ReleaseArgs)
+DROP_CLOSE = LuaScript(_PACKAGE, "drop_close", CloseKeys, CloseArgs)

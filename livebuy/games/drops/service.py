@@ -22,8 +22,11 @@ from livebuy.events.state import running_deal
 from livebuy.games.draw import DrawProof, commitment, new_seed
 from livebuy.games.drops.models import DrawDocument, EntryResult, MyEntry
 from livebuy.games.drops.scripts import (
+    DROP_CLOSE,
     DROP_ENTER,
     DROP_OPEN,
+    CloseArgs,
+    CloseKeys,
     EnterArgs,
     EnterKeys,
     OpenArgs,
@@ -67,6 +70,7 @@ class DropService:
         self._clock = clock
         self._open = DROP_OPEN.bind(redis)
         self._enter = DROP_ENTER.bind(redis)
+        self._close = DROP_CLOSE.bind(redis)
 
     async def open(
         self, show_id: str, cue: DealStartCue, at_ms: int, speed: float
@@ -173,6 +177,28 @@ class DropService:
             }
             raise refusal(code, messages[code], deal_id=deal_id)
         return EntryResult(deal_id=deal_id, entries_close_at=close), bool(int(reply[1]))
+
+    async def close_now(self, show_id: str, deal_id: str) -> DrawDocument:
+        """The producer ends the entry window now; the elected closer draws on its next pass.
+
+        Raises:
+            DealNotFoundError, DealNotLotteryError: see ``_lottery``.
+            DropClosedError: entries are closed already.
+        """
+        deal = await self._lottery(show_id, deal_id)
+        started_at = int(deal["started_at"])
+        now = self._clock()
+        reply = await self._close(
+            CloseKeys(drop=keys.drop(show_id, deal_id, started_at)), CloseArgs(now)
+        )
+        if reply[0] == "error":
+            raise DropClosedError(
+                f"entries to deal '{deal_id}' are closed already",
+                deal_id=deal_id,
+                entries_close_at=int(deal["entries_close_at"]),
+            )
+        await self._redis.zadd(keys.drops_due(), {due_member(show_id, deal_id, started_at): now})
+        return await self.document(show_id, deal_id)
 
     async def mine(self, show_id: str, deal_id: str, session: Session) -> MyEntry:
         """The session's standing in the deal's current run.
