@@ -40,7 +40,7 @@ def card() -> PaymentRequest:
 
 
 @dataclass
-class TestClock:
+class ManualClock:
     """A clock a test moves by hand (ms); it starts at the real time, as ordering uses it."""
 
     now: int = field(default_factory=now_ms)
@@ -81,7 +81,7 @@ class DropStack:
 
     redis: Redis
     settings: dict[str, Any] = field(default_factory=dict)
-    clock: TestClock = field(default_factory=TestClock)
+    clock: ManualClock = field(default_factory=ManualClock)
 
     def __post_init__(self) -> None:
         catalog = catalog_store(self.redis)
