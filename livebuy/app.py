@@ -19,6 +19,7 @@ from livebuy.api import analytics as analytics_api
 from livebuy.api import auctions as auctions_api
 from livebuy.api import cart as cart_api
 from livebuy.api import catalog as catalog_api
+from livebuy.api import drops as drops_api
 from livebuy.api import favorites as favorites_api
 from livebuy.api import giveaways as giveaways_api
 from livebuy.api import health, moderation, rate_limit, sessions, shows
@@ -43,6 +44,8 @@ from livebuy.events.stream import ShowStream
 from livebuy.games.auctions.payment_methods import PaymentMethods
 from livebuy.games.auctions.service import AuctionService
 from livebuy.games.auctions.settlement import AuctionCloser, AuctionSettler
+from livebuy.games.drops.closer import DropCloser
+from livebuy.games.drops.service import DropService
 from livebuy.games.giveaways.closer import GiveawayCloser
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.pusher import PollLoops
@@ -112,8 +115,10 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             ),
         )
         giveaways = GiveawayService(redis, stream, CouponService(redis), settings, wallet)
+        # Lottery deals: opened with their cue, drawn by one elected closer (below).
+        drops = DropService(redis, SkuDirectory(catalog), settings)
         show_service = ShowService(
-            redis, stream, catalog, settings.shows.speed, giveaways=giveaways
+            redis, stream, catalog, settings.shows.speed, giveaways=giveaways, drops=drops
         )
         hubs = HubRegistry(redis, ping_interval_s=settings.gateway.ws_ping_interval_s)
         polls = PollService(redis, settings.polls.poll_answer_tolerance_ms)
@@ -146,6 +151,17 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             lease_ms=settings.auctions.auction_lease_ms,
         )
         loops.add(auction_closer.loop)
+        drop_closer = DropCloser(
+            redis,
+            stream,
+            skus,
+            commerce.orders.policy,
+            tick_ms=settings.drops.drop_tick_ms,
+            lease_ms=settings.drops.drop_lease_ms,
+        )
+        # A cancelled or expired winner's order passes its unit on at once, not at the hold's end.
+        commerce.orders.release_listeners.append(drop_closer.on_release)
+        loops.add(drop_closer.loop)
         snapshots = JoinSnapshots(redis, show_service, polls, giveaways, auctions)
         loaded = await load_content(redis, catalog, show_service, settings)
         known_starts = {show.id: show.starts_at_ms for show in loaded}
@@ -257,6 +273,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             wallet=wallet,
             red_packets=red_packets,
             auctions=auctions,
+            drops=drops,
         )
         reporter = ViewerReporter(
             redis,
@@ -309,6 +326,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(wallet_api.router)
     app.include_router(red_packets_api.router)
     app.include_router(auctions_api.router)
+    app.include_router(drops_api.router)
     app.mount("/catalog/images", StaticFiles(directory=demo_images_dir()), name="catalog-images")
     app.include_router(video_routes.router)
     app.include_router(replay_api.router)

@@ -159,13 +159,15 @@ def loadtest(ctx: typer.Context) -> None:
 @cli.command("verify-draw")
 def verify_draw(
     source: str = typer.Argument(
-        help="the published proof: a URL (GET /api/shows/{show}/giveaways/{id}), a file, or -"
+        help="the published proof: a URL (GET /api/shows/{show}/giveaways/{id}, or a lottery "
+        "deal's GET /api/shows/{show}/deals/{id}/draw), a file, or -"
     ),
     commitment: str | None = typer.Option(
         None, help="the commitment you saw published when the draw opened (checked too)"
     ),
 ) -> None:
-    """Recompute a giveaway's draw from its published proof: prints OK (exit 0) or MISMATCH (1)."""
+    """Recompute a giveaway's or lottery deal's draw from its published proof: OK (exit 0) or
+    MISMATCH (1)."""
     from livebuy.games.draw import verify
     from livebuy.games.proof_source import ProofSourceError, parse_proof, read_source
 

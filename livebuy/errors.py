@@ -59,6 +59,13 @@ AuctionError (live auctions)
 ├── BidTooLowError                bid_too_low     409   (+ min_amount)
 ├── AlreadyLeadingError           already_leading 409
 └── PaymentMethodRequiredError    payment_method_required 403
+DropError (lottery drops: a flash deal in mode lottery; + deal_id)
+├── DealNotFoundError             unknown_deal    404
+├── DropClosedError               deal_not_active 409   (window not open, or closed; + entries_close_at)
+├── DealNotLotteryError           deal_not_lottery 409  (a first-come deal: order it instead)
+├── SessionTooNewError            session_too_new 403   (session created after the announcement)
+└── DealInLotteryError            deal_in_lottery 409   (POST /api/orders while the lottery runs;
+                                                          an OrderLineError too: + line, sku)
 """
 
 from __future__ import annotations
@@ -428,6 +435,44 @@ _ORDER_STATE_REFUSALS = (
     "refund_due",
     "lock_lost",
 )
+# --- lottery drops (issue 14) ---
+
+
+class DropError(LivebuyError):
+    """Base of the refusals of a lottery deal's entries and orders."""
+
+    code = "drop_error"
+    http_status = 409
+
+
+class DealNotFoundError(DropError):
+    code = "unknown_deal"
+    http_status = 404
+
+
+class DropClosedError(DropError):
+    """The entry window is not open (closed, or not open yet); same code as an order refused
+    outside the deal's window."""
+
+    code = "deal_not_active"
+
+
+class DealNotLotteryError(DropError):
+    code = "deal_not_lottery"
+
+
+class SessionTooNewError(DropError):
+    code = "session_too_new"
+    http_status = 403
+
+
+class DealInLotteryError(DropError, OrderLineError):
+    """An order for a deal whose lottery runs (window open, or winners and waitlist holding)."""
+
+    code = "deal_in_lottery"
+    http_status = 409
+
+
 SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "idempotency_conflict": IdempotencyConflictError,
     "out_of_stock": OutOfStockError,
@@ -458,6 +503,9 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "auction_running": AuctionRunningError,
     "bid_too_low": BidTooLowError,
     "already_leading": AlreadyLeadingError,
+    "deal_in_lottery": DealInLotteryError,
+    "unknown_deal": DealNotFoundError,
+    "session_too_new": SessionTooNewError,
 }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from livebuy.commerce.services import Commerce
     from livebuy.events.stream import ShowStream
     from livebuy.games.auctions.service import AuctionService
+    from livebuy.games.drops.service import DropService
     from livebuy.games.giveaways.service import GiveawayService
     from livebuy.games.polls.pusher import PollLoops
     from livebuy.games.polls.service import PollService
@@ -73,6 +74,7 @@ class Services:
     wallet: WalletService
     red_packets: RedPacketService
     auctions: AuctionService
+    drops: DropService
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -433,6 +433,44 @@ class AuctionSettings(BaseModel):
     )
 
 
+class DropSettings(BaseModel):
+    """Lottery drops (flash deals in mode ``lottery``): the window, the draw, the caps."""
+
+    drop_entry_window_ms: int = Field(
+        10_000, ge=1000, le=120_000, description="entry window of a lottery deal with none given"
+    )
+    drop_entry_grace_ms: int = Field(
+        3_000,
+        ge=0,
+        le=30_000,
+        description="entries still count this long after entries_close_at (viewers whose "
+        "video is behind the live edge); the draw runs after it",
+    )
+    drop_pay_hold_ms: int = Field(
+        60_000, ge=1000, description="how long a lottery winner has to pay, with none given"
+    )
+    drop_waitlist_max: int = Field(
+        1000,
+        ge=0,
+        description="entries drawn after the winners kept on the waitlist; the rest lose",
+    )
+    drop_exclude_new_sessions: bool = Field(
+        False, description="refuse entries from sessions created after the deal was announced"
+    )
+    drop_entries_per_minute: int = Field(
+        60, ge=0, description="lottery entries per client IP per minute (0: no limit)"
+    )
+    drop_entries_burst: int = Field(
+        30, ge=1, description="lottery entries a client IP may make at once"
+    )
+    drop_tick_ms: int = Field(
+        200, ge=10, le=5000, description="how often the elected drop closer draws and promotes"
+    )
+    drop_lease_ms: int = Field(
+        3_000, ge=100, description="lease of the process that draws lottery deals"
+    )
+
+
 class Settings(BaseModel):
     """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
 
@@ -452,6 +490,7 @@ class Settings(BaseModel):
     giveaways: GiveawaySettings = Field(default_factory=GiveawaySettings)
     wallet: WalletSettings = Field(default_factory=WalletSettings)
     auctions: AuctionSettings = Field(default_factory=AuctionSettings)
+    drops: DropSettings = Field(default_factory=DropSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""

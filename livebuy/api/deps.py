@@ -19,6 +19,7 @@ from livebuy.analytics.funnel import FunnelService
 from livebuy.analytics.service import AnalyticsService
 from livebuy.commerce.services import Commerce
 from livebuy.games.auctions.service import AuctionService
+from livebuy.games.drops.service import DropService
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
 from livebuy.games.red_packets.service import RedPacketService
@@ -76,6 +77,8 @@ get_wallet = _part(lambda services: services.wallet)
 get_red_packets = _part(lambda services: services.red_packets)
 get_auctions = _part(lambda services: services.auctions)
 get_replay = _part(lambda services: services.replay)
+# Lottery drops: entries, standings, the published draw.
+get_drops = _part(lambda services: services.drops)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -93,3 +96,4 @@ GiveawaysDep = Annotated[GiveawayService, Depends(get_giveaways)]
 WalletDep = Annotated[WalletService, Depends(get_wallet)]
 RedPacketsDep = Annotated[RedPacketService, Depends(get_red_packets)]
 AuctionsDep = Annotated[AuctionService, Depends(get_auctions)]
+DropsDep = Annotated[DropService, Depends(get_drops)]

@@ -89,6 +89,10 @@ _DOMAIN_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/shows/{show_id}/red-packets/{rain_id}/grab"): (409,),
     ("post", "/api/shows/{show_id}/auctions/{auction_id}/bids"): (403, 404, 409),
     ("get", "/api/payment-method"): (404,),
+    ("post", "/api/shows/{show_id}/deals/{deal_id}/entries"): (403, 404, 409, 429),
+    ("get", "/api/shows/{show_id}/deals/{deal_id}/entries/me"): (404, 409),
+    ("get", "/api/shows/{show_id}/deals/{deal_id}/draw"): (404, 409),
+    ("post", "/api/shows/{show_id}/deals/{deal_id}/draw"): (404, 409),
 }
 # Media types of the routes that do not answer JSON.
 _MEDIA_TYPES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {

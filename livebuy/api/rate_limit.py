@@ -42,7 +42,7 @@ class TakeArgs:
 
 RATE_LIMIT_TAKE = LuaScript("livebuy.api", "rate_limit_take", BucketKeys, TakeArgs)
 
-Scope = Literal["sessions", "orders"]
+Scope = Literal["sessions", "orders", "drop_entries"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -95,6 +95,11 @@ class RateLimiter:
             "orders": (
                 settings.security.rate_limit_orders_per_minute,
                 settings.security.rate_limit_orders_burst,
+            ),
+            # Lottery entries: the per-IP cap of a drop (one entry per session is the script's).
+            "drop_entries": (
+                settings.drops.drop_entries_per_minute,
+                settings.drops.drop_entries_burst,
             ),
         }
         self._trusted = [

@@ -32,6 +32,7 @@ local stream_maxlen = ARGV[13]
 local idempotency_key = ARGV[14]
 local deal_field = ARGV[15]
 local use_credit = ARGV[16] == '1'
+local lottery_field = ARGV[17]
 
 -- The same key again: the order it created. A refusal is not remembered (it changes nothing),
 -- so retrying a refused request with its key simply tries again.
@@ -61,6 +62,17 @@ if deal_id ~= '' then
   if tostring(deal['started_at']) ~= deal_started_at or now < deal['started_at']
       or (ends_at ~= cjson.null and now >= ends_at) then
     return refuse('deal_not_active', 0, 'deal ' .. deal_id .. ' is not running')
+  end
+  -- A lottery deal sells first-come only once its draw and waitlist are over (a winner's own
+  -- order comes from the drop, which passes no lottery field).
+  if lottery_field ~= '' then
+    local lottery = redis.call('HGET', show_state_key, lottery_field)
+    if lottery then
+      lottery = cjson.decode(lottery)
+      if tostring(lottery['started_at']) == deal_started_at and lottery['phase'] ~= 'first_come' then
+        return refuse('deal_in_lottery', 0, 'deal ' .. deal_id .. ' is being drawn by lottery')
+      end
+    end
   end
   for index, line in ipairs(lines) do
     if line['product_id'] == deal['product_id'] then

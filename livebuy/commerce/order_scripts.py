@@ -55,6 +55,9 @@ class DealCheck:
     state_field: str
     started_at: int
     counters_key: str
+    # The state field of the deal's lottery (refused ``deal_in_lottery`` while it runs); empty:
+    # no such check (a lottery winner's own order).
+    lottery_field: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ class OrderScripts:
 
         Raises:
             IdempotencyConflictError: the key was used with another body.
-            OutOfStockError, DealNotActiveError, LimitExceededError: a line was refused
-                (``line`` and ``sku`` name it).
+            OutOfStockError, DealNotActiveError, LimitExceededError, DealInLotteryError: a
+                line was refused (``line`` and ``sku`` name it).
             CouponRejectedError: the coupon does not apply.
         """
         coupon = coupon or ""
@@ -135,6 +138,7 @@ class OrderScripts:
                 idempotency_key,
                 deal.state_field if deal else "",
                 "1" if use_credit else "0",
+                deal.lottery_field if deal else "",
             ],
         )
         reply = Reply.of(raw)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -31,9 +33,12 @@ from livebuy.errors import (
     ShowNotFoundError,
     refusal,
 )
-from livebuy.events.state import deal_location
+from livebuy.events.state import deal_location, lottery_location
 from livebuy.faults import Faults
 from livebuy.redis import keys
+
+log = logging.getLogger(__name__)
+ReleaseListener = Callable[[dict[str, str]], Awaitable[None]]
 
 LIST_LIMIT = 50
 # The payment id of an order the wallet paid in full (no card was charged).
@@ -118,6 +123,9 @@ class OrderService:
         self.outbox = outbox
         self._faults = faults
         self._scripts = OrderScripts(redis)
+        # Told (with the order's fields) when an unpaid order is cancelled or expires: a lottery
+        # drop passes the unit on to its waitlist at once instead of at the hold's end.
+        self.release_listeners: list[ReleaseListener] = []
 
     async def create(
         self, customer: str, idempotency_key: str | None, request: OrderRequest
@@ -188,6 +196,7 @@ class OrderService:
                 state_field=state_field,
                 started_at=deal.started_at,
                 counters_key=deal.counters_key(),
+                lottery_field=lottery_location(request.show_id, request.deal_id)[1],
             )
         created = await self._scripts.create(
             now=now_ms(),
@@ -334,6 +343,7 @@ class OrderService:
                 refund_status=fields.get("refund_status") or None,
             )
         metrics.ORDER_TRANSITIONS.labels("cancelled").inc()
+        await self._released(fields)
         if result.value() == "paid":
             self._faults.hit("cancel:after_release")
             await self.outbox.refund(order_id)
@@ -346,7 +356,18 @@ class OrderService:
             await self._redis.zrem(keys.order_expiries(), order_id)
             return False
         result = await self._run_release(fields, "expire", now)
+        if result.status == "ok":
+            await self._released(fields)
         return result.status == "ok"
+
+    async def _released(self, fields: dict[str, str]) -> None:
+        for listener in self.release_listeners:
+            try:
+                await listener(fields)
+            except Exception:
+                # A listener only speeds things up (the drop also looks at its holds on time):
+                # its failure must not turn a done cancel or expiry into an error.
+                log.exception("order release listener failed", extra={"order_id": fields["id"]})
 
     async def due_for_expiry(self, now: int, limit: int) -> list[str]:
         """Ids of unpaid orders whose hold ended by ``now`` (oldest first)."""

@@ -72,6 +72,12 @@ class DealStartEvent(CueEvent):
     duration_ms: int | None
     product: dict[str, Any]
     ends_at: int | None = None
+    # A lottery deal (Fair drops): the entry window on the server clock and the draw's commitment.
+    mode: str | None = None
+    entry_window_ms: int | None = None
+    pay_hold_ms: int | None = None
+    entries_close_at: int | None = None
+    seed_hash: str | None = None
 
 
 class DealEndEvent(CueEvent):
@@ -412,6 +418,41 @@ class AuctionEvent(ShowEvent):
     reason: str | None = None
 
 
+class DealDrawnEvent(ShowEvent):
+    """A lottery deal was drawn: the revealed seed, the entry list's hash and the winners.
+
+    ``winners`` are handles in draw order; the ``waitlisted`` entries drawn after them may be
+    promoted; ``first_come`` says the leftover units are on sale to anyone now. The full proof
+    is at ``proof_url`` (``livebuy verify-draw`` checks it).
+    """
+
+    event_type: ClassVar[str] = "deal_drawn"
+
+    deal_id: str
+    started_at: int
+    entries: int
+    winners: list[str]
+    waitlisted: int
+    seed: str
+    seed_hash: str
+    entries_hash: str
+    first_come: bool
+    proof_url: str
+
+
+class DealPromotedEvent(ShowEvent):
+    """A lottery winner's unit went unpaid: the next waitlisted entry (``handle``) holds it now,
+    or, with ``handle`` ``None``, the waitlist is over and the units left sell first-come."""
+
+    event_type: ClassVar[str] = "deal_promoted"
+
+    deal_id: str
+    started_at: int
+    handle: str | None
+    waitlist_left: int
+    first_come: bool
+
+
 EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "cue": tuple(CUE_KINDS.values()),
     "timeline": (TimelineEvent,),
@@ -427,6 +468,8 @@ EVENT_TYPES: dict[str, tuple[type[ShowEvent], ...]] = {
     "giveaway_result": (GiveawayResultEvent,),
     "red_packets_update": (RedPacketsUpdateEvent,),
     "auction": (AuctionEvent,),
+    "deal_drawn": (DealDrawnEvent,),
+    "deal_promoted": (DealPromotedEvent,),
 }
 
 # Sent to one connection, repeating the last seq it was sent: never stored in a show stream.

@@ -26,6 +26,8 @@ POLL_CLOSE = "poll_close:"
 POLL_FINAL = "poll_final:"
 SALES_VELOCITY = "sales_velocity"
 RED_PACKETS = "red_packets:"
+# A lottery deal's phase (``entries``, ``drawn``, ``first_come``) and, once drawn, its result.
+LOTTERY = "lottery:"
 
 
 def set_pin(product_id: str, value: dict[str, Any]) -> StateOp:
@@ -157,6 +159,35 @@ def red_packets_location(show_id: str, rain_id: str) -> tuple[str, str]:
     return keys.show_state(show_id), RED_PACKETS + rain_id
 
 
+def set_lottery(deal_id: str, value: dict[str, Any]) -> StateOp:
+    """Record a lottery deal's phase (``{deal_id, started_at, phase, ...}``).
+
+    A field of its own, not the deal's: a late write after a ``deal_end`` leaves a stray
+    lottery field (ignored: no deal matches it), never a deal brought back to life.
+    """
+    return _set(LOTTERY + deal_id, value)
+
+
+def end_lottery(deal_id: str) -> StateOp:
+    """Forget a deal's lottery (the deal ended, or started again first-come)."""
+    return ["del", LOTTERY + deal_id]
+
+
+def lottery_location(show_id: str, deal_id: str) -> tuple[str, str]:
+    """The state hash and field ``order_create.lua`` reads to refuse ``deal_in_lottery``.
+
+    The field holds ``{started_at, phase}``: orders for the run that started at ``started_at``
+    are refused until ``phase`` is ``first_come``.
+    """
+    return keys.show_state(show_id), LOTTERY + deal_id
+
+
+async def deal_lottery(redis: Redis, show_id: str, deal_id: str) -> dict[str, Any] | None:
+    """The deal's lottery field as last written, or ``None``."""
+    raw = await redis.hget(keys.show_state(show_id), LOTTERY + deal_id)
+    return None if raw is None else cast(dict[str, Any], orjson.loads(raw))
+
+
 def _set(field: str, value: dict[str, Any]) -> StateOp:
     return ["set", field, orjson.dumps(value).decode()]
 
@@ -180,6 +211,11 @@ def split_state(fields: dict[str, str], now_ms: int) -> dict[str, Any]:
             announcement = value
         elif field == SALES_VELOCITY:
             sales_velocity = value
+    for deal in deals:
+        raw_lottery = fields.get(LOTTERY + deal["deal_id"])
+        lottery = None if raw_lottery is None else orjson.loads(raw_lottery)
+        if lottery is not None and lottery["started_at"] == deal["started_at"]:
+            deal["lottery"] = lottery
     pins.sort(key=lambda pin: pin["at"])
     deals.sort(key=lambda deal: deal["started_at"])
     countdowns.sort(key=lambda countdown: countdown["ends_at"])

@@ -47,8 +47,9 @@ def read_source(source: str) -> bytes:
 def parse_proof(body: bytes) -> tuple[DrawProof, str | None]:
     """The proof in ``body``, and the commitment published at open if the document has it.
 
-    ``body`` is either the proof itself or the giveaway document of
-    ``GET /api/shows/{show_id}/giveaways/{id}`` (which holds it under ``proof``).
+    ``body`` is either the proof itself, the giveaway document of
+    ``GET /api/shows/{show_id}/giveaways/{id}`` or a lottery deal's draw document of
+    ``GET /api/shows/{show_id}/deals/{id}/draw`` (both hold it under ``proof``).
 
     Raises:
         ProofSourceError: not JSON, no proof yet (the draw is still open), or malformed.

@@ -568,3 +568,51 @@ def payment_method(customer_id: str) -> str:
 def poll_payout(show_id: str, poll_id: str, opened_at: int) -> str:
     """Marker that a quiz run's prizes were credited to every winner (set after the credits)."""
     return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:paid"
+
+
+# --- lottery drops (issue 14): one run of a lottery deal, in the show's slot ---
+
+
+def drop(show_id: str, deal_id: str, started_at: int) -> str:
+    """Hash of a lottery deal's run: window, seed and commitment, status, draw result."""
+    return f"{_show(show_id)}:drop:{deal_id}:{started_at}"
+
+
+def drop_entries(show_id: str, deal_id: str, started_at: int) -> str:
+    """Hash of a drop's entries: session id -> handle (the handle is what the draw lists)."""
+    return f"{drop(show_id, deal_id, started_at)}:entries"
+
+
+def drop_choices(show_id: str, deal_id: str, started_at: int) -> str:
+    """Hash session id -> the SKU (variant) an entrant asked for, if they named one."""
+    return f"{drop(show_id, deal_id, started_at)}:choices"
+
+
+def drop_order(show_id: str, deal_id: str, started_at: int) -> str:
+    """List of session ids in draw order: the winners, then the waitlist."""
+    return f"{drop(show_id, deal_id, started_at)}:order"
+
+
+def drop_ranks(show_id: str, deal_id: str, started_at: int) -> str:
+    """Hash session id -> its place in the draw order (absent once drawn: lost)."""
+    return f"{drop(show_id, deal_id, started_at)}:ranks"
+
+
+def drop_holds(show_id: str, deal_id: str, started_at: int) -> str:
+    """Sorted set of the sessions holding a unit, scored by when to look at their order next."""
+    return f"{drop(show_id, deal_id, started_at)}:holds"
+
+
+def drop_grants(show_id: str, deal_id: str, started_at: int) -> str:
+    """Hash session id -> the reserved order it was given ('' if none could be made)."""
+    return f"{drop(show_id, deal_id, started_at)}:grants"
+
+
+def drops_due() -> str:
+    """Sorted set ``show_id|deal_id|started_at`` -> when the drop closer looks at it next."""
+    return f"{PREFIX}:drops:due"
+
+
+def drops_lease() -> str:
+    """Lease naming the process that draws lottery deals and moves their waitlists."""
+    return f"{PREFIX}:drops:lease"

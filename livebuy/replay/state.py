@@ -19,7 +19,9 @@ from livebuy.shows.state import state_ops
 
 _CUE = TypeAdapter[Any](Cue)
 # Fields a cue event adds to its cue for viewers (not part of the run sheet's cue).
-_EVENT_ONLY = {"cue_id", "product", "ends_at"}
+_EVENT_ONLY = {"cue_id", "product", "ends_at", "entries_close_at", "seed_hash"}
+# What opening a lottery deal added to its cue event (the state keeps it with the deal).
+_LOTTERY = ("entry_window_ms", "pay_hold_ms", "entries_close_at", "seed_hash")
 
 
 def changes_of(data: dict[str, Any], at_ms: int) -> list[StateOp]:
@@ -32,9 +34,11 @@ def changes_of(data: dict[str, Any], at_ms: int) -> list[StateOp]:
         cue = _CUE.validate_python({k: v for k, v in data.items() if k not in _EVENT_ONLY})
     except ValidationError:
         return []
-    ops = state_ops(cue, str(data.get("cue_id", "")), at_ms)
+    lottery = {name: data[name] for name in _LOTTERY if data.get(name) is not None}
+    ops = state_ops(cue, str(data.get("cue_id", "")), at_ms, lottery=lottery or None)
     if isinstance(cue, CountdownCue | DealStartCue):
-        ops = [_with_end(op, data.get("ends_at")) for op in ops]
+        # The first op sets the countdown or deal; a deal's lottery op has no end of its own.
+        ops = [_with_end(ops[0], data.get("ends_at")), *ops[1:]]
     return ops
 
 

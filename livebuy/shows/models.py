@@ -68,6 +68,31 @@ class DealStartCue(_Cue):
     units: int = Field(gt=0, le=1_000_000)
     per_customer_limit: int = Field(1, gt=0, le=100)
     duration_ms: OffsetMs | None = None
+    mode: Literal["first_come", "lottery"] = Field(
+        "first_come",
+        description="first_come: the first taps buy; lottery: taps in the entry window are "
+        "entries, drawn at its close (docs/games.md, Fair drops)",
+    )
+    entry_window_ms: int | None = Field(
+        None, ge=1000, le=120_000, description="lottery only; default LIVEBUY_DROP_ENTRY_WINDOW_MS"
+    )
+    pay_hold_ms: int | None = Field(
+        None,
+        ge=1000,
+        le=3_600_000,
+        description="lottery only: how long a winner has to pay; default LIVEBUY_DROP_PAY_HOLD_MS",
+    )
+
+    @model_validator(mode="after")
+    def _lottery_fields(self) -> DealStartCue:
+        if self.mode == "first_come" and (
+            self.entry_window_ms is not None or self.pay_hold_ms is not None
+        ):
+            raise ValueError("entry_window_ms and pay_hold_ms are for mode 'lottery' only")
+        window = self.entry_window_ms
+        if self.duration_ms is not None and window is not None and self.duration_ms <= window:
+            raise ValueError("a lottery deal's duration_ms must outlast its entry window")
+        return self
 
 
 class DealEndCue(_Cue):

@@ -57,6 +57,18 @@ class GiveawayOpener(Protocol):
         ...
 
 
+class DropOpener(Protocol):
+    """What publishing a lottery deal's cue needs of the games domain: open its entry window
+    with a committed seed before viewers can see the cue."""
+
+    async def open(
+        self, show_id: str, cue: DealStartCue, at_ms: int, speed: float
+    ) -> dict[str, Any]:
+        """Open the drop; the fields its cue adds (``entry_window_ms``, ``pay_hold_ms``,
+        ``entries_close_at``, ``seed_hash``)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ShowSnapshot:
     """The show's part of a join snapshot, read with the seq it reflects.
@@ -86,11 +98,13 @@ class ShowService:
         speed: float,
         *,
         giveaways: GiveawayOpener | None = None,
+        drops: DropOpener | None = None,
     ) -> None:
         self._redis = redis
         self._stream = stream
         self._catalog = catalog
         self._giveaways = giveaways
+        self._drops = drops
         self.timelines = TimelineStore(redis, speed)
         # Cue kinds played by their feature's own step (``CueHandler``), filled in by the app.
         self.cue_handlers: dict[str, CueHandler] = {}
@@ -185,8 +199,19 @@ class ShowService:
                 raise InvalidInputError("giveaways are not enabled here", field="cue.kind")
             # Opened (seed drawn and committed) before viewers can see it and tap.
             data.update(await self._giveaways.open(show_id, cue, at_ms, speed))
+        lottery = None
+        if isinstance(cue, DealStartCue):
+            # A first-come deal's frame stays as it was, but for its ``mode``.
+            data = {name: value for name, value in data.items() if value is not None}
+            data["duration_ms"] = cue.duration_ms
+            if cue.mode == "lottery":
+                if self._drops is None:
+                    raise InvalidInputError("lottery deals are not enabled here", field="cue.mode")
+                # Opened (seed drawn and committed) before viewers can see it and tap.
+                lottery = await self._drops.open(show_id, cue, at_ms, speed)
+                data.update(lottery)
         event = CUE_KINDS[cue.kind].model_validate(data)
-        ops = state_ops(cue, cue_id, at_ms, speed)
+        ops = state_ops(cue, cue_id, at_ms, speed, lottery=lottery)
         return await self._stream.append(show_id, at_ms, event, ops, dedupe_id=dedupe_id)
 
     async def publish_live(self, show_id: str, cue: Cue, cue_id: str | None) -> PublishedCue:

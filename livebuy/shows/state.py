@@ -32,10 +32,18 @@ def ends_at(at_ms: int, duration_ms: int, speed: float) -> int:
     return at_ms + int(duration_ms / speed)
 
 
-def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[StateOp]:
+def state_ops(
+    cue: Cue,
+    cue_id: str,
+    at_ms: int,
+    speed: float = 1.0,
+    lottery: dict[str, Any] | None = None,
+) -> list[StateOp]:
     """The state changes ``cue`` makes when it plays at program time ``at_ms``.
 
     Durations are on the program clock, so at rehearsal ``speed`` they end sooner in wall time.
+    ``lottery`` is what opening a lottery deal added to its cue (``entries_close_at``,
+    ``seed_hash``, the resolved ``entry_window_ms`` and ``pay_hold_ms``).
     """
     if isinstance(cue, PinCue):
         value = {"product_id": cue.product_id, "cue_id": cue_id, "at": at_ms}
@@ -48,10 +56,19 @@ def state_ops(cue: Cue, cue_id: str, at_ms: int, speed: float = 1.0) -> list[Sta
         return [state.set_countdown(cue.countdown_id, countdown)]
     if isinstance(cue, DealStartCue):
         ends = None if cue.duration_ms is None else ends_at(at_ms, cue.duration_ms, speed)
-        deal = cue.model_dump(mode="json", exclude={"kind", "duration_ms"})
-        return [state.set_deal(cue.deal_id, {**deal, "started_at": at_ms, "ends_at": ends})]
+        deal = cue.model_dump(mode="json", exclude={"kind", "duration_ms"}, exclude_none=True)
+        value = {**deal, **(lottery or {}), "started_at": at_ms, "ends_at": ends}
+        if cue.mode != "lottery" or lottery is None:
+            return [state.set_deal(cue.deal_id, value), state.end_lottery(cue.deal_id)]
+        phase = {
+            "deal_id": cue.deal_id,
+            "started_at": at_ms,
+            "phase": "entries",
+            "entries_close_at": lottery["entries_close_at"],
+        }
+        return [state.set_deal(cue.deal_id, value), state.set_lottery(cue.deal_id, phase)]
     if isinstance(cue, DealEndCue):
-        return [state.end_deal(cue.deal_id)]
+        return [state.end_deal(cue.deal_id), state.end_lottery(cue.deal_id)]
     if isinstance(cue, AnnounceCue):
         return [state.set_announcement({"text": cue.text, "cue_id": cue_id, "at": at_ms})]
     if isinstance(cue, AnnounceClearCue):

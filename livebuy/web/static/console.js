@@ -491,9 +491,13 @@
         per_customer_limit: Number($("deal-limit").value),
         duration_ms: Number($("deal-seconds").value) * 1000,
       };
+      // A lottery (fair drop): taps in the entry window are drawn; its duration must outlast it.
+      const lottery = $("deal-mode").value === "lottery";
+      if (lottery) Object.assign(cue, { mode: "lottery", entry_window_ms: Number($("deal-window").value) * 1000 });
       $("confirm-text").textContent =
         `${product.name}: ${cue.units} units at ${$("deal-price").value} ${currency}, ` +
-        `${cue.per_customer_limit} per customer, for ${$("deal-seconds").value} s. Every viewer sees it at once.`;
+        `${cue.per_customer_limit} per customer, for ${$("deal-seconds").value} s. Every viewer sees it at once.` +
+        (lottery ? ` Lottery: entries for ${$("deal-window").value} s, then a random draw.` : "");
       const dialog = $("confirm-deal");
       dialog.returnValue = "";
       dialog.onclose = () => {
@@ -511,6 +515,17 @@
       event.preventDefault();
       const words = $("blocked-words").value.split(",").map((word) => word.trim()).filter(Boolean);
       moderate("PUT", "blocked-words", { words }, "blocked words");
+    });
+    $("deal-draw").addEventListener("click", async () => {
+      const dealId = $("deal").value;
+      if (!dealId) return;
+      const response = await fetch(`/api/shows/${encodeURIComponent(state.showId)}/deals/${encodeURIComponent(dealId)}/draw`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${state.token}` },
+      });
+      const answer = await response.json().catch(() => null);
+      if (response.ok) result(`draw ${dealId}: entries closed (${answer.entries} entered), drawing`);
+      else result(`draw ${dealId} failed: ${answer?.error?.message || `HTTP ${response.status}`}`, true);
     });
     $("deal-end").addEventListener("click", () => {
       if ($("deal").value) sendCue({ kind: "deal_end", deal_id: $("deal").value }, "deal end");

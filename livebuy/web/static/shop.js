@@ -358,5 +358,5 @@ window.livebuyShop = (() => {
     });
   });
 
-  return { api, sessionToken, buyNow, addToCart, toggleFavorite, openBag, toast, money, sheet, explain, confirmCancel, setBagCount };
+  return { api, sessionToken, buyNow, addToCart, toggleFavorite, openBag, toast, money, sheet, explain, confirmCancel, setBagCount, payOrder, loadProfile, askProfile };
 })();

@@ -204,6 +204,7 @@
   function onFrame(frame) {
     window.livebuyRedPackets?.onFrame(frame);
     window.livebuyAuction?.onFrame(frame);
+    window.livebuyDrops?.onFrame(frame);
     if (frame.type === "snapshot") {
       applySnapshot(frame);
       return;

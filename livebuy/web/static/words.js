@@ -63,6 +63,12 @@ window.livebuyWords = (() => {
     bid_too_low: "Someone bid more: raise your bid to the next step.",
     already_leading: "You are already the highest bidder.",
     payment_method_required: "Save a card before you bid: the winner is charged when the auction ends.",
+    // Lottery drops (a flash deal drawn among the taps of its entry window).
+    drop_error: "The draw could not take your entry. Please try again.",
+    unknown_deal: "This deal is no longer running.",
+    deal_not_lottery: "This deal is first come, first served: add it to your bag instead.",
+    session_too_new: "This draw is for viewers who were here when it was announced.",
+    deal_in_lottery: "This deal is being drawn: enter the draw instead; any units left go on sale after it.",
     // Refusals of the order scripts (errors.SCRIPT_REFUSALS): the order's state stopped it.
     pending_payment: "This order is still waiting for payment.",
     paid: "This order is already paid.",
