@@ -48,6 +48,8 @@ BOT_RETRIES = frozenset({"unknown_deal", "deal_not_active", "rate_limited", "not
 # How often a client asks for its lottery result while the draw has not happened.
 RESULT_POLL_S = 1.0
 CONNECT_CONCURRENCY = 50
+# Times a request answered 503 (Redis slow to answer under load) is sent again.
+UNAVAILABLE_RETRIES = 3
 
 
 class ModeRefusedError(Exception):
@@ -192,16 +194,30 @@ class Drop:
     async def _request(
         self, client: Client, method: str, path: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
-        """Send after the client's delay, hand the answer over after it again."""
-        await asyncio.sleep(client.delay_s)
+        """Send after the client's delay, hand the answer over after it again; a 503 (a backing
+        service timed out) is sent again after its ``Retry-After``, as the web client does."""
         headers = client.headers
         if method == "POST" and path == "/api/orders":
             headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
-        response = await self._http.request(
-            method, f"{self._base}{path}", json=body, headers=headers
-        )
-        await asyncio.sleep(client.delay_s)
+        for attempt in range(UNAVAILABLE_RETRIES + 1):
+            await asyncio.sleep(client.delay_s)
+            response = await self._send(method, path, body, headers)
+            await asyncio.sleep(client.delay_s)
+            if response.status_code != 503 or attempt == UNAVAILABLE_RETRIES:
+                break
+            await asyncio.sleep(float(response.headers.get("retry-after") or 1))
         return response
+
+    async def _send(
+        self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        url = f"{self._base}{path}"
+        try:
+            return await self._http.request(method, url, json=body, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            # A kept-alive connection the server closed while idle (uvicorn: after 5 s) carried
+            # nothing to it; a browser sends the request again on a new one.
+            return await self._http.request(method, url, json=body, headers=headers)
 
     async def _restock(self) -> None:
         """At least the deal's units in stock, so the deal (not the stock) is the limit."""
@@ -242,10 +258,13 @@ class Drop:
         """Tap as this client: bots from before the opening, the others when they see the deal."""
         if not client.bot:
             await client.seen_deal.wait()
-        if self.setup.mode == "first_come":
-            await self._order(client)
-        else:
-            await self._enter(client)
+        try:
+            if self.setup.mode == "first_come":
+                await self._order(client)
+            else:
+                await self._enter(client)
+        except httpx.HTTPError as failure:
+            client.outcome = f"client_error:{type(failure).__name__}"
 
     async def _order(self, client: Client) -> None:
         body = {
