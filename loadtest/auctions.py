@@ -2,8 +2,9 @@
 
 Each user saves a demo card (bidding needs one), watches until an ``auction`` cue, then, in the
 last ``WAR_WINDOW_MS`` of the auction's clock (the server's, from the heartbeat), bids the floor
-whenever someone else leads, until the floor passes its budget; half the users instead set their
-whole budget once as a ceiling (``max_amount``) and let the server bid for them. Reported:
+whenever someone else leads, until the floor passes its budget; a quarter of the users instead
+set their whole budget once as a ceiling (``max_amount``) and let the server bid for them.
+Reported:
 ``GAME`` / ``bid:<outcome>`` and ``max_bid:<outcome>`` (``accepted`` or the refusal's code),
 ``bid_to_screen`` (a bid's 200 to its ``auction`` frame on the bidder's own socket),
 ``bid:extended`` (an accepted bid that moved the close; counted once, by the frame's leader) and
@@ -27,12 +28,14 @@ from loadtest.player import Player
 from loadtest.stats import report
 
 # Bidders wait for the last seconds, as they do on Whatnot; every bid then extends the clock.
-WAR_WINDOW_MS = 3000
+WAR_WINDOW_MS = 2000
 # The demo gateway's approving test card (docs/commerce.md).
 CARD = {"card_number": "4242424242424242", "expiry_month": 12, "expiry_year": 2030, "cvc": "123"}
 # A budget is the start price plus this many increments: the war ends when the budgets do.
-BUDGET_STEPS = (3, 12)
+BUDGET_STEPS = (2, 12)
 THINK_S = (0.05, 0.3)
+# Share of bidders who set one ceiling instead of bidding step by step.
+CEILING_SHARE = 0.25
 
 
 class AuctionUser(Player):
@@ -47,7 +50,7 @@ class AuctionUser(Player):
         self._screen = BidScreen()
         self._handle: str | None = None
         self._steps = random.randint(*BUDGET_STEPS)
-        self._uses_ceiling = random.random() < 0.5
+        self._uses_ceiling = random.random() < CEILING_SHARE
         self._ceiling_set = False
         super().on_start()
         with self.client.put(

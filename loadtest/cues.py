@@ -8,11 +8,13 @@ posted once however many worker processes drive the users.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import gevent
 import requests
+import websocket
 from locust.env import Environment
 
 from loadtest.config import PRODUCER, LoadTestConfig, auction_id
@@ -32,8 +34,11 @@ GAMES_SETTLE_S = 6.0
 # After a lottery's entry window: the draw, the deal_drawn frame and each entrant's result check.
 DRAW_SETTLE_S = 6.0
 # After an auction's first close time: the war's extensions (each EXTEND_MS) and the settling.
-AUCTION_EXTEND_MS = 3000
-AUCTION_SETTLE_S = 10.0
+AUCTION_EXTEND_MS = 2000
+AUCTION_SETTLE_S = 12.0
+AUCTION_POLL_S = 0.5
+# Statuses after which an auction sends no more frames (payment_failed still may: second chance).
+AUCTION_ENDED = frozenset({"sold", "unsold", "cancelled"})
 AUCTION_START = 1000  # minor units
 AUCTION_LADDER = [[0, 100], [10_000, 500]]
 
@@ -150,6 +155,37 @@ class CuePublisher:
         window_ms = game_window_ms(self._config.duration_s)
         CuePublisher.games_until = time.monotonic() + window_ms / 1000 + AUCTION_SETTLE_S
         self.post("auction", auction_cue(self._config, window_ms))
+        # A loaded server may answer the post late: the auction's clock starts when it does.
+        deadline = time.monotonic() + window_ms / 1000 + AUCTION_SETTLE_S
+        CuePublisher.games_until = deadline
+        gevent.sleep(window_ms / 1000)
+        # The war's extensions decide when it closes: watch for the settled lot, so every bidder
+        # gets its last frame before the run stops.
+        lot = auction_id(self._config.run_id)
+        while time.monotonic() < deadline:
+            if self._auction_status(lot) in AUCTION_ENDED:
+                CuePublisher.games_until = time.monotonic() + QUIET_END_S
+                return
+            gevent.sleep(AUCTION_POLL_S)
+
+    def _auction_status(self, lot: str) -> str | None:
+        """The lot's status in a fresh viewer's snapshot (None if it cannot be read)."""
+        url = self._environment.host or ""
+        url = url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+        try:
+            socket = websocket.create_connection(
+                f"{url}/ws/shows/{self._config.show_id}", timeout=10, suppress_origin=True
+            )
+            try:
+                snapshot = json.loads(socket.recv())
+            finally:
+                socket.close()
+        except (OSError, websocket.WebSocketException, ValueError):
+            return None
+        for auction in snapshot.get("data", {}).get("auctions") or []:
+            if auction.get("auction_id") == lot:
+                return str(auction.get("status"))
+        return None
 
     def _games(self) -> None:
         """The demo run sheet's games, live, with this run's ids (a rerun plays them afresh)."""

@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
 
 from loadtest.fairness_stats import ClientOutcome, FairnessReport, fairness_report
 from loadtest.local_server import local_server
@@ -48,6 +49,7 @@ BOT_RETRIES = frozenset({"unknown_deal", "deal_not_active", "rate_limited", "not
 # How often a client asks for its lottery result while the draw has not happened.
 RESULT_POLL_S = 1.0
 CONNECT_CONCURRENCY = 50
+PING_INTERVAL_S = 5.0  # the web client's heartbeat
 # Times a request answered 503 (Redis slow to answer under load) is sent again.
 UNAVAILABLE_RETRIES = 3
 
@@ -100,6 +102,22 @@ def spread_delays(clients: int, max_delay_ms: float, seed: int) -> list[float]:
     return delays
 
 
+async def send(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """One request, sent again once if its kept-alive connection turned out closed."""
+    try:
+        return await http.request(method, url, json=body, headers=headers)
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        # A kept-alive connection the server closed while idle (uvicorn: after 5 s) carried
+        # nothing to it; a browser sends the request again on a new one.
+        return await http.request(method, url, json=body, headers=headers)
+
+
 def _error_code(response: httpx.Response) -> str:
     try:
         return str(response.json()["error"]["code"])
@@ -130,6 +148,7 @@ class Drop:
             limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
             await asyncio.gather(*(self._join(client, limit, stack) for client in self.clients))
             readers = [asyncio.create_task(self._read(client)) for client in self.clients]
+            readers.append(asyncio.create_task(self._heartbeat()))
             taps: list[asyncio.Task[None]] = []
             try:
                 await self._restock()
@@ -158,9 +177,7 @@ class Drop:
             client.ip = (
                 f"10.{client.index // 65536 % 256}.{client.index // 256 % 256}.{client.index % 256}"
             )
-            response = await self._http.post(
-                f"{self._base}/api/sessions", json={}, headers={"X-Forwarded-For": client.ip}
-            )
+            response = await self._send("POST", "/api/sessions", {}, {"X-Forwarded-For": client.ip})
             response.raise_for_status()
             client.token = response.json()["token"]
             url = self._base.replace("http://", "ws://", 1)
@@ -170,6 +187,16 @@ class Drop:
             snapshot = json.loads(await client.socket.recv())
             if snapshot.get("type") != "snapshot":
                 raise RuntimeError(f"first frame is not a snapshot: {snapshot}")
+
+    async def _heartbeat(self) -> None:
+        """Ping like the web client, so each socket counts as a viewer watching now (games that
+        take entries may require it)."""
+        while True:
+            for client in self.clients:
+                if client.socket is not None:
+                    ping = {"type": "ping", "data": {"t": int(time.time() * 1000)}}
+                    await client.socket.send(json.dumps(ping))
+            await asyncio.sleep(PING_INTERVAL_S)
 
     async def _read(self, client: Client) -> None:
         """Deliver each frame ``delay`` after it arrived (a one-way network delay, in order)."""
@@ -209,25 +236,25 @@ class Drop:
         return response
 
     async def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        url = f"{self._base}{path}"
-        try:
-            return await self._http.request(method, url, json=body, headers=headers)
-        except (httpx.ReadError, httpx.RemoteProtocolError):
-            # A kept-alive connection the server closed while idle (uvicorn: after 5 s) carried
-            # nothing to it; a browser sends the request again on a new one.
-            return await self._http.request(method, url, json=body, headers=headers)
+        """One request to the server (see ``send``)."""
+        return await send(self._http, method, f"{self._base}{path}", body, headers)
 
     async def _restock(self) -> None:
         """At least the deal's units in stock, so the deal (not the stock) is the limit."""
-        level = (await self._http.get(f"{self._base}/api/inventory/{self.setup.sku}")).json()
+        level = (await self._send("GET", f"/api/inventory/{self.setup.sku}")).json()
         missing = self.setup.units - int(level["available"])
         if missing > 0:
-            response = await self._http.post(
-                f"{self._base}/api/inventory/{self.setup.sku}/restock",
-                json={"units": missing},
-                headers=self._producer,
+            response = await self._send(
+                "POST",
+                f"/api/inventory/{self.setup.sku}/restock",
+                {"units": missing},
+                self._producer,
             )
             response.raise_for_status()
 
@@ -243,10 +270,11 @@ class Drop:
         if self.setup.mode != "first_come":
             cue["mode"] = self.setup.mode
             cue["entry_window_ms"] = self.setup.entry_window_ms
-        response = await self._http.post(
-            f"{self._base}/api/shows/{self.setup.show_id}/cues",
-            json={"id": self.setup.deal_id, "cue": cue},
-            headers=self._producer,
+        response = await self._send(
+            "POST",
+            f"/api/shows/{self.setup.show_id}/cues",
+            {"id": self.setup.deal_id, "cue": cue},
+            self._producer,
         )
         if response.status_code != 201:
             raise ModeRefusedError(
@@ -345,14 +373,14 @@ class Integrity:
 
 async def stock_consistent(http: httpx.AsyncClient, base: str, sku: str) -> bool:
     """The SKU's counters add up to what was stocked, none negative."""
-    level = (await http.get(f"{base}/api/inventory/{sku}")).json()
+    level = (await send(http, "GET", f"{base}/api/inventory/{sku}")).json()
     counters = [level[name] for name in ("available", "reserved", "sold")]
     return bool(min(counters) >= 0 and sum(counters) == level["initial"] + level["restocked"])
 
 
 async def deal_sku(http: httpx.AsyncClient, base: str) -> str:
     """The deal product's first variant."""
-    response = await http.get(f"{base}/api/catalog/products/{DEAL_PRODUCT}")
+    response = await send(http, "GET", f"{base}/api/catalog/products/{DEAL_PRODUCT}")
     response.raise_for_status()
     sku: str = response.json()["variants"][0]["sku"]
     return sku
@@ -468,7 +496,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run, print each mode's report; the exit status says whether every run held."""
     args = parse_args(argv)
-    results = asyncio.run(measure(args))
+    try:
+        results = asyncio.run(measure(args))
+    except (httpx.HTTPError, OSError, WebSocketException, RuntimeError) as failure:
+        print(f"fairness: the run failed: {type(failure).__name__}: {failure}", file=sys.stderr)
+        return 1
     status = 0
     for result in results:
         print()
