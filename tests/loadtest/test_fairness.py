@@ -49,7 +49,8 @@ def test_report_buckets_clients_and_counts_bots_apart() -> None:
 async def test_first_come_run_sells_each_unit_once(make_server: MakeServer, tmp_path: Path) -> None:
     """A short run: the first-come report has every bucket, each unit went to one client and the
     stock adds up; lottery either runs as well or is reported as not run, never a traceback."""
-    server = await make_server()
+    # As the benchmark's own server does: each client's X-Forwarded-For is its address.
+    server = await make_server(trusted_proxies=["127.0.0.1"])
     out = tmp_path / "fairness.json"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
