@@ -73,6 +73,8 @@ class Client:
     seen_deal: asyncio.Event = field(default_factory=asyncio.Event)
     outcome: str = "no_tap"
     won: bool = False
+    frame_lag_ms: float | None = None  # the deal_start frame: received − its ts (server send time)
+    answer_ms: float | None = None  # the last request's round trip, without the simulated delay
 
     @property
     def headers(self) -> dict[str, str]:
@@ -168,6 +170,8 @@ class Drop:
                 bot=client.bot,
                 won=client.won,
                 outcome=client.outcome,
+                frame_lag_ms=client.frame_lag_ms,
+                answer_ms=client.answer_ms,
             )
             for client in self.clients
         ]
@@ -202,7 +206,7 @@ class Drop:
         """Deliver each frame ``delay`` after it arrived (a one-way network delay, in order)."""
         assert client.socket is not None
         async for raw in client.socket:
-            arrived = time.monotonic()
+            arrived, arrived_wall_ms = time.monotonic(), time.time() * 1000
             # Only this deal's frames matter; most frames are skipped without parsing them.
             if self.setup.deal_id not in str(raw):
                 continue
@@ -213,6 +217,7 @@ class Drop:
             await asyncio.sleep(max(arrived + client.delay_s - time.monotonic(), 0))
             kind = frame.get("type") if frame.get("type") != "cue" else data.get("kind")
             if kind == "deal_start":
+                client.frame_lag_ms = arrived_wall_ms - float(frame.get("ts") or arrived_wall_ms)
                 client.deal = data
                 client.seen_deal.set()
             elif kind == "deal_drawn":
@@ -228,7 +233,9 @@ class Drop:
             headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
         for attempt in range(UNAVAILABLE_RETRIES + 1):
             await asyncio.sleep(client.delay_s)
+            sent = time.monotonic()
             response = await self._send(method, path, body, headers)
+            client.answer_ms = (time.monotonic() - sent) * 1000
             await asyncio.sleep(client.delay_s)
             if response.status_code != 503 or attempt == UNAVAILABLE_RETRIES:
                 break
@@ -476,7 +483,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--modes", type=lambda raw: raw.split(","), default=list(MODES), help="first_come,lottery"
     )
     parser.add_argument(
-        "--entry-window-ms", type=int, default=5000, help="lottery: the entry window"
+        "--entry-window-ms",
+        type=int,
+        default=30_000,
+        help="lottery: the entry window (long enough for a loaded server to take every entry)",
     )
     parser.add_argument("--seed", type=int, default=14, help="seed of the delays")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds per mode, at most")

@@ -23,6 +23,8 @@ class ClientOutcome:
     bot: bool
     won: bool
     outcome: str  # ordered / out_of_stock / won / waitlisted / lost / an error code
+    frame_lag_ms: float | None = None  # deal_start frame: received − server send time
+    answer_ms: float | None = None  # the deciding request's round trip, simulated delay excluded
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class FairnessReport:
     units_won: int  # by everyone, bots included
     test: IndependenceTest | None
     outcomes: dict[str, int] = field(default_factory=dict)
+    # How far the run was from its model: the deal frame's push lag and the taps' answer time
+    # (p50 and max, ms). When they dwarf the simulated delays, the server or the client was
+    # overloaded and the table measures that too.
+    frame_lag_ms: dict[str, float] = field(default_factory=dict)
+    answer_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def bots_share_of_clients(self) -> float:
@@ -114,8 +121,24 @@ class FairnessReport:
                 f" {self.bots_share_of_wins:.1%} of the winners",
                 verdict,
                 f"outcomes: {outcomes}",
+                f"deal frame push lag {_spread(self.frame_lag_ms)}; tap answered in"
+                f" {_spread(self.answer_ms)}",
             ]
         )
+
+
+def _spread(values: dict[str, float]) -> str:
+    if not values:
+        return "n/a"
+    return f"p50 {values['p50']:.0f} ms, max {values['max']:.0f} ms"
+
+
+def _p50_max(values: list[float | None]) -> dict[str, float]:
+    """The median and the maximum of the values that were measured."""
+    measured = sorted(value for value in values if value is not None)
+    if not measured:
+        return {}
+    return {"p50": measured[len(measured) // 2], "max": measured[-1]}
 
 
 def fairness_report(
@@ -147,4 +170,6 @@ def fairness_report(
         units_won=sum(client.won for client in outcomes),
         test=independence_test(won_table),
         outcomes=dict(Counter(client.outcome for client in outcomes)),
+        frame_lag_ms=_p50_max([client.frame_lag_ms for client in outcomes]),
+        answer_ms=_p50_max([client.answer_ms for client in outcomes]),
     )

@@ -26,8 +26,8 @@ def test_delays_fill_every_slice_once() -> None:
 def test_report_buckets_clients_and_counts_bots_apart() -> None:
     """Clients fall in their delay bucket (the max in the last); bots are counted on their own."""
     outcomes = [
-        ClientOutcome(10, False, True, "ordered"),
-        ClientOutcome(90, False, True, "ordered"),
+        ClientOutcome(10, False, True, "ordered", frame_lag_ms=30, answer_ms=5),
+        ClientOutcome(90, False, True, "ordered", frame_lag_ms=10, answer_ms=7),
         ClientOutcome(150, False, False, "out_of_stock"),
         ClientOutcome(200, False, False, "out_of_stock"),
         ClientOutcome(200.0001, False, True, "ordered"),
@@ -44,6 +44,8 @@ def test_report_buckets_clients_and_counts_bots_apart() -> None:
     assert report.outcomes == {"ordered": 4, "out_of_stock": 3}
     assert report.test is not None and report.test.degrees_of_freedom == 1
     assert report.table().splitlines()[2] == "| 0–100 ms | 2 | 2 | 100.0% |"
+    assert report.frame_lag_ms == {"p50": 30, "max": 30}  # the clients that measured it
+    assert report.answer_ms == {"p50": 7, "max": 7}
 
 
 async def test_first_come_run_sells_each_unit_once(make_server: MakeServer, tmp_path: Path) -> None:
