@@ -149,7 +149,8 @@ def serve(
     add_help_option=False,
 )
 def loadtest(ctx: typer.Context) -> None:
-    """Run a Locust scenario headless: steady, flash, chat-storm or gala (`livebuy loadtest --help`)."""
+    """Run a Locust scenario headless: steady, flash, chat-storm, gala, drop or auction
+    (`livebuy loadtest --help`); `livebuy loadtest fairness` is the fairness benchmark."""
     # Imported here: the load test pulls in Locust, which the server never needs.
     from loadtest.run import main as run_loadtest
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields
 
-SCENARIOS = ("steady", "flash", "chat-storm", "gala")
+SCENARIOS = ("steady", "flash", "chat-storm", "gala", "drop", "auction")
+DROP_MODES = ("first_come", "lottery")
 ENV_PREFIX = "LIVEBUY_LOADTEST_"
 
 
@@ -24,10 +25,17 @@ class LoadTestConfig:
     chat_rate: float = 0.5  # per chatter, messages per second
     producer_token: str = ""
     run_id: str = "run"
+    drop_mode: str = "first_come"  # drop: first_come or lottery
+    max_delay_ms: float = 500.0  # drop: each user taps after a delay spread over [0, this]
+    auction_sku: str = "VLM-SCRF-SKY"  # auction: the lot (100 units in the demo catalog)
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}: one of {', '.join(SCENARIOS)}")
+        if self.drop_mode not in DROP_MODES:
+            raise ValueError(
+                f"unknown drop mode {self.drop_mode!r}: one of {', '.join(DROP_MODES)}"
+            )
 
     @property
     def ramp_s(self) -> float:
@@ -56,3 +64,8 @@ WS = "WS"  # one entry per frame type received on the show websocket
 ORDER = "ORDER"  # one entry per outcome of a tap (ordered, out_of_stock, ...)
 PRODUCER = "PRODUCER"  # cues the runner posted
 GAME = "GAME"  # one entry per outcome of a game action (vote, entry, grab) and vote_to_result
+
+
+def auction_id(run_id: str) -> str:
+    """The auction a run plays (the runner reads its outcome afterwards)."""
+    return f"lot-{run_id.lower()}"

@@ -1,5 +1,6 @@
-"""The producer during a run: posts cues at a fixed rate; in ``flash`` one deal for everyone, in
-``gala`` the demo show's four games (a poll, a quiz, a giveaway and a red-packet rain) at once.
+"""The producer during a run: posts cues at a fixed rate; in ``flash`` and ``drop`` one deal for
+everyone (``drop``: first-come or lottery), in ``auction`` one auction, in ``gala`` the demo
+show's four games (a poll, a quiz, a giveaway and a red-packet rain) at once.
 
 Runs as one greenlet in the Locust master (or the only process), never in workers, so each cue is
 posted once however many worker processes drive the users.
@@ -7,14 +8,16 @@ posted once however many worker processes drive the users.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import gevent
 import requests
+import websocket
 from locust.env import Environment
 
-from loadtest.config import PRODUCER, LoadTestConfig
+from loadtest.config import PRODUCER, LoadTestConfig, auction_id
 from loadtest.stats import report
 
 # Give the last users spawned a moment to receive their snapshot before cues and the deal.
@@ -28,6 +31,16 @@ MIN_GAME_WINDOW_MS = 4000
 MAX_GAME_WINDOW_MS = 60_000
 # After the games' close: the quiz's final result waits for the answer tolerance (5 s default).
 GAMES_SETTLE_S = 6.0
+# After a lottery's entry window: the draw, the deal_drawn frame and each entrant's result check.
+DRAW_SETTLE_S = 6.0
+# After an auction's first close time: the war's extensions (each EXTEND_MS) and the settling.
+AUCTION_EXTEND_MS = 2000
+AUCTION_SETTLE_S = 12.0
+AUCTION_POLL_S = 0.5
+# Statuses after which an auction sends no more frames (payment_failed still may: second chance).
+AUCTION_ENDED = frozenset({"sold", "unsold", "cancelled"})
+AUCTION_START = 1000  # minor units
+AUCTION_LADDER = [[0, 100], [10_000, 500]]
 
 
 class CuePublisher:
@@ -52,8 +65,10 @@ class CuePublisher:
     def start(self) -> None:
         """Start posting (at test start)."""
         self._greenlets.append(gevent.spawn(self._cues))
-        if self._config.scenario == "flash":
+        if self._config.scenario in ("flash", "drop"):
             self._greenlets.append(gevent.spawn(self._deal))
+        if self._config.scenario == "auction":
+            self._greenlets.append(gevent.spawn(self._auction))
         if self._config.scenario == "gala":
             self._greenlets.append(gevent.spawn(self._games))
 
@@ -119,18 +134,58 @@ class CuePublisher:
 
     def _deal(self) -> None:
         self._wait_for_users()
-        self.post(
-            "deal_start",
-            {
-                "kind": "deal_start",
-                "deal_id": self.deal_id,
-                "product_id": self._config.deal_product,
-                "deal_price": {"amount": 9900, "currency": "EUR"},
-                "units": self._config.deal_units,
-                "per_customer_limit": 1,
-            },
-            cue_id=self.deal_id,
-        )
+        cue: dict[str, Any] = {
+            "kind": "deal_start",
+            "deal_id": self.deal_id,
+            "product_id": self._config.deal_product,
+            "deal_price": {"amount": 9900, "currency": "EUR"},
+            "units": self._config.deal_units,
+            "per_customer_limit": 1,
+        }
+        if self._config.scenario == "drop" and self._config.drop_mode == "lottery":
+            # The run waits for the window's close, the draw and every result check.
+            window_ms = game_window_ms(self._config.duration_s)
+            cue.update(mode="lottery", entry_window_ms=window_ms)
+            CuePublisher.games_until = time.monotonic() + window_ms / 1000 + DRAW_SETTLE_S
+        self.post("deal_start", cue, cue_id=self.deal_id)
+
+    def _auction(self) -> None:
+        """One auction of the scarf, open for half the run; the war extends it, then it settles."""
+        self._wait_for_users()
+        window_ms = game_window_ms(self._config.duration_s)
+        CuePublisher.games_until = time.monotonic() + window_ms / 1000 + AUCTION_SETTLE_S
+        self.post("auction", auction_cue(self._config, window_ms))
+        # A loaded server may answer the post late: the auction's clock starts when it does.
+        deadline = time.monotonic() + window_ms / 1000 + AUCTION_SETTLE_S
+        CuePublisher.games_until = deadline
+        gevent.sleep(window_ms / 1000)
+        # The war's extensions decide when it closes: watch for the settled lot, so every bidder
+        # gets its last frame before the run stops.
+        lot = auction_id(self._config.run_id)
+        while time.monotonic() < deadline:
+            if self._auction_status(lot) in AUCTION_ENDED:
+                CuePublisher.games_until = time.monotonic() + QUIET_END_S
+                return
+            gevent.sleep(AUCTION_POLL_S)
+
+    def _auction_status(self, lot: str) -> str | None:
+        """The lot's status in a fresh viewer's snapshot (None if it cannot be read)."""
+        url = self._environment.host or ""
+        url = url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+        try:
+            socket = websocket.create_connection(
+                f"{url}/ws/shows/{self._config.show_id}", timeout=10, suppress_origin=True
+            )
+            try:
+                snapshot = json.loads(socket.recv())
+            finally:
+                socket.close()
+        except (OSError, websocket.WebSocketException, ValueError):
+            return None
+        for auction in snapshot.get("data", {}).get("auctions") or []:
+            if auction.get("auction_id") == lot:
+                return str(auction.get("status"))
+        return None
 
     def _games(self) -> None:
         """The demo run sheet's games, live, with this run's ids (a rerun plays them afresh)."""
@@ -199,3 +254,17 @@ def gala_cues(run_id: str, packets: int, window_ms: int) -> list[tuple[str, dict
             },
         ),
     ]
+
+
+def auction_cue(config: LoadTestConfig, window_ms: int) -> dict[str, Any]:
+    """The run's auction: ``auction_sku`` from ``AUCTION_START``, extended by every late bid."""
+    return {
+        "kind": "auction",
+        "auction_id": auction_id(config.run_id),
+        "sku": config.auction_sku,
+        "start_price": {"amount": AUCTION_START, "currency": "EUR"},
+        "ladder": AUCTION_LADDER,
+        "duration_ms": window_ms,
+        "mode": "extend",
+        "extend_ms": AUCTION_EXTEND_MS,
+    }

@@ -22,6 +22,7 @@ class FrameReport:
     at: float | None = None  # program time of the moment on stage (ms, server clock)
     ts: float | None = None  # server send time (ms)
     received_ms: float = 0.0  # when this client received it (ms, its own clock)
+    seq: int = 0  # the frame's seq (control frames repeat the last one)
 
 
 class FrameTracker:
@@ -59,4 +60,5 @@ class FrameTracker:
             at=float(at) if isinstance(at, int | float) else None,
             ts=float(ts) if isinstance(ts, int | float) else None,
             received_ms=received_ms,
+            seq=seq,
         )

@@ -1,4 +1,5 @@
-"""Sans-I/O bookkeeping of a Player: the server's clock, vote-to-result latency, action outcomes.
+"""Sans-I/O bookkeeping of a Player: the server's clock, vote-to-result and bid-to-screen
+latency, action outcomes.
 
 Kept free of Locust and sockets so the rules (which results frame includes a vote, what is a
 refusal and what a failure) are unit-tested alone.
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 CLOCK_SAMPLES = 8
 # Answers that are a game's rule refusing the action (closed, already done, ...), not a failure.
 EXPECTED_REFUSAL_STATUSES = frozenset({400, 403, 404, 409, 422, 429})
+# Frames of other bidders' bids a BidScreen keeps, for an answer that arrives after its frame.
+FRAMES_REMEMBERED = 256
 
 
 class ServerClock:
@@ -90,3 +93,41 @@ def action_outcome(
     if status in EXPECTED_REFUSAL_STATUSES and code not in ("not_found", "unauthorized"):
         return f"{action}:{code}", None
     return f"{action}:{code}", f"{status}: {code}"
+
+
+class BidScreen:
+    """Pairs each accepted bid with its ``auction`` frame on the bidder's own socket.
+
+    The bid's answer carries the ``seq`` of the frame its step appended; the frame can arrive
+    before the answer (the push races the HTTP reply), and then the latency is 0: the bidder sees
+    the bid on screen no later than it learns it was accepted.
+    """
+
+    def __init__(self) -> None:
+        self._accepted: dict[int, float] = {}  # seq -> when the answer arrived (client ms)
+        self._framed: dict[int, float] = {}  # seq -> when the frame arrived, before the answer
+
+    def accepted(self, seq: int, received_ms: float) -> float | None:
+        """A bid's 200 named ``seq``: its latency if the frame is already here, else None."""
+        framed = self._framed.pop(seq, None)
+        if framed is not None:
+            return 0.0
+        self._accepted[seq] = received_ms
+        return None
+
+    def frame(self, seq: int, received_ms: float) -> float | None:
+        """An ``auction`` frame arrived: the latency of the accepted bid it shows, if one is
+        waiting for it (None for other bidders' bids, which are remembered a while)."""
+        accepted = self._accepted.pop(seq, None)
+        if accepted is not None:
+            return max(received_ms - accepted, 0.0)
+        self._framed[seq] = received_ms
+        # Other bidders' frames are never claimed; keep only the recent ones.
+        if len(self._framed) > FRAMES_REMEMBERED:
+            del self._framed[min(self._framed)]
+        return None
+
+    @property
+    def pending(self) -> int:
+        """Accepted bids whose frame has not arrived."""
+        return len(self._accepted)

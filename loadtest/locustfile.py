@@ -1,6 +1,6 @@
 """livebuy load test: ``locust -f loadtest/locustfile.py`` (the runner, ``livebuy loadtest``, sets it up).
 
-Users (``Viewer``, ``Chatter``, ``Buyer``, ``Player``) connect over real websockets; the shape plays the scenario
+Users (``Viewer``, ``Chatter``, ``Buyer``, ``Player``, ``DropUser``, ``AuctionUser``) connect over real websockets; the shape plays the scenario
 named by ``LIVEBUY_LOADTEST_SCENARIO``; the master posts producer cues so viewers receive frames.
 """
 
@@ -12,13 +12,15 @@ from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
+from loadtest.auctions import AuctionUser
 from loadtest.config import LoadTestConfig
 from loadtest.cues import CuePublisher
+from loadtest.drops import DropUser
 from loadtest.player import Player
 from loadtest.shapes import ScenarioShape
 from loadtest.users import Buyer, Chatter, Viewer
 
-__all__ = ["Buyer", "Chatter", "Player", "ScenarioShape", "Viewer"]
+__all__ = ["AuctionUser", "Buyer", "Chatter", "DropUser", "Player", "ScenarioShape", "Viewer"]
 
 _publisher: list[CuePublisher] = []
 

@@ -9,6 +9,7 @@ its HTTP latency; ``GAME`` / ``vote_to_result`` is the time from a vote's 201 to
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from typing import Any
@@ -118,10 +119,26 @@ class Player(Viewer):
     ) -> int:
         """``POST /api/shows/{show}/<path>`` with the session; reports the outcome, returns the
         status."""
-        ok_name = {"grab": "won", "giveaway": "entered"}.get(action, "counted")
+        return self.send_action(action, path, name, ok_status, body)[0]
+
+    def send_action(
+        self,
+        action: str,
+        path: str,
+        name: str,
+        ok_status: int,
+        body: dict[str, Any] | None = None,
+        method: str = "POST",
+        ok_name: str | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """``<method> /api/shows/{show}/<path>`` with the session; reports the outcome (``ok_name``
+        on ``ok_status``), returns the status and the JSON answer (``{}`` when it has none)."""
+        ok_name = ok_name or {"grab": "won", "giveaway": "entered"}.get(action, "counted")
         started = time.perf_counter()
+        answer: dict[str, Any] = {}
         for attempt in range(2):
-            with self.client.post(
+            with self.client.request(
+                method,
                 f"/api/shows/{CONFIG.show_id}/{path}",
                 json=body,
                 headers={"Authorization": f"Bearer {self.token}"} if self.token else {},
@@ -145,6 +162,7 @@ class Player(Viewer):
                 else:
                     response.failure(error)
                 status: int = response.status_code
+                answer = _json_object(text)
                 break
         report(
             self.environment,
@@ -153,4 +171,13 @@ class Player(Viewer):
             (time.perf_counter() - started) * 1000,
             error=None if error is None else RuntimeError(error),
         )
-        return status
+        return status, answer
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    """The answer's JSON object, ``{}`` when it is not one."""
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

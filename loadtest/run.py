@@ -19,7 +19,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from loadtest.config import SCENARIOS, LoadTestConfig
+import websocket
+
+from loadtest import fairness
+from loadtest.config import DROP_MODES, SCENARIOS, LoadTestConfig, auction_id
 from loadtest.local_server import local_server
 from loadtest.summary import Summary, summarize
 
@@ -38,6 +41,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cue-rate", type=float, default=2.0, help="producer cues per second")
     parser.add_argument("--deal-units", type=int, help="flash: units on sale (default users/2)")
     parser.add_argument("--chat-rate", type=float, default=0.5, help="chat messages/s per chatter")
+    parser.add_argument(
+        "--drop-mode", choices=DROP_MODES, default="first_come", help="drop: how the deal sells"
+    )
+    parser.add_argument(
+        "--max-delay-ms", type=float, default=500.0, help="drop: users tap after 0..this ms"
+    )
     parser.add_argument("--show", default="spring-runway", help="show id")
     parser.add_argument(
         "--host", help="target this server (http://host:port) instead of starting one"
@@ -125,18 +134,41 @@ def stock_holds(host: str, sku: str) -> bool | None:
     return bool(min(counters) >= 0 and sum(counters) == total)
 
 
+def auction_end(host: str, show_id: str, lot: str) -> dict[str, Any] | None:
+    """The auction ``lot`` as a new viewer's snapshot shows it (open, or ended in the last minute)."""
+    url = host.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    # No Origin: the server allow-lists browser origins, and this is not a browser.
+    socket = websocket.create_connection(
+        f"{url}/ws/shows/{show_id}", timeout=10, suppress_origin=True
+    )
+    try:
+        snapshot = json.loads(socket.recv())
+    finally:
+        socket.close()
+    for auction in snapshot.get("data", {}).get("auctions") or []:
+        if auction.get("auction_id") == lot:
+            fields = ("status", "reason", "price", "leader_handle", "bids", "started_at", "ends_at")
+            return {name: auction.get(name) for name in fields}
+    return None
+
+
 def run_scenario(config: LoadTestConfig, host: str, out: Path, processes: int) -> Summary:
-    """Set up (restock for ``flash``), run Locust, check stock and summarize."""
-    sku = deal_sku(host, config.deal_product) if config.scenario == "flash" else None
+    """Set up (restock for ``flash`` and ``drop``), run Locust, check stock and summarize."""
+    selling = config.scenario in ("flash", "drop")
+    sku = deal_sku(host, config.deal_product) if selling else None
     if sku is not None:
         restock(host, config.producer_token, sku, config.deal_units)
     stats = run_locust(config, host, out, processes)
+    auction = None
+    if config.scenario == "auction":
+        auction = auction_end(host, config.show_id, auction_id(config.run_id))
     return summarize(
         stats,
         scenario=config.scenario,
         users=config.users,
         deal_units=config.deal_units if sku is not None else None,
         stock_consistent=stock_holds(host, sku) if sku is not None else None,
+        auction=auction,
     )
 
 
@@ -153,13 +185,17 @@ def run(args: argparse.Namespace) -> Summary:
         cue_rate=args.cue_rate,
         deal_units=deal_units,
         chat_rate=args.chat_rate,
+        drop_mode=args.drop_mode,
+        max_delay_ms=args.max_delay_ms,
         producer_token=token,
         run_id=f"{int(time.time())}-{secrets.token_hex(3)}",
     )
     if args.host:
         summary = run_scenario(config, args.host.rstrip("/"), args.out, args.processes)
     else:
-        with local_server(token) as server:
+        # Every Locust user comes from this machine's one address: lift the per-IP cap on lottery
+        # entries (unknown to a server without lottery drops, which ignores it).
+        with local_server(token, env={"LIVEBUY_DROP_ENTRIES_PER_MINUTE": "0"}) as server:
             summary = run_scenario(config, server.base_url, args.out, args.processes)
     (args.out / f"{config.scenario}_summary.json").write_text(
         json.dumps(summary.as_dict(), indent=2)
@@ -168,7 +204,14 @@ def run(args: argparse.Namespace) -> Summary:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; the exit status says whether the push path and the stock held."""
+    """Entry point; the exit status says whether the push path and the stock held.
+
+    ``fairness`` is the fairness benchmark (``python -m loadtest.fairness``), with its own options.
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["fairness"]:
+        return fairness.main(argv[1:])
     args = parse_args(argv)
     summary = run(args)
     print(summary.text())

@@ -6,8 +6,10 @@ import time
 
 from locust import LoadTestShape
 
+from loadtest.auctions import AuctionUser
 from loadtest.config import LoadTestConfig
 from loadtest.cues import MAX_OVERRUN_S, CuePublisher
+from loadtest.drops import DropUser
 from loadtest.player import Player
 from loadtest.users import Buyer, Chatter, Viewer
 
@@ -16,11 +18,13 @@ USER_CLASSES: dict[str, list[type]] = {
     "flash": [Buyer],  # every viewer taps the deal
     "chat-storm": [Viewer, Chatter],
     "gala": [Player],  # every viewer plays the games
+    "drop": [DropUser],  # every viewer taps the drop after a network delay
+    "auction": [AuctionUser],  # every viewer joins the bid war
 }
 
 
 class ScenarioShape(LoadTestShape):
-    """``steady``, ``flash``, ``chat-storm`` or ``gala`` (from ``LIVEBUY_LOADTEST_SCENARIO``), for a bounded time."""
+    """A scenario of ``SCENARIOS`` (from ``LIVEBUY_LOADTEST_SCENARIO``), for a bounded time."""
 
     config = LoadTestConfig.from_env()
 

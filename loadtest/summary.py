@@ -53,6 +53,11 @@ class Summary:
     vote_to_result_ms: dict[str, float] = field(default_factory=dict)
     votes_resolved: int = 0  # counted votes a live results frame showed
     votes_in_final_only: int = 0  # counted votes first shown by the final result
+    # auction: a bid's 200 to its frame on the bidder's socket; the lot's end as the snapshot
+    # showed it after the run (status, price, leader_handle, bids, started_at, ends_at)
+    bid_to_screen_ms: dict[str, float] = field(default_factory=dict)
+    bids_timed: int = 0
+    auction: dict[str, Any] | None = None
 
     def game_counts(self, action: str) -> tuple[int, int, dict[str, int]]:
         """``action``'s successes, refusals, and the refusals by code."""
@@ -101,10 +106,54 @@ class Summary:
             )
             stock = {True: "counters add up", False: "BROKEN", None: "not served"}
             lines.append(f"stock           {stock[self.stock_consistent]}")
-        if self.game_outcomes:
+        if self.game_outcomes and self.scenario == "gala":
             lines.extend(self._game_lines())
+        if self.scenario == "drop":
+            lines.extend(self._drop_lines())
+        if self.scenario == "auction":
+            lines.extend(self._auction_lines())
         lines.append(f"errors          {self.errors}")
         return "\n".join(lines)
+
+    def _outcomes_of(self, *actions: str) -> str:
+        """``bid:accepted 3, bid:bid_too_low 2`` for the game outcomes of ``actions``."""
+        mine = {
+            name: count
+            for name, count in sorted(self.game_outcomes.items())
+            if name.split(":", 1)[0] in actions and name != "bid:extended"
+        }
+        return ", ".join(f"{name} {count}" for name, count in mine.items()) or "none"
+
+    def _drop_lines(self) -> list[str]:
+        """A lottery drop's entries and results (a first-come drop's taps are the orders line)."""
+        if not any(name.startswith(("entry:", "result:")) for name in self.game_outcomes):
+            return []
+        return [
+            f"entries         {self._outcomes_of('entry')}",
+            f"results         {self._outcomes_of('result')}",
+        ]
+
+    def _auction_lines(self) -> list[str]:
+        latency = self.bid_to_screen_ms or _latency(None)
+        extended = self.game_outcomes.get("bid:extended", 0)
+        lot = self.auction or {}
+        if lot:
+            length_s = (float(lot["ends_at"]) - float(lot["started_at"])) / 1000
+            end = (
+                f"{lot.get('status')} ({lot.get('reason') or 'no reason'}) to"
+                f" {lot.get('leader_handle')} at {lot.get('price')} after {lot.get('bids')} bids,"
+                f" open {length_s:.1f} s"
+            )
+        else:
+            end = "not seen (the snapshot after the run did not show it)"
+        return [
+            f"bids            {self._outcomes_of('bid', 'max_bid')}",
+            f"bid to screen   p50 {latency['p50']:.0f} ms  p95 {latency['p95']:.0f} ms"
+            f"  p99 {latency['p99']:.0f} ms  max {latency['max']:.0f} ms"
+            f" ({self.bids_timed} bids timed)",
+            f"extensions      {extended} accepted bids moved the close",
+            f"auction         {end}; winners reporting {self.game_outcomes.get('auction:won', 0)}",
+        ]
 
     def _game_lines(self) -> list[str]:
         def counted(action: str, ok: str, refused_word: str = "refused") -> str:
@@ -163,6 +212,7 @@ def summarize(
     users: int,
     deal_units: int | None,
     stock_consistent: bool | None = None,
+    auction: dict[str, Any] | None = None,
 ) -> Summary:
     """Build the summary of one run from its stats CSV."""
     rows = read_rows(stats_csv)
@@ -178,7 +228,10 @@ def summarize(
     to_result = find(GAME, "vote_to_result")
     to_final = find(GAME, "vote_to_final")
     outcomes = {r.name: r.count for r in rows if r.request_type == ORDER}
-    orders = outcomes.get("ordered", 0)
+    games = {r.name: r.count for r in rows if r.request_type == GAME}
+    # A lottery drop's units go to the entries drawn as winners, not to first-come orders.
+    orders = outcomes.get("ordered", 0) + games.get("result:won", 0)
+    to_screen = find(GAME, "bid_to_screen")
     return Summary(
         scenario=scenario,
         users=users,
@@ -204,11 +257,14 @@ def summarize(
         errors=sum(r.failures for r in rows if r.name != "seq_gap"),
         request_types=sorted({r.request_type for r in rows}),
         game_outcomes={
-            r.name: r.count
-            for r in rows
-            if r.request_type == GAME and r.name not in ("vote_to_result", "vote_to_final")
+            name: count
+            for name, count in games.items()
+            if name not in ("vote_to_result", "vote_to_final", "bid_to_screen")
         },
         vote_to_result_ms=_latency(to_result),
         votes_resolved=to_result.count if to_result else 0,
         votes_in_final_only=to_final.count if to_final else 0,
+        bid_to_screen_ms=_latency(to_screen),
+        bids_timed=to_screen.count if to_screen else 0,
+        auction=auction,
     )

@@ -121,32 +121,39 @@ class Buyer(Viewer):
 
     def order(self, deal: dict[str, Any]) -> None:
         """``POST /api/orders`` for one unit of the deal's first variant."""
-        variants = (deal.get("product") or {}).get("variants") or [{}]
-        body = {
-            "sku": variants[0].get("sku"),
-            "quantity": 1,
-            "show_id": CONFIG.show_id,
-            "deal_id": deal.get("deal_id"),
-        }
-        headers = {"Idempotency-Key": uuid.uuid4().hex}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        started = time.perf_counter()
-        with self.client.post(
-            "/api/orders", json=body, headers=headers, catch_response=True
-        ) as response:
-            outcome, error = _order_outcome(response.status_code, response.text)
-            if error is None:
-                response.success()
-            else:
-                response.failure(error)
-        report(
-            self.environment,
-            ORDER,
-            outcome,
-            (time.perf_counter() - started) * 1000,
-            error=None if error is None else RuntimeError(error),
-        )
+        order_deal(self, deal)
+
+
+def order_deal(user: Viewer, deal: dict[str, Any]) -> str:
+    """``POST /api/orders`` for one unit of the deal's first variant, as ``user``; reported as
+    ``ORDER`` / outcome; returns the outcome."""
+    variants = (deal.get("product") or {}).get("variants") or [{}]
+    body = {
+        "sku": variants[0].get("sku"),
+        "quantity": 1,
+        "show_id": CONFIG.show_id,
+        "deal_id": deal.get("deal_id"),
+    }
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    if user.token:
+        headers["Authorization"] = f"Bearer {user.token}"
+    started = time.perf_counter()
+    with user.client.post(
+        "/api/orders", json=body, headers=headers, catch_response=True
+    ) as response:
+        outcome, error = _order_outcome(response.status_code, response.text)
+        if error is None:
+            response.success()
+        else:
+            response.failure(error)
+    report(
+        user.environment,
+        ORDER,
+        outcome,
+        (time.perf_counter() - started) * 1000,
+        error=None if error is None else RuntimeError(error),
+    )
+    return outcome
 
 
 def _order_outcome(status: int, text: str | None) -> tuple[str, str | None]:

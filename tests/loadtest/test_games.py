@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from loadtest.games import ServerClock, VoteResults, action_outcome
+from loadtest.games import BidScreen, ServerClock, VoteResults, action_outcome
 
 
 def test_clock_takes_the_pong_with_the_shortest_round_trip() -> None:
@@ -42,3 +42,14 @@ def test_refusals_are_outcomes_and_server_faults_are_failures() -> None:
     assert action_outcome("vote", 500, "oops", 201, "counted")[1] is not None
     unauthorized = json.dumps({"error": {"code": "unauthorized", "message": "no"}})
     assert action_outcome("giveaway", 401, unauthorized, 201, "entered")[1] is not None
+
+
+def test_a_bid_is_timed_to_its_frame_in_either_order() -> None:
+    """Answer then frame: the gap; frame then answer: 0; other bidders' frames time nothing."""
+    screen = BidScreen()
+    assert screen.accepted(seq=7, received_ms=1_000) is None
+    assert screen.frame(seq=6, received_ms=1_010) is None  # someone else's bid
+    assert screen.frame(seq=7, received_ms=1_045) == 45.0
+    assert screen.frame(seq=9, received_ms=2_000) is None  # pushed before the 200 arrived
+    assert screen.accepted(seq=9, received_ms=2_020) == 0.0
+    assert screen.pending == 0

@@ -117,3 +117,21 @@ async def test_gala_players_play_every_game(make_server: MakeServer, tmp_path: P
     assert outcomes.get("grab:rain_empty", 0) == USERS - packets
     # Each counted vote is seen in a results frame, live or (the last of a burst) the final one.
     assert summary["votes_resolved"] + summary["votes_in_final_only"] > 0
+
+
+async def test_auction_bid_war_sells_the_lot_once(make_server: MakeServer, tmp_path: Path) -> None:
+    """auction: bidders war in the last seconds; accepted bids reach the bidder's own screen, the
+    lot is sold to the one winner, and no request, frame or task fails."""
+    server = await make_server()
+    summary = await run_scenario(server, tmp_path, "auction", "--duration", "8")
+    assert summary["viewers_held"] == USERS
+    assert summary["seq_gaps"] == 0
+    assert summary["errors"] == 0
+    outcomes = summary["game_outcomes"]
+    assert outcomes.get("bid:accepted", 0) + outcomes.get("max_bid:accepted", 0) > 0
+    assert summary["bids_timed"] > 0
+    assert summary["auction"]["status"] == "sold"
+    assert outcomes.get("auction:won") == 1
+    assert ("GAME", "bid_to_screen") in request_types(tmp_path, "auction")
+    exceptions = (tmp_path / "auction_exceptions.csv").read_text().splitlines()
+    assert exceptions[1:] == []
