@@ -275,7 +275,8 @@ def refine(schema: dict[str, Any], app: FastAPI, settings: Settings) -> None:
     """Add error responses, headers, media types, names, tags and settings' bounds to ``schema``."""
     schema["info"]["description"] = _API_DESCRIPTION
     schema["info"]["contact"] = {"name": "livebuy maintainers"}
-    schema["servers"] = [{"url": "http://127.0.0.1:8000", "description": "`livebuy demo`"}]
+    # Relative: the origin that served the document (/docs tries requests against it).
+    schema["servers"] = [{"url": "/", "description": "the server that serves this document"}]
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
