@@ -1,5 +1,9 @@
 """The ``livebuy`` command: ``demo`` (everything on one machine), ``serve`` (production),
-``loadtest`` and ``verify-draw`` (recompute a published giveaway draw)."""
+``loadtest`` and ``verify-draw`` (recompute a published giveaway draw).
+
+A bad configuration is one line per problem on stderr and exit status 2: never a traceback, and
+never a secret's value.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import secrets
 import signal
 import sys
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import typer
@@ -19,9 +24,25 @@ from livebuy.redis.embedded import EmbeddedRedis, RedisServerMissingError
 from livebuy.server import uvicorn_config
 from livebuy.sessions.secret_file import MIN_SECRET_CHARS, load_or_create_secret
 from livebuy.settings import PLACEHOLDER_TOKEN, Settings
+from loadtest.config import SCENARIOS
 
 cli = typer.Typer(help="livebuy: live-commerce show backend", no_args_is_help=True)
 log = logging.getLogger(__name__)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"livebuy {package_version('livebuy')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version, exit"
+    ),
+) -> None:
+    """livebuy: live-commerce show backend."""
 
 
 def _is_weak(secret: SecretStr) -> bool:
@@ -39,15 +60,31 @@ def _weak_secrets(settings: Settings) -> list[str]:
     return weak
 
 
+def _problems(error: ValidationError) -> list[str]:
+    """One line per invalid value, naming its ``LIVEBUY_`` variable; never the value itself."""
+    lines = []
+    for problem in error.errors():
+        # The flat field is the last part of the location (``port`` or ``server.port``); a rule
+        # across fields has none, and its message names the variables.
+        field = str(problem["loc"][-1]) if problem["loc"] else ""
+        reason = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"LIVEBUY_{field.upper()}: {reason}" if field else reason)
+    return lines
+
+
 def _load_settings(**values: object) -> Settings:
-    """Settings from the environment; a bad value is one line on stderr and exit 2, no traceback."""
+    """Settings from the environment (``values`` win over it).
+
+    Every bad value is one line on stderr, then exit 2. The environment is checked on its own too,
+    so a bad ``LIVEBUY_PORT`` is named even where ``--port`` overrides it (copies of the settings
+    read it again).
+    """
     try:
+        Settings()
         return Settings(**values)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        reason = first["msg"].removeprefix("Value error, ")
-        typer.echo(f"livebuy: bad configuration: {where + ': ' if where else ''}{reason}", err=True)
+        for line in _problems(error):
+            typer.echo(f"livebuy: bad configuration: {line}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -144,17 +181,74 @@ def serve(
     uvicorn.Server(uvicorn_config(create_app(settings, settings.redis.redis_url), settings)).run()
 
 
-@cli.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def loadtest(ctx: typer.Context) -> None:
-    """Run a Locust scenario headless: steady, flash, chat-storm, gala, drop or auction
-    (`livebuy loadtest --help`); `livebuy loadtest fairness` is the fairness benchmark."""
+def _known_scenario(value: str) -> str:
+    if value not in (*SCENARIOS, "fairness"):
+        raise typer.BadParameter(f"one of {', '.join(SCENARIOS)}, fairness")
+    return value
+
+
+@cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def loadtest(
+    ctx: typer.Context,
+    scenario: str = typer.Argument(
+        callback=_known_scenario, help=" | ".join((*SCENARIOS, "fairness"))
+    ),
+    users: int = typer.Option(50, help="users to hold"),
+    spawn_rate: float = typer.Option(25.0, help="users started per second"),
+    duration: float = typer.Option(30.0, help="seconds, ramp included"),
+    cue_rate: float = typer.Option(2.0, help="producer cues per second"),
+    deal_units: int | None = typer.Option(None, help="flash: units on sale (default users/2)"),
+    chat_rate: float = typer.Option(0.5, help="chat messages/s per chatter"),
+    drop_mode: str = typer.Option("first_come", help="drop: how the deal sells (or lottery)"),
+    max_delay_ms: float = typer.Option(500.0, help="drop, fairness: users tap after 0..this ms"),
+    show: str = typer.Option("spring-runway", help="show id"),
+    host: str | None = typer.Option(
+        None, help="target this server (http://host:port) instead of starting one"
+    ),
+    token: str | None = typer.Option(
+        None, help="producer token of --host (default LIVEBUY_PRODUCER_TOKEN)"
+    ),
+    processes: int = typer.Option(1, help="Locust worker processes"),
+    out: str = typer.Option("loadtest-results", help="report folder"),
+) -> None:
+    """Run a Locust scenario headless, bounded in time; exit 1 on a seq gap or an oversold unit.
+
+    Starts a server (embedded Redis, livebuy serve) unless --host targets one; reports go to --out.
+
+    Options of python -m loadtest.run not listed here pass through as given. `fairness` is the
+    fairness benchmark (python -m loadtest.fairness): it takes --show, --host, --token and
+    --max-delay-ms from here and its own options (--clients, --units, --bots, ...) as given.
+    """
     # Imported here: the load test pulls in Locust, which the server never needs.
     from loadtest.run import main as run_loadtest
 
-    raise typer.Exit(run_loadtest(list(ctx.args)))
+    if scenario == "fairness":
+        shared = {"--show": show, "--host": host, "--token": token, "--max-delay-ms": max_delay_ms}
+        argv = ["fairness"]
+        for name, value in shared.items():
+            if value is not None:
+                argv += [name, str(value)]
+        raise typer.Exit(run_loadtest([*argv, *ctx.args]))
+    options: dict[str, object | None] = {
+        "--users": users,
+        "--spawn-rate": spawn_rate,
+        "--duration": duration,
+        "--cue-rate": cue_rate,
+        "--deal-units": deal_units,
+        "--chat-rate": chat_rate,
+        "--drop-mode": drop_mode,
+        "--max-delay-ms": max_delay_ms,
+        "--show": show,
+        "--host": host,
+        "--token": token,
+        "--processes": processes,
+        "--out": out,
+    }
+    argv = [scenario]
+    for name, value in options.items():
+        if value is not None:
+            argv += [name, str(value)]
+    raise typer.Exit(run_loadtest([*argv, *ctx.args]))
 
 
 @cli.command("verify-draw")

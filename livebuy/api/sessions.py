@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
+from livebuy.api.auth import BearerCredentials, session_bearer
 from livebuy.api.deps import ServicesDep, SessionsDep
 from livebuy.api.rate_limit import rate_limited
 from livebuy.errors import UnauthorizedError
@@ -25,16 +26,17 @@ async def create_session(
     return await sessions.create(body.display_name if body else None)
 
 
-async def current_session(request: Request, services: ServicesDep) -> Session:
+async def current_session(
+    services: ServicesDep, credentials: Annotated[BearerCredentials, Depends(session_bearer)]
+) -> Session:
     """The session named by ``Authorization: Bearer <session token>``.
 
     Raises:
         UnauthorizedError: no token, a bad one, or an expired session (401).
     """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if credentials is None:
         raise UnauthorizedError("session token required: POST /api/sessions first")
-    return await services.sessions.authenticate(token)
+    return await services.sessions.authenticate(credentials.credentials)
 
 
 SessionDep = Annotated[Session, Depends(current_session)]

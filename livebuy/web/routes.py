@@ -57,25 +57,25 @@ def _page(request: Request, name: str) -> Response:
     return Response(body, media_type="text/html", headers=headers)
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/")
 async def home(request: Request) -> Response:
     """The viewer page on the first show."""
     return _page(request, "index.html")
 
 
-@router.get("/shows/{show_id}", include_in_schema=False)
+@router.get("/shows/{show_id}")
 async def show_page(request: Request, show_id: str) -> Response:
     """The viewer page on one show (the page reads the id from its URL)."""
     return _page(request, "index.html")
 
 
-@router.get("/replay/{show_id}", include_in_schema=False)
+@router.get("/replay/{show_id}")
 async def replay_page(request: Request, show_id: str) -> Response:
     """The replay page of one show (``?run=``, ``?t=`` program ms deep-link; read by the page)."""
     return _page(request, "replay.html")
 
 
-@router.get("/console", include_in_schema=False)
+@router.get("/console")
 async def console(request: Request) -> Response:
     """The producer console (token login in the page)."""
     return _page(request, "console.html")
