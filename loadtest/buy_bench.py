@@ -2,11 +2,14 @@
 
 Starts an embedded ``redis-server`` and ``python -m livebuy serve`` (or targets ``--url``), then
 in one run measures: requests/s of ``GET /healthz``, orders/s of one-tap deal buys that all
-succeed, and attempts/s of a flash storm (``--storm`` attempts for 100 units, the rest refused).
-The client is a minimal keep-alive HTTP/1.1 client on asyncio streams so that it, not the
-server, is never the bottleneck; ``--connections`` requests are in flight at once.
+succeed, attempts/s of a flash storm (``--storm`` attempts for 100 units, the rest refused) and
+refusals/s once that deal is sold out, each with p50/p99 latency. The client is a minimal
+keep-alive HTTP/1.1 client on asyncio streams so that it, not the server, is never the
+bottleneck; ``--connections`` requests are in flight at once. ``--profile DIR`` samples the server
+with py-spy during the order phases and prints the functions that cost the most.
 
     .venv/bin/python -m loadtest.buy_bench --requests 3000 --connections 50
+    .venv/bin/python -m loadtest.buy_bench --profile /tmp/buy-profile
 """
 
 from __future__ import annotations
@@ -15,9 +18,14 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from loadtest.local_server import local_server
@@ -64,17 +72,42 @@ class Connection:
         self.writer.close()
 
 
+class Phase:
+    """What one phase measured: calls per second, outcomes, and each call's latency."""
+
+    def __init__(self, rate: float, outcomes: Counter[str], latencies_ms: list[float]) -> None:
+        self.rate = rate
+        self.outcomes = outcomes
+        self.latencies_ms = sorted(latencies_ms)
+
+    def percentile(self, fraction: float) -> float:
+        """The latency under which ``fraction`` of the calls answered (nearest rank)."""
+        index = min(len(self.latencies_ms) - 1, int(fraction * len(self.latencies_ms)))
+        return self.latencies_ms[index]
+
+    def line(self, label: str, unit: str) -> str:
+        """One printed row: rate, p50/p99 latency and outcomes."""
+        return (
+            f"{label:<26}{self.rate:8.0f} {unit:<12} p50 {self.percentile(0.5):6.1f} ms  "
+            f"p99 {self.percentile(0.99):6.1f} ms  mean "
+            f"{statistics.fmean(self.latencies_ms):6.1f} ms  {dict(self.outcomes)}"
+        )
+
+
 async def run_phase(
     host: str, port: int, connections: int, calls: list[tuple[str, str, dict[str, str], Any]]
-) -> tuple[float, Counter[str]]:
-    """Send ``calls`` over ``connections`` connections; returns (calls per second, outcomes)."""
+) -> Phase:
+    """Send ``calls`` over ``connections`` connections; returns what the phase measured."""
     pool = [await Connection.open(host, port) for _ in range(connections)]
     todo: Iterator[tuple[str, str, dict[str, str], Any]] = iter(calls)
     outcomes: Counter[str] = Counter()
+    latencies: list[float] = []
 
     async def worker(connection: Connection) -> None:
         for method, path, headers, body in todo:
+            sent = time.perf_counter()
             status, answer = await connection.request(method, path, headers, body)
+            latencies.append((time.perf_counter() - sent) * 1000)
             code = answer["error"]["code"] if status >= 400 else "ok"
             outcomes[f"{status} {code}"] += 1
 
@@ -83,25 +116,101 @@ async def run_phase(
     elapsed = time.perf_counter() - started
     for connection in pool:
         connection.close()
-    return len(calls) / elapsed, outcomes
+    return Phase(len(calls) / elapsed, outcomes, latencies)
 
 
-def deal_buys(deal_id: str, tokens: list[str]) -> list[tuple[str, str, dict[str, str], Any]]:
+def deal_buys(
+    deal_id: str, tokens: list[str], key: str | None = None
+) -> list[tuple[str, str, dict[str, str], Any]]:
     """One buy-now call per viewer token on ``deal_id``, each with the same idempotency key name
     (keys are per customer, so every viewer's first try is a real order)."""
     return [
         (
             "POST",
             "/api/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": deal_id},
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": key or deal_id},
             {"sku": SKU, "show_id": SHOW, "deal_id": deal_id},
         )
         for token in tokens
     ]
 
 
-async def bench(host: str, port: int, requests: int, storm: int, connections: int) -> None:
-    """Run the three phases against a ready server and print the numbers."""
+class Profiler:
+    """py-spy sampling a server process while the order phases run (``--profile``)."""
+
+    def __init__(self, pid: int | None, out: Path | None) -> None:
+        self._pid = pid
+        self._out = out
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start sampling (nothing without ``--profile``)."""
+        if self._pid is None or self._out is None:
+            return
+        self._out.mkdir(parents=True, exist_ok=True)
+        py_spy = Path(sys.executable).with_name("py-spy")
+        self._process = subprocess.Popen(
+            [str(py_spy), "record", "--pid", str(self._pid), "--rate", "250", "--format", "raw"]
+            + ["--output", str(self._out / "orders.txt"), "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)
+
+    def stop(self) -> None:
+        """Stop sampling and print the top functions by own and by total samples."""
+        if self._process is None or self._out is None:
+            return
+        self._process.send_signal(signal.SIGINT)
+        self._process.wait(timeout=30)
+        print_profile(self._out / "orders.txt")
+
+
+# Where the total table looks: the app's code and the libraries a request's own work goes through.
+_OURS = ("livebuy/", "redis/asyncio/client", "pydantic/main", "hmac", "orjson", "fastapi/routing")
+
+
+def _function(frame: str) -> str:
+    """``name (file:line)`` without the line: py-spy samples lines, the table sums functions."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rpartition(':')[0]})" if where else name
+
+
+def print_profile(path: Path, top: int = 15) -> None:
+    """The functions with the most samples in a py-spy raw (collapsed stacks) file."""
+    own: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [_function(frame) for frame in stack.split(";")]
+        # The event loop waiting in uvloop's C code shows as its Python caller: idle, not work.
+        if frames[-1].startswith("Runner.run ("):
+            continue
+        samples += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            total[frame] += count
+    print(f"profile: {samples} busy samples ({path})")
+    print("  own%  function")
+    for frame, count in own.most_common(top):
+        print(f"  {100 * count / samples:5.1f} {frame}")
+    print("  total%  function (livebuy's own, Redis and pydantic calls)")
+    ours = Counter({frame: n for frame, n in total.items() if any(s in frame for s in _OURS)})
+    for frame, count in ours.most_common(top + 10):
+        print(f"  {100 * count / samples:5.1f} {frame}")
+
+
+async def bench(
+    host: str,
+    port: int,
+    requests: int,
+    storm: int,
+    connections: int,
+    profiler: Profiler | None = None,
+) -> None:
+    """Run the four phases against a ready server and print the numbers."""
     setup = await Connection.open(host, port)
     producer = {"Authorization": f"Bearer {TOKEN}"}
     buyers = max(requests, storm)
@@ -130,20 +239,27 @@ async def bench(host: str, port: int, requests: int, storm: int, connections: in
         assert answer[0] == 201, answer
 
     healthz: list[tuple[str, str, dict[str, str], Any]] = [("GET", "/healthz", {}, None)] * requests
-    rate, outcomes = await run_phase(host, port, connections, healthz)
-    print(f"GET /healthz           {rate:8.0f} requests/s   {dict(outcomes)}")
+    phase = await run_phase(host, port, connections, healthz)
+    print(phase.line("GET /healthz", "requests/s"))
+    healthz_rate = phase.rate
 
+    profiler = profiler or Profiler(None, None)
     await deal("bench-open", requests)
-    rate, outcomes = await run_phase(
-        host, port, connections, deal_buys("bench-open", tokens[:requests])
-    )
-    print(f"buy now (all succeed)  {rate:8.0f} orders/s     {dict(outcomes)}")
+    profiler.start()
+    phase = await run_phase(host, port, connections, deal_buys("bench-open", tokens[:requests]))
+    print(phase.line("buy now (all succeed)", "orders/s") + f"  {phase.rate / healthz_rate:.2f}x")
 
     await deal("bench-storm", 100)
-    rate, outcomes = await run_phase(
-        host, port, connections, deal_buys("bench-storm", tokens[:storm])
+    phase = await run_phase(host, port, connections, deal_buys("bench-storm", tokens[:storm]))
+    print(phase.line("flash storm (100 units)", "attempts/s"))
+
+    # The deal is sold out now: every buy is refused (a fresh key, so none replays an order).
+    again = deal_buys("bench-storm", tokens[:requests], key="bench-storm-again")
+    phase = await run_phase(host, port, connections, again)
+    print(
+        phase.line("sold out (all refused)", "refusals/s") + f"  {phase.rate / healthz_rate:.2f}x"
     )
-    print(f"flash storm (100 units){rate:8.0f} attempts/s   {dict(outcomes)}")
+    profiler.stop()
 
 
 def main() -> None:
@@ -153,6 +269,9 @@ def main() -> None:
     parser.add_argument("--storm", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--appendfsync", default="everysec", choices=["always", "everysec", "no"])
+    parser.add_argument(
+        "--profile", type=Path, help="sample the server with py-spy; raw stacks go to this folder"
+    )
     args = parser.parse_args()
     host = "127.0.0.1"
     print(
@@ -163,7 +282,8 @@ def main() -> None:
         asyncio.run(bench(host, args.port, args.requests, args.storm, args.connections))
         return
     with local_server(TOKEN, appendfsync=args.appendfsync) as server:
-        asyncio.run(bench(host, server.port, args.requests, args.storm, args.connections))
+        profiler = Profiler(server.pid, args.profile)
+        asyncio.run(bench(host, server.port, args.requests, args.storm, args.connections, profiler))
 
 
 if __name__ == "__main__":
