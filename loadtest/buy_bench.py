@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from loadtest.fanout_bench import cpu_seconds
 from loadtest.local_server import local_server
 
 SHOW = "spring-runway"
@@ -73,12 +74,20 @@ class Connection:
 
 
 class Phase:
-    """What one phase measured: calls per second, outcomes, and each call's latency."""
+    """What one phase measured: calls per second, outcomes, each call's latency and the server's
+    CPU time per call (``None`` when the server's process is not known)."""
 
-    def __init__(self, rate: float, outcomes: Counter[str], latencies_ms: list[float]) -> None:
+    def __init__(
+        self,
+        rate: float,
+        outcomes: Counter[str],
+        latencies_ms: list[float],
+        cpu_us: float | None = None,
+    ) -> None:
         self.rate = rate
         self.outcomes = outcomes
         self.latencies_ms = sorted(latencies_ms)
+        self.cpu_us = cpu_us
 
     def percentile(self, fraction: float) -> float:
         """The latency under which ``fraction`` of the calls answered (nearest rank)."""
@@ -87,17 +96,26 @@ class Phase:
 
     def line(self, label: str, unit: str) -> str:
         """One printed row: rate, p50/p99 latency and outcomes."""
+        cpu = "" if self.cpu_us is None else f"server CPU {self.cpu_us:6.0f} µs/call  "
         return (
             f"{label:<26}{self.rate:8.0f} {unit:<12} p50 {self.percentile(0.5):6.1f} ms  "
             f"p99 {self.percentile(0.99):6.1f} ms  mean "
-            f"{statistics.fmean(self.latencies_ms):6.1f} ms  {dict(self.outcomes)}"
+            f"{statistics.fmean(self.latencies_ms):6.1f} ms  {cpu}{dict(self.outcomes)}"
         )
 
 
 async def run_phase(
-    host: str, port: int, connections: int, calls: list[tuple[str, str, dict[str, str], Any]]
+    host: str,
+    port: int,
+    connections: int,
+    calls: list[tuple[str, str, dict[str, str], Any]],
+    server_pid: int | None = None,
 ) -> Phase:
-    """Send ``calls`` over ``connections`` connections; returns what the phase measured."""
+    """Send ``calls`` over ``connections`` connections; returns what the phase measured.
+
+    The server's CPU time per call (``server_pid``) is the figure that holds on a busy machine:
+    calls per second there say as much about the other processes as about the server.
+    """
     pool = [await Connection.open(host, port) for _ in range(connections)]
     todo: Iterator[tuple[str, str, dict[str, str], Any]] = iter(calls)
     outcomes: Counter[str] = Counter()
@@ -111,12 +129,16 @@ async def run_phase(
             code = answer["error"]["code"] if status >= 400 else "ok"
             outcomes[f"{status} {code}"] += 1
 
+    cpu_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
     started = time.perf_counter()
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
+    cpu_us = None
+    if server_pid is not None:
+        cpu_us = (cpu_seconds(server_pid) - cpu_before) / len(calls) * 1e6
     for connection in pool:
         connection.close()
-    return Phase(len(calls) / elapsed, outcomes, latencies)
+    return Phase(len(calls) / elapsed, outcomes, latencies, cpu_us)
 
 
 def deal_buys(
@@ -209,6 +231,7 @@ async def bench(
     storm: int,
     connections: int,
     profiler: Profiler | None = None,
+    server_pid: int | None = None,
 ) -> None:
     """Run the four phases against a ready server and print the numbers."""
     setup = await Connection.open(host, port)
@@ -239,23 +262,27 @@ async def bench(
         assert answer[0] == 201, answer
 
     healthz: list[tuple[str, str, dict[str, str], Any]] = [("GET", "/healthz", {}, None)] * requests
-    phase = await run_phase(host, port, connections, healthz)
+    phase = await run_phase(host, port, connections, healthz, server_pid)
     print(phase.line("GET /healthz", "requests/s"))
     healthz_rate = phase.rate
 
     profiler = profiler or Profiler(None, None)
     await deal("bench-open", requests)
     profiler.start()
-    phase = await run_phase(host, port, connections, deal_buys("bench-open", tokens[:requests]))
+    phase = await run_phase(
+        host, port, connections, deal_buys("bench-open", tokens[:requests]), server_pid
+    )
     print(phase.line("buy now (all succeed)", "orders/s") + f"  {phase.rate / healthz_rate:.2f}x")
 
     await deal("bench-storm", 100)
-    phase = await run_phase(host, port, connections, deal_buys("bench-storm", tokens[:storm]))
+    phase = await run_phase(
+        host, port, connections, deal_buys("bench-storm", tokens[:storm]), server_pid
+    )
     print(phase.line("flash storm (100 units)", "attempts/s"))
 
     # The deal is sold out now: every buy is refused (a fresh key, so none replays an order).
     again = deal_buys("bench-storm", tokens[:requests], key="bench-storm-again")
-    phase = await run_phase(host, port, connections, again)
+    phase = await run_phase(host, port, connections, again, server_pid)
     print(
         phase.line("sold out (all refused)", "refusals/s") + f"  {phase.rate / healthz_rate:.2f}x"
     )
@@ -283,7 +310,17 @@ def main() -> None:
         return
     with local_server(TOKEN, appendfsync=args.appendfsync) as server:
         profiler = Profiler(server.pid, args.profile)
-        asyncio.run(bench(host, server.port, args.requests, args.storm, args.connections, profiler))
+        asyncio.run(
+            bench(
+                host,
+                server.port,
+                args.requests,
+                args.storm,
+                args.connections,
+                profiler,
+                server.pid,
+            )
+        )
 
 
 if __name__ == "__main__":
