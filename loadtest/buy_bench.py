@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
 from loadtest.fanout_bench import cpu_seconds
 from loadtest.local_server import local_server
 
@@ -88,6 +90,9 @@ class Phase:
         self.outcomes = outcomes
         self.latencies_ms = sorted(latencies_ms)
         self.cpu_us = cpu_us
+        # Redis commands per call, of those sent at least once per 20 calls (background loops
+        # add a few of their own: SPOP, XREAD, EVALSHA of the leases).
+        self.redis_per_call: dict[str, float] = {}
 
     def percentile(self, fraction: float) -> float:
         """The latency under which ``fraction`` of the calls answered (nearest rank)."""
@@ -101,6 +106,12 @@ class Phase:
             f"{label:<26}{self.rate:8.0f} {unit:<12} p50 {self.percentile(0.5):6.1f} ms  "
             f"p99 {self.percentile(0.99):6.1f} ms  mean "
             f"{statistics.fmean(self.latencies_ms):6.1f} ms  {cpu}{dict(self.outcomes)}"
+            + (
+                "\n    Redis commands per call: "
+                + ", ".join(f"{name} {count:.2f}" for name, count in self.redis_per_call.items())
+                if self.redis_per_call
+                else ""
+            )
         )
 
 
@@ -110,6 +121,7 @@ async def run_phase(
     connections: int,
     calls: list[tuple[str, str, dict[str, str], Any]],
     server_pid: int | None = None,
+    redis: Redis | None = None,
 ) -> Phase:
     """Send ``calls`` over ``connections`` connections; returns what the phase measured.
 
@@ -130,15 +142,34 @@ async def run_phase(
             outcomes[f"{status} {code}"] += 1
 
     cpu_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
+    commands_before = await command_counts(redis)
     started = time.perf_counter()
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
     cpu_us = None
     if server_pid is not None:
         cpu_us = (cpu_seconds(server_pid) - cpu_before) / len(calls) * 1e6
+    commands = await command_counts(redis)
+    commands.subtract(commands_before)
     for connection in pool:
         connection.close()
-    return Phase(len(calls) / elapsed, outcomes, latencies, cpu_us)
+    phase = Phase(len(calls) / elapsed, outcomes, latencies, cpu_us)
+    phase.redis_per_call = {
+        name: count / len(calls)
+        for name, count in commands.most_common()
+        if count >= len(calls) / 20
+    }
+    return phase
+
+
+async def command_counts(redis: Redis | None) -> Counter[str]:
+    """Calls per Redis command so far (``INFO commandstats``); empty without ``redis``."""
+    if redis is None:
+        return Counter()
+    stats = await redis.info("commandstats")
+    return Counter(
+        {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
+    )
 
 
 def deal_buys(
@@ -232,8 +263,10 @@ async def bench(
     connections: int,
     profiler: Profiler | None = None,
     server_pid: int | None = None,
+    redis_url: str = "",
 ) -> None:
     """Run the four phases against a ready server and print the numbers."""
+    redis = Redis.from_url(redis_url, decode_responses=True) if redis_url else None
     setup = await Connection.open(host, port)
     producer = {"Authorization": f"Bearer {TOKEN}"}
     buyers = max(requests, storm)
@@ -262,7 +295,7 @@ async def bench(
         assert answer[0] == 201, answer
 
     healthz: list[tuple[str, str, dict[str, str], Any]] = [("GET", "/healthz", {}, None)] * requests
-    phase = await run_phase(host, port, connections, healthz, server_pid)
+    phase = await run_phase(host, port, connections, healthz, server_pid, redis)
     print(phase.line("GET /healthz", "requests/s"))
     healthz_rate = phase.rate
 
@@ -270,23 +303,25 @@ async def bench(
     await deal("bench-open", requests)
     profiler.start()
     phase = await run_phase(
-        host, port, connections, deal_buys("bench-open", tokens[:requests]), server_pid
+        host, port, connections, deal_buys("bench-open", tokens[:requests]), server_pid, redis
     )
     print(phase.line("buy now (all succeed)", "orders/s") + f"  {phase.rate / healthz_rate:.2f}x")
 
     await deal("bench-storm", 100)
     phase = await run_phase(
-        host, port, connections, deal_buys("bench-storm", tokens[:storm]), server_pid
+        host, port, connections, deal_buys("bench-storm", tokens[:storm]), server_pid, redis
     )
     print(phase.line("flash storm (100 units)", "attempts/s"))
 
     # The deal is sold out now: every buy is refused (a fresh key, so none replays an order).
     again = deal_buys("bench-storm", tokens[:requests], key="bench-storm-again")
-    phase = await run_phase(host, port, connections, again, server_pid)
+    phase = await run_phase(host, port, connections, again, server_pid, redis)
     print(
         phase.line("sold out (all refused)", "refusals/s") + f"  {phase.rate / healthz_rate:.2f}x"
     )
     profiler.stop()
+    if redis is not None:
+        await redis.aclose()
 
 
 def main() -> None:
@@ -319,6 +354,7 @@ def main() -> None:
                 args.connections,
                 profiler,
                 server.pid,
+                server.redis_url,
             )
         )
 
