@@ -32,6 +32,7 @@ from livebuy.api import wallet as wallet_api
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
+from livebuy.api.timing import TimingMiddleware
 from livebuy.background import LoopRegistry
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
@@ -127,7 +128,9 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         loops.start()
         # Each process runs a (lease-elected) chat batcher for every show it has viewers of.
         chat_batchers = BatcherRegistry(redis, stream, settings, loops)
-        commerce = Commerce.build(redis, catalog, stream, settings)
+        # Orders keep deals in memory and refuse sold-out buys from the streams the hubs read.
+        commerce = Commerce.build(redis, catalog, stream, settings, follow=hubs.hub)
+        hubs.watch(commerce.watch)
         # --- auctions: their cues play through their own Lua step; one process closes them ---
         methods = PaymentMethods(redis, settings.auctions.payment_method_ttl_s)
         skus = SkuDirectory(catalog)
@@ -303,6 +306,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     install_error_handlers(app)
     rate_limit.install(app)
     install_openapi(app, settings)
+    # The first added is the innermost: it sees the route the router matched.
+    app.add_middleware(TimingMiddleware)
     # The last added is the outermost: request ids and error answers cover the limits' refusals.
     app.add_middleware(
         RequestLimitMiddleware,

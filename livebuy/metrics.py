@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 VIEWERS = Gauge("livebuy_viewers", "Connected viewers in this process", ["show_id"])
 DELIVERIES = Counter("livebuy_frame_deliveries_total", "Show frames handed to viewer queues")
@@ -32,3 +32,55 @@ ORDER_OUTCOMES = Counter(
 ORDER_TRANSITIONS = Counter(
     "livebuy_order_transitions_total", "Order state changes made by this process", ["status"]
 )
+
+# --- latency histograms (issue 16) ---
+# Seconds, from a millisecond to ten seconds: a flash deal's answers and a cue's way to the wire.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# A Redis script call: from a tenth of a millisecond (local Redis) to a stall.
+REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5)
+
+CUE_TO_SEND = Histogram(
+    "livebuy_cue_to_send_seconds",
+    "A cue's program time (at) to its frame written to the live viewers of this process",
+    buckets=LATENCY_BUCKETS,
+)
+ORDER_SECONDS = Histogram(
+    "livebuy_order_seconds",
+    "POST /api/orders, in the handler, by outcome (created, replayed, error code)",
+    ["outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+CHAT_POST_TO_BATCH = Histogram(
+    "livebuy_chat_post_to_batch_seconds",
+    "A chat message's post to the chat frame that carries it appended to the show stream",
+    buckets=LATENCY_BUCKETS,
+)
+REDIS_SCRIPT_SECONDS = Histogram(
+    "livebuy_redis_script_seconds",
+    "One call of a Lua script, round trip included, by script",
+    ["script"],
+    buckets=REDIS_BUCKETS,
+)
+HTTP_SECONDS = Histogram(
+    "livebuy_http_request_seconds",
+    "HTTP requests by method, route template and status class",
+    ["method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+SOLD_OUT_GATE_REFUSALS = Counter(
+    "livebuy_sold_out_gate_refusals_total",
+    "Buys refused by this process's sold-out gate, without the order script",
+)
+
+# Every metric with a ``show_id`` label: a show's series go with ``forget_show``.
+PER_SHOW = (VIEWERS,)
+
+
+def forget_show(show_id: str) -> None:
+    """Remove a show's series (its last viewer left this process), so ended shows do not pile up."""
+    for metric in PER_SHOW:
+        try:
+            metric.remove(show_id)
+        except KeyError:
+            # Never observed in this process.
+            continue

@@ -199,6 +199,12 @@ class CommerceSettings(BaseModel):
     stock_push_interval_ms: int = Field(
         250, ge=10, description="at most one `stock` frame per product per this period"
     )
+    sold_out_gate_ms: int = Field(
+        2000,
+        ge=0,
+        description="a process refuses a sold-out SKU or deal itself for this long after a "
+        "`stock` frame or refusal said so (a restock's frame clears it sooner); 0: off",
+    )
 
 
 class PaymentSettings(BaseModel):

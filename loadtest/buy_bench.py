@@ -2,11 +2,14 @@
 
 Starts an embedded ``redis-server`` and ``python -m livebuy serve`` (or targets ``--url``), then
 in one run measures: requests/s of ``GET /healthz``, orders/s of one-tap deal buys that all
-succeed, and attempts/s of a flash storm (``--storm`` attempts for 100 units, the rest refused).
-The client is a minimal keep-alive HTTP/1.1 client on asyncio streams so that it, not the
-server, is never the bottleneck; ``--connections`` requests are in flight at once.
+succeed, attempts/s of a flash storm (``--storm`` attempts for 100 units, the rest refused) and
+refusals/s once that deal is sold out, each with p50/p99 latency. The client is a minimal
+keep-alive HTTP/1.1 client on asyncio streams so that it, not the server, is never the
+bottleneck; ``--connections`` requests are in flight at once. ``--profile DIR`` samples the server
+with py-spy during the order phases and prints the functions that cost the most.
 
     .venv/bin/python -m loadtest.buy_bench --requests 3000 --connections 50
+    .venv/bin/python -m loadtest.buy_bench --profile /tmp/buy-profile
 """
 
 from __future__ import annotations
@@ -15,11 +18,19 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
+from loadtest.fanout_bench import cpu_seconds
 from loadtest.local_server import local_server
 
 SHOW = "spring-runway"
@@ -64,44 +75,198 @@ class Connection:
         self.writer.close()
 
 
+class Phase:
+    """What one phase measured: calls per second, outcomes, each call's latency and the server's
+    CPU time per call (``None`` when the server's process is not known)."""
+
+    def __init__(
+        self,
+        rate: float,
+        outcomes: Counter[str],
+        latencies_ms: list[float],
+        cpu_us: float | None = None,
+    ) -> None:
+        self.rate = rate
+        self.outcomes = outcomes
+        self.latencies_ms = sorted(latencies_ms)
+        self.cpu_us = cpu_us
+        # Redis commands per call, of those sent at least once per 20 calls (background loops
+        # add a few of their own: SPOP, XREAD, EVALSHA of the leases).
+        self.redis_per_call: dict[str, float] = {}
+
+    def percentile(self, fraction: float) -> float:
+        """The latency under which ``fraction`` of the calls answered (nearest rank)."""
+        index = min(len(self.latencies_ms) - 1, int(fraction * len(self.latencies_ms)))
+        return self.latencies_ms[index]
+
+    def line(self, label: str, unit: str) -> str:
+        """One printed row: rate, p50/p99 latency and outcomes."""
+        cpu = "" if self.cpu_us is None else f"server CPU {self.cpu_us:6.0f} µs/call  "
+        return (
+            f"{label:<26}{self.rate:8.0f} {unit:<12} p50 {self.percentile(0.5):6.1f} ms  "
+            f"p99 {self.percentile(0.99):6.1f} ms  mean "
+            f"{statistics.fmean(self.latencies_ms):6.1f} ms  {cpu}{dict(self.outcomes)}"
+            + (
+                "\n    Redis commands per call: "
+                + ", ".join(f"{name} {count:.2f}" for name, count in self.redis_per_call.items())
+                if self.redis_per_call
+                else ""
+            )
+        )
+
+
 async def run_phase(
-    host: str, port: int, connections: int, calls: list[tuple[str, str, dict[str, str], Any]]
-) -> tuple[float, Counter[str]]:
-    """Send ``calls`` over ``connections`` connections; returns (calls per second, outcomes)."""
+    host: str,
+    port: int,
+    connections: int,
+    calls: list[tuple[str, str, dict[str, str], Any]],
+    server_pid: int | None = None,
+    redis: Redis | None = None,
+) -> Phase:
+    """Send ``calls`` over ``connections`` connections; returns what the phase measured.
+
+    The server's CPU time per call (``server_pid``) is the figure that holds on a busy machine:
+    calls per second there say as much about the other processes as about the server.
+    """
     pool = [await Connection.open(host, port) for _ in range(connections)]
     todo: Iterator[tuple[str, str, dict[str, str], Any]] = iter(calls)
     outcomes: Counter[str] = Counter()
+    latencies: list[float] = []
 
     async def worker(connection: Connection) -> None:
         for method, path, headers, body in todo:
+            sent = time.perf_counter()
             status, answer = await connection.request(method, path, headers, body)
+            latencies.append((time.perf_counter() - sent) * 1000)
             code = answer["error"]["code"] if status >= 400 else "ok"
             outcomes[f"{status} {code}"] += 1
 
+    cpu_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
+    commands_before = await command_counts(redis)
     started = time.perf_counter()
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
+    cpu_us = None
+    if server_pid is not None:
+        cpu_us = (cpu_seconds(server_pid) - cpu_before) / len(calls) * 1e6
+    commands = await command_counts(redis)
+    commands.subtract(commands_before)
     for connection in pool:
         connection.close()
-    return len(calls) / elapsed, outcomes
+    phase = Phase(len(calls) / elapsed, outcomes, latencies, cpu_us)
+    phase.redis_per_call = {
+        name: count / len(calls)
+        for name, count in commands.most_common()
+        if count >= len(calls) / 20
+    }
+    return phase
 
 
-def deal_buys(deal_id: str, tokens: list[str]) -> list[tuple[str, str, dict[str, str], Any]]:
+async def command_counts(redis: Redis | None) -> Counter[str]:
+    """Calls per Redis command so far (``INFO commandstats``); empty without ``redis``."""
+    if redis is None:
+        return Counter()
+    stats = await redis.info("commandstats")
+    return Counter(
+        {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
+    )
+
+
+def deal_buys(
+    deal_id: str, tokens: list[str], key: str | None = None
+) -> list[tuple[str, str, dict[str, str], Any]]:
     """One buy-now call per viewer token on ``deal_id``, each with the same idempotency key name
     (keys are per customer, so every viewer's first try is a real order)."""
     return [
         (
             "POST",
             "/api/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": deal_id},
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": key or deal_id},
             {"sku": SKU, "show_id": SHOW, "deal_id": deal_id},
         )
         for token in tokens
     ]
 
 
-async def bench(host: str, port: int, requests: int, storm: int, connections: int) -> None:
-    """Run the three phases against a ready server and print the numbers."""
+class Profiler:
+    """py-spy sampling a server process while the order phases run (``--profile``)."""
+
+    def __init__(self, pid: int | None, out: Path | None) -> None:
+        self._pid = pid
+        self._out = out
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start sampling (nothing without ``--profile``)."""
+        if self._pid is None or self._out is None:
+            return
+        self._out.mkdir(parents=True, exist_ok=True)
+        py_spy = Path(sys.executable).with_name("py-spy")
+        self._process = subprocess.Popen(
+            [str(py_spy), "record", "--pid", str(self._pid), "--rate", "250", "--format", "raw"]
+            + ["--output", str(self._out / "orders.txt"), "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)
+
+    def stop(self) -> None:
+        """Stop sampling and print the top functions by own and by total samples."""
+        if self._process is None or self._out is None:
+            return
+        self._process.send_signal(signal.SIGINT)
+        self._process.wait(timeout=30)
+        print_profile(self._out / "orders.txt")
+
+
+# Where the total table looks: the app's code and the libraries a request's own work goes through.
+_OURS = ("livebuy/", "redis/asyncio/client", "pydantic/main", "hmac", "orjson", "fastapi/routing")
+
+
+def _function(frame: str) -> str:
+    """``name (file:line)`` without the line: py-spy samples lines, the table sums functions."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rpartition(':')[0]})" if where else name
+
+
+def print_profile(path: Path, top: int = 15) -> None:
+    """The functions with the most samples in a py-spy raw (collapsed stacks) file."""
+    own: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [_function(frame) for frame in stack.split(";")]
+        # The event loop waiting in uvloop's C code shows as its Python caller: idle, not work.
+        if frames[-1].startswith("Runner.run ("):
+            continue
+        samples += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            total[frame] += count
+    print(f"profile: {samples} busy samples ({path})")
+    print("  own%  function")
+    for frame, count in own.most_common(top):
+        print(f"  {100 * count / samples:5.1f} {frame}")
+    print("  total%  function (livebuy's own, Redis and pydantic calls)")
+    ours = Counter({frame: n for frame, n in total.items() if any(s in frame for s in _OURS)})
+    for frame, count in ours.most_common(top + 10):
+        print(f"  {100 * count / samples:5.1f} {frame}")
+
+
+async def bench(
+    host: str,
+    port: int,
+    requests: int,
+    storm: int,
+    connections: int,
+    profiler: Profiler | None = None,
+    server_pid: int | None = None,
+    redis_url: str = "",
+) -> None:
+    """Run the four phases against a ready server and print the numbers."""
+    redis = Redis.from_url(redis_url, decode_responses=True) if redis_url else None
     setup = await Connection.open(host, port)
     producer = {"Authorization": f"Bearer {TOKEN}"}
     buyers = max(requests, storm)
@@ -130,20 +295,33 @@ async def bench(host: str, port: int, requests: int, storm: int, connections: in
         assert answer[0] == 201, answer
 
     healthz: list[tuple[str, str, dict[str, str], Any]] = [("GET", "/healthz", {}, None)] * requests
-    rate, outcomes = await run_phase(host, port, connections, healthz)
-    print(f"GET /healthz           {rate:8.0f} requests/s   {dict(outcomes)}")
+    phase = await run_phase(host, port, connections, healthz, server_pid, redis)
+    print(phase.line("GET /healthz", "requests/s"))
+    healthz_rate = phase.rate
 
+    profiler = profiler or Profiler(None, None)
     await deal("bench-open", requests)
-    rate, outcomes = await run_phase(
-        host, port, connections, deal_buys("bench-open", tokens[:requests])
+    profiler.start()
+    phase = await run_phase(
+        host, port, connections, deal_buys("bench-open", tokens[:requests]), server_pid, redis
     )
-    print(f"buy now (all succeed)  {rate:8.0f} orders/s     {dict(outcomes)}")
+    print(phase.line("buy now (all succeed)", "orders/s") + f"  {phase.rate / healthz_rate:.2f}x")
 
     await deal("bench-storm", 100)
-    rate, outcomes = await run_phase(
-        host, port, connections, deal_buys("bench-storm", tokens[:storm])
+    phase = await run_phase(
+        host, port, connections, deal_buys("bench-storm", tokens[:storm]), server_pid, redis
     )
-    print(f"flash storm (100 units){rate:8.0f} attempts/s   {dict(outcomes)}")
+    print(phase.line("flash storm (100 units)", "attempts/s"))
+
+    # The deal is sold out now: every buy is refused (a fresh key, so none replays an order).
+    again = deal_buys("bench-storm", tokens[:requests], key="bench-storm-again")
+    phase = await run_phase(host, port, connections, again, server_pid, redis)
+    print(
+        phase.line("sold out (all refused)", "refusals/s") + f"  {phase.rate / healthz_rate:.2f}x"
+    )
+    profiler.stop()
+    if redis is not None:
+        await redis.aclose()
 
 
 def main() -> None:
@@ -153,6 +331,9 @@ def main() -> None:
     parser.add_argument("--storm", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--appendfsync", default="everysec", choices=["always", "everysec", "no"])
+    parser.add_argument(
+        "--profile", type=Path, help="sample the server with py-spy; raw stacks go to this folder"
+    )
     args = parser.parse_args()
     host = "127.0.0.1"
     print(
@@ -163,7 +344,19 @@ def main() -> None:
         asyncio.run(bench(host, args.port, args.requests, args.storm, args.connections))
         return
     with local_server(TOKEN, appendfsync=args.appendfsync) as server:
-        asyncio.run(bench(host, server.port, args.requests, args.storm, args.connections))
+        profiler = Profiler(server.pid, args.profile)
+        asyncio.run(
+            bench(
+                host,
+                server.port,
+                args.requests,
+                args.storm,
+                args.connections,
+                profiler,
+                server.pid,
+                server.redis_url,
+            )
+        )
 
 
 if __name__ == "__main__":

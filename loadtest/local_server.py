@@ -28,6 +28,8 @@ class LocalServer:
     port: int
     pid: int
     log: Path
+    # The embedded Redis the server uses (for command counts).
+    redis_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -82,7 +84,7 @@ def local_server(
                 [sys.executable, "-m", "livebuy", "serve"], env=server_env, stdout=log, stderr=log
             )
             try:
-                running = LocalServer(port=port, pid=server.pid, log=log_path)
+                running = LocalServer(port=port, pid=server.pid, log=log_path, redis_url=redis.url)
                 _wait_ready(running.base_url, server)
                 yield running
             finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Response
@@ -44,12 +45,16 @@ async def create_order(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Order:
     """Reserve and create the order (201); a replayed Idempotency-Key answers the first order (200)."""
+    started = time.perf_counter()
     try:
         order, created = await commerce.orders.create(session.session_id, idempotency_key, body)
     except LivebuyError as error:
         metrics.ORDER_OUTCOMES.labels(error.code).inc()
+        metrics.ORDER_SECONDS.labels(error.code).observe(time.perf_counter() - started)
         raise
-    metrics.ORDER_OUTCOMES.labels("created" if created else "replayed").inc()
+    outcome = "created" if created else "replayed"
+    metrics.ORDER_OUTCOMES.labels(outcome).inc()
+    metrics.ORDER_SECONDS.labels(outcome).observe(time.perf_counter() - started)
     if not created:
         response.status_code = 200
     return order

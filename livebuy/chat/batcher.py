@@ -101,6 +101,9 @@ class ChatBatcher:
         await self._stream.append(self.show_id, now, event)
         await self._redis.set(keys.chat_cursor(self.show_id), entries[-1][0])
         metrics.CHAT_BATCHES.inc()
+        appended = now_ms()
+        for message in messages:
+            metrics.CHAT_POST_TO_BATCH.observe(max(0, appended - message.at) / 1000)
         metrics.CHAT_SAMPLED_OUT.inc(len(messages) - len(shown))
 
     async def publish_reactions(self, now: int) -> None:

@@ -7,12 +7,14 @@ Refusals become errors through ``livebuy.errors.SCRIPT_REFUSALS``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
 from redis.asyncio import Redis
 
+from livebuy import metrics
 from livebuy.commerce.order_keys import pay_keys, refund_keys, release_keys
 from livebuy.errors import LivebuyError, refusal
 from livebuy.redis import keys
@@ -74,6 +76,7 @@ class OrderScripts:
 
     def __init__(self, redis: Redis) -> None:
         self._create = register_with_wallet(redis, "livebuy.commerce", "order_create")
+        self._create_latency = metrics.REDIS_SCRIPT_SECONDS.labels("order_create")
         self._pay = register(redis, "livebuy.commerce", "order_pay")
         self._release = register_with_wallet(redis, "livebuy.commerce", "order_release")
         self._refund = register(redis, "livebuy.commerce", "order_refund")
@@ -105,6 +108,7 @@ class OrderScripts:
             CouponRejectedError: the coupon does not apply.
         """
         coupon = coupon or ""
+        started = time.perf_counter()
         raw = await self._create(
             keys=[
                 keys.order_idempotency(customer, idempotency_key),
@@ -141,6 +145,7 @@ class OrderScripts:
                 deal.lottery_field if deal else "",
             ],
         )
+        self._create_latency.observe(time.perf_counter() - started)
         reply = Reply.of(raw)
         if reply.status == "error":
             raise _create_refusal(reply.value(0), int(reply.values[1]), reply.value(2), lines)

@@ -16,17 +16,19 @@ from redis.asyncio import Redis
 from catalog.models import Money
 from livebuy import metrics
 from livebuy.clock import now_ms
-from livebuy.commerce.deals import DealBook
+from livebuy.commerce.deals import RunningDeal
 from livebuy.commerce.models import Order, OrderLine, OrderList, OrderRequest, PaymentRequest
 from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply
 from livebuy.commerce.outbox import PaymentOutbox, charge_key
 from livebuy.commerce.payment import ChargeResult, PaymentGateway
+from livebuy.commerce.show_watch import ShowWatch
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.errors import (
     DealNotActiveError,
     EmptyCartError,
     IdempotencyKeyMissingError,
     InvalidInputError,
+    LivebuyError,
     OrderNotFoundError,
     PaymentDeclinedError,
     PaymentTimeoutError,
@@ -109,7 +111,7 @@ class OrderService:
         self,
         redis: Redis,
         skus: SkuDirectory,
-        deals: DealBook,
+        watch: ShowWatch,
         gateway: PaymentGateway,
         policy: OrderPolicy,
         outbox: PaymentOutbox,
@@ -117,7 +119,7 @@ class OrderService:
     ) -> None:
         self._redis = redis
         self._skus = skus
-        self._deals = deals
+        self._watch = watch
         self._gateway = gateway
         self.policy = policy
         self.outbox = outbox
@@ -176,15 +178,16 @@ class OrderService:
             )
         if len({line["currency"] for line in lines}) > 1:
             raise InvalidInputError("an order is paid in one currency; split the cart")
-        if (
-            request.show_id is not None
-            and request.deal_id is None
-            and not await self._redis.sismember(keys.shows_index(), request.show_id)
-        ):
-            raise ShowNotFoundError(f"unknown show '{request.show_id}'", show_id=request.show_id)
+        if request.show_id is not None and request.deal_id is None:
+            if not await self._redis.sismember(keys.shows_index(), request.show_id):
+                raise ShowNotFoundError(
+                    f"unknown show '{request.show_id}'", show_id=request.show_id
+                )
+            await self._watch.follow(request.show_id)
         deal_check = None
+        deal = None
         if request.deal_id is not None and request.show_id is not None:
-            deal = await self._deals.get(request.show_id, request.deal_id)
+            deal = await self._watch.deal(request.show_id, request.deal_id)
             if deal is None:
                 raise DealNotActiveError(
                     f"deal '{request.deal_id}' is not running", line=0, sku=lines[0]["sku"]
@@ -198,25 +201,66 @@ class OrderService:
                 counters_key=deal.counters_key(),
                 lottery_field=lottery_location(request.show_id, request.deal_id)[1],
             )
-        created = await self._scripts.create(
-            now=now_ms(),
-            order_id=secrets.token_hex(10),
-            customer=customer,
-            idempotency_key=idempotency_key,
-            body_hash=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
-            hold_ms=self.policy.hold_ms,
-            idempotency_ttl_ms=self.policy.idempotency_ttl_ms,
-            lines=lines,
-            show_id=request.show_id,
-            deal=deal_check,
-            coupon=request.coupon,
-            from_cart=request.from_cart,
-            use_credit=request.use_credit,
-        )
+        await self._gate(customer, idempotency_key, request.show_id, lines, deal)
+        try:
+            created = await self._scripts.create(
+                now=now_ms(),
+                order_id=secrets.token_hex(10),
+                customer=customer,
+                idempotency_key=idempotency_key,
+                body_hash=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
+                hold_ms=self.policy.hold_ms,
+                idempotency_ttl_ms=self.policy.idempotency_ttl_ms,
+                lines=lines,
+                show_id=request.show_id,
+                deal=deal_check,
+                coupon=request.coupon,
+                from_cart=request.from_cart,
+                use_credit=request.use_credit,
+            )
+        except LivebuyError as error:
+            if request.show_id is not None and self._watch.follows(request.show_id):
+                self._watch.gate.refused(request.show_id, request.deal_id, error)
+            raise
         if not created.created:
             return await self.get(customer, created.order_id), False
         metrics.ORDER_TRANSITIONS.labels("pending_payment").inc()
         return _order(created.fields), True
+
+    async def _gate(
+        self,
+        customer: str,
+        idempotency_key: str,
+        show_id: str | None,
+        lines: list[dict[str, Any]],
+        deal: RunningDeal | None,
+    ) -> None:
+        """Refuse, before the order script, a buy of what this process knows is sold out.
+
+        Only for a show whose stream this process follows (its frames clear the flags); only
+        where the script would answer ``out_of_stock`` too (a deal order's deal runs and every
+        line is its product in its currency, else the script says ``deal_not_active`` first);
+        and only if the key has not made an order: a retried request that already bought gets
+        its order back from the script, as idempotency promises, even once the item sold out.
+        """
+        if show_id is None or not self._watch.follows(show_id):
+            return
+        if deal is not None and not (
+            deal.running(now_ms())
+            and all(
+                line["product_id"] == deal.product_id
+                and line["currency"] == deal.deal_price.currency
+                for line in lines
+            )
+        ):
+            return
+        error = self._watch.gate.refusal(show_id, lines, deal.deal_id if deal else None)
+        if error is None:
+            return
+        if await self._redis.exists(keys.order_idempotency(customer, idempotency_key)):
+            return
+        metrics.SOLD_OUT_GATE_REFUSALS.inc()
+        raise error
 
     async def get(self, customer: str, order_id: str) -> Order:
         """One of the customer's orders.

@@ -17,7 +17,9 @@ from livebuy.commerce.orders import OrderPolicy, OrderService
 from livebuy.commerce.outbox import OutboxPolicy, PaymentOutbox
 from livebuy.commerce.payment import DemoGateway, PaymentGateway
 from livebuy.commerce.payments_worker import payments_loop
+from livebuy.commerce.show_watch import Follow, ShowWatch
 from livebuy.commerce.skus import SkuDirectory
+from livebuy.commerce.sold_out import SoldOutGate
 from livebuy.commerce.stock_push import StockPusher
 from livebuy.commerce.sweeper import sweeper_loop
 from livebuy.events.stream import ShowStream
@@ -35,6 +37,7 @@ class Commerce:
     inventory: InventoryService
     coupons: CouponService
     orders: OrderService
+    watch: ShowWatch
     pusher: StockPusher
     payments_worker: ElectedLoop
 
@@ -47,13 +50,17 @@ class Commerce:
         settings: Settings,
         gateway: PaymentGateway | None = None,
         faults: Faults | None = None,
+        follow: Follow | None = None,
     ) -> Commerce:
         """Every commerce service; the demo payment gateway unless another is given.
 
         ``faults`` defaults to the (test-only) ``fault_points`` of the settings: none.
+        ``follow`` starts reading a show's stream in this process (the gateway's hubs); with it,
+        orders keep deals in memory and the sold-out gate refuses (see ``show_watch``).
         """
         skus = SkuDirectory(catalog)
         deals = DealBook(redis)
+        watch = ShowWatch(deals, SoldOutGate(settings.commerce.sold_out_gate_ms), follow)
         inventory = InventoryService(redis, skus)
         policy = OrderPolicy(
             hold_ms=settings.commerce.reservation_hold_ms,
@@ -81,7 +88,8 @@ class Commerce:
             cart=CartService(redis, skus, deals, inventory, settings.commerce.max_line_quantity),
             inventory=inventory,
             coupons=CouponService(redis),
-            orders=OrderService(redis, skus, deals, gateway, policy, outbox, faults),
+            orders=OrderService(redis, skus, watch, gateway, policy, outbox, faults),
+            watch=watch,
             pusher=StockPusher(
                 redis,
                 catalog,

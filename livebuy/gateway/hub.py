@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,6 +31,16 @@ PING_FRAME = b"\x89\x00"
 Snapshot = Callable[[str], Awaitable[tuple[StreamPosition, dict[str, Any]]]]
 
 
+class StreamWatcher(Protocol):
+    """Something in this process that learns from the show streams the hubs read anyway."""
+
+    def on_entries(self, show_id: str, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Raw stream entries, in order, before they are fanned out."""
+
+    def on_reset(self, show_id: str) -> None:
+        """The show's history was lost: entries may have been missed."""
+
+
 class ShowHub:
     """Every viewer of one show in this process; each frame is encoded once and shared.
 
@@ -41,8 +51,15 @@ class ShowHub:
     viewers any per-viewer Python call or attribute lookup costs more than the framing it saves.
     """
 
-    def __init__(self, redis: Redis, show_id: str, on_gap: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        show_id: str,
+        on_gap: Callable[[], None],
+        watchers: list[StreamWatcher] | None = None,
+    ) -> None:
         self.show_id = show_id
+        self._watchers = watchers if watchers is not None else []
         self.epoch = ""
         self._on_gap = on_gap
         self.connections: set[ViewerConnection] = set()
@@ -91,6 +108,8 @@ class ShowHub:
             self._task = asyncio.create_task(self._read(self.position.seq))
             raise
         data["recovered"] = False
+        for watcher in self._watchers:
+            watcher.on_reset(self.show_id)
         now = now_ms()
         frame = Frame.of(encode_frame("snapshot", position.seq, now, now, encode_data(data)))
         self.epoch = position.epoch
@@ -129,7 +148,11 @@ class ShowHub:
                 self._live_transports = None
             if connection in self.audience:
                 self.audience.discard(connection)
-                metrics.VIEWERS.labels(self.show_id).dec()
+                if self.audience:
+                    metrics.VIEWERS.labels(self.show_id).dec()
+                else:
+                    # The show is over for this process: its series go rather than sit at zero.
+                    metrics.forget_show(self.show_id)
 
     def broadcast(self, first_seq: int, texts: list[str]) -> None:
         """Hand consecutive show frames, starting at ``first_seq``, to every viewer.
@@ -219,8 +242,18 @@ class ShowHub:
                 self._on_gap()
                 await asyncio.sleep(READ_BLOCK_MS / 1000)
                 continue
+            for watcher in self._watchers:
+                try:
+                    watcher.on_entries(self.show_id, entries)
+                except Exception:
+                    # A watcher's fault must not stop the show's frames reaching its viewers.
+                    log.exception("stream watcher failed", extra={"show_id": self.show_id})
             self.broadcast(decoded[0][0], [text for _, text in decoded])
             last_id = entries[-1][0]
+            written = now_ms()
+            for _, fields in entries:
+                if fields["type"] == "cue":
+                    metrics.CUE_TO_SEND.observe(max(0, written - int(fields["at"])) / 1000)
 
 
 class HubRegistry:
@@ -230,6 +263,7 @@ class HubRegistry:
         self._redis = redis
         self._hubs: dict[str, ShowHub] = {}
         self._lock = asyncio.Lock()
+        self._watchers: list[StreamWatcher] = []
         # Set when a hub sees a seq that does not follow on; the recovery watcher waits on it.
         self.gap_seen = asyncio.Event()
         self._keepalive: asyncio.Task[None] | None = None
@@ -244,6 +278,10 @@ class HubRegistry:
             for hub in list(self._hubs.values()):
                 hub.ping()
 
+    def watch(self, watcher: StreamWatcher) -> None:
+        """Hand ``watcher`` every entry the hubs read from now on (before viewers get it)."""
+        self._watchers.append(watcher)
+
     async def hub(self, show_id: str) -> ShowHub:
         """The running hub of ``show_id``, started if needed."""
         hub = self._hubs.get(show_id)
@@ -252,7 +290,7 @@ class HubRegistry:
         async with self._lock:
             hub = self._hubs.get(show_id)
             if hub is None:
-                hub = ShowHub(self._redis, show_id, self.gap_seen.set)
+                hub = ShowHub(self._redis, show_id, self.gap_seen.set, self._watchers)
                 await hub.start()
                 self._hubs[show_id] = hub
             return hub

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
@@ -12,6 +13,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+
+from livebuy import metrics
 
 KeysT = TypeVar("KeysT")
 ArgsT = TypeVar("ArgsT")
@@ -54,18 +57,23 @@ class LuaScript(Generic[KeysT, ArgsT]):
 
     def bind(self, redis: Redis) -> BoundScript[KeysT, ArgsT]:
         """The script callable on ``redis`` (EVALSHA, reloaded after ``NOSCRIPT``)."""
-        return BoundScript(register(redis, self.package, self.name))
+        return BoundScript(register(redis, self.package, self.name), self.name)
 
 
 class BoundScript(Generic[KeysT, ArgsT]):
     """A declared script on one Redis client: called with its named keys and arguments."""
 
-    def __init__(self, script: AsyncScript) -> None:
+    def __init__(self, script: AsyncScript, name: str) -> None:
         self._script = script
+        self._latency = metrics.REDIS_SCRIPT_SECONDS.labels(name)
 
     async def __call__(self, keys: KeysT, args: ArgsT) -> Any:
         """Run the script; its raw reply (what the script returns, as redis-py decodes it)."""
-        return await self._script(keys=_values(keys), args=_values(args))
+        started = time.perf_counter()
+        try:
+            return await self._script(keys=_values(keys), args=_values(args))
+        finally:
+            self._latency.observe(time.perf_counter() - started)
 
 
 def _values(declaration: Any) -> list[Any]:

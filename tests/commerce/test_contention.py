@@ -10,10 +10,11 @@ from typing import Any, cast
 import httpx
 import orjson
 from redis.asyncio import Redis
+from websockets.asyncio.client import connect
 
 from livebuy.redis import keys
 from tests.commerce.helpers import SHOW, SKU, assert_invariant, auth, many_sessions, start_deal
-from tests.servers import TIMEOUT_S, LiveServer
+from tests.servers import TIMEOUT_S, LiveServer, receive_until
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
 # Below redis-py 8's default pool of 100 connections per server process (see docs/commerce.md).
@@ -108,3 +109,50 @@ async def test_duplicated_keys_and_per_customer_limits(
     assert int(counters["taken"]) == 100
     assert all(int(counters[f"c:{customer}"]) == n for customer, n in per_customer.items())
     await assert_invariant(redis, SKU)
+
+
+async def test_sold_out_gate_storm_then_cancellations(
+    make_server: MakeServer, redis: Redis
+) -> None:
+    """A storm on a gated deal (stock frames on) sells exactly its units; units cancelled back are
+    sold again once their stock frame is out, none refused wrongly."""
+    server = await make_server(process=True, stock_push_interval_ms=20, sold_out_gate_ms=60_000)
+    tokens = await many_sessions(server, redis, 305)
+    await start_deal(server, "gated", units=50, limit=1)
+    body = {"sku": SKU, "show_id": SHOW, "deal_id": "gated"}
+    async with connect(server.ws_url(SHOW)) as ws:
+        await receive_until(ws, "snapshot")
+        results = await _storm(server, [(token, "buy-1", body) for token in tokens[:300]])
+        statuses = Counter(status for status, _ in results)
+        assert statuses == {201: 50, 409: 250}, statuses
+        assert {answer["error"]["code"] for status, answer in results if status == 409} == {
+            "out_of_stock"
+        }
+        async with server.http() as client:
+            metrics_text = (await client.get("/metrics")).text
+            assert _sample(metrics_text, "livebuy_sold_out_gate_refusals_total") > 0
+            sold = [
+                (token, answer["id"])
+                for token, (status, answer) in zip(tokens[:300], results, strict=True)
+                if status == 201
+            ]
+            for token, order_id in sold[:5]:
+                cancelled = await client.post(f"/api/orders/{order_id}/cancel", headers=auth(token))
+                assert cancelled.status_code == 200, cancelled.text
+            while True:
+                frame = await receive_until(ws, "stock")
+                if {"deal_id": "gated", "units_left": 5} in frame["data"]["deals"]:
+                    break
+        again = await _storm(server, [(token, "buy-2", body) for token in tokens[300:]])
+        assert Counter(status for status, _ in again) == {201: 5}, again
+    orders = await _deal_orders(redis, "gated")
+    assert len([order for order in orders if order["status"] == "pending_payment"]) == 50
+    await assert_invariant(redis, SKU)
+
+
+def _sample(text: str, name: str) -> float:
+    """The value of an unlabelled sample in a /metrics page."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")

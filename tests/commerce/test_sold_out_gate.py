@@ -1,0 +1,74 @@
+"""The sold-out gate: refuses in-process what is sold out, never sells what is not, clears on stock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from websockets.asyncio.client import ClientConnection, connect
+
+from livebuy import metrics
+from tests.commerce.helpers import SHOW, assert_invariant, buy, session_tokens
+from tests.servers import PRODUCER_TOKEN, LiveServer, receive_until
+
+MakeServer = Callable[..., Awaitable[LiveServer]]
+BIKER = "sable-coast-leather-biker"  # SBC-BIKR-S and SBC-BIKR-M, 5 units each
+BIKER_S = "SBC-BIKR-S"
+
+
+def gate_refusals() -> float:
+    """Refusals the in-process servers' gates made so far (they share this process's registry)."""
+    value: float = metrics.SOLD_OUT_GATE_REFUSALS._value.get()
+    return value
+
+
+async def stock_frame(ws: ClientConnection, sku: str, available: int) -> dict[str, Any]:
+    """The first ``stock`` frame that says ``sku`` has ``available`` units."""
+    while True:
+        frame = await receive_until(ws, "stock")
+        if {"sku": sku, "available": available} in frame["data"]["stock"]:
+            return frame
+
+
+async def test_gate_refuses_sold_out_sku_and_clears_on_restock(
+    make_server: MakeServer, redis: Redis
+) -> None:
+    """Sold out: refused in-process with the script's body; a replay still gets its order; the
+    restock's frame lets the next buy through."""
+    # A gate that would hold for a minute: only the restock's frame can clear it in this test.
+    server = await make_server(sold_out_gate_ms=60_000, stock_push_interval_ms=20)
+    plain = await make_server(sold_out_gate_ms=0, stock_push_interval_ms=20)
+    first, second = await session_tokens(server, 2)
+    await server.post_cue(SHOW, {"kind": "pin", "product_id": BIKER})
+    body = {"sku": BIKER_S, "quantity": 5, "show_id": SHOW}
+    async with connect(server.ws_url(SHOW)) as ws, server.http() as client:
+        await receive_until(ws, "snapshot")
+        bought = await buy(client, first, "all-of-it", **body)
+        assert bought.status_code == 201, bought.text
+        await stock_frame(ws, BIKER_S, 0)
+
+        before = gate_refusals()
+        one = {"sku": BIKER_S, "quantity": 1, "show_id": SHOW}
+        refused = await buy(client, second, "one-more", **one)
+        assert gate_refusals() == before + 1
+        # The same body as the order script's own refusal (the server without a gate).
+        async with plain.http() as other:
+            scripted = await buy(other, second, "one-more", **one)
+        assert refused.status_code == scripted.status_code == 409
+        assert refused.json() == scripted.json()
+        assert refused.json()["error"]["code"] == "out_of_stock"
+
+        replayed = await buy(client, first, "all-of-it", **body)
+        assert replayed.status_code == 200 and replayed.json()["id"] == bought.json()["id"]
+
+        restocked = await client.post(
+            f"/api/inventory/{BIKER_S}/restock",
+            json={"units": 1},
+            headers={"Authorization": f"Bearer {PRODUCER_TOKEN}"},
+        )
+        assert restocked.status_code == 200, restocked.text
+        await stock_frame(ws, BIKER_S, 1)
+        again = await buy(client, second, "after-restock", **one)
+        assert again.status_code == 201, again.text
+    await assert_invariant(redis, BIKER_S)
