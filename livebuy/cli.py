@@ -223,12 +223,13 @@ def loadtest(
     from loadtest.run import main as run_loadtest
 
     if scenario == "fairness":
-        shared = {"--show": show, "--host": host, "--token": token, "--max-delay-ms": max_delay_ms}
-        argv = ["fairness"]
-        for name, value in shared.items():
-            if value is not None:
-                argv += [name, str(value)]
-        raise typer.Exit(run_loadtest([*argv, *ctx.args]))
+        shared: dict[str, object | None] = {
+            "--show": show,
+            "--host": host,
+            "--token": token,
+            "--max-delay-ms": max_delay_ms,
+        }
+        raise typer.Exit(run_loadtest(["fairness", *_flags(shared), *ctx.args]))
     options: dict[str, object | None] = {
         "--users": users,
         "--spawn-rate": spawn_rate,
@@ -244,11 +245,14 @@ def loadtest(
         "--processes": processes,
         "--out": out,
     }
-    argv = [scenario]
-    for name, value in options.items():
-        if value is not None:
-            argv += [name, str(value)]
-    raise typer.Exit(run_loadtest([*argv, *ctx.args]))
+    raise typer.Exit(run_loadtest([scenario, *_flags(options), *ctx.args]))
+
+
+def _flags(options: dict[str, object | None]) -> list[str]:
+    """``--name value`` pairs for the options that have a value."""
+    return [
+        item for name, value in options.items() if value is not None for item in (name, str(value))
+    ]
 
 
 @cli.command("verify-draw")
