@@ -48,6 +48,7 @@ FIRST_COME_FINAL = frozenset({"out_of_stock", "limit_exceeded"})
 BOT_RETRIES = frozenset({"unknown_deal", "deal_not_active", "rate_limited", "not_found"})
 # How often a client asks for its lottery result while the draw has not happened.
 RESULT_POLL_S = 1.0
+PENDING_RESULTS = frozenset({"entered", "not_entered"})
 CONNECT_CONCURRENCY = 50
 PING_INTERVAL_S = 5.0  # the web client's heartbeat
 # Times a request answered 503 (Redis slow to answer under load) is sent again.
@@ -357,9 +358,12 @@ class Drop:
             if status is None:
                 client.outcome = _error_code(response)
                 return
-            if status not in ("entered", "not_entered"):
+            # Until deal_drawn is out, a winner whose order is still being made reads as
+            # waitlisted: only the frame says every winner's order exists.
+            if status not in PENDING_RESULTS and (status != "waitlisted" or client.drawn.is_set()):
                 client.outcome, client.won = status, status == "won"
                 return
+            client.outcome = status  # what the run reports if it times out first
             await asyncio.sleep(RESULT_POLL_S)
 
 
@@ -489,7 +493,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="lottery: the entry window (long enough for a loaded server to take every entry)",
     )
     parser.add_argument("--seed", type=int, default=14, help="seed of the delays")
-    parser.add_argument("--timeout", type=float, default=90.0, help="seconds per mode, at most")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per mode, at most")
     parser.add_argument("--show", default="spring-runway", help="show id")
     parser.add_argument("--host", help="measure this server (http://host:port) instead")
     parser.add_argument("--token", help="producer token of --host")
