@@ -25,7 +25,7 @@ import secrets
 import sys
 import time
 import uuid
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,24 +147,27 @@ class Drop:
 
     async def run(self) -> list[ClientOutcome]:
         """Sign everyone in, open the deal, wait for every tap's outcome."""
-        async with AsyncExitStack() as stack:
-            limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
-            await asyncio.gather(*(self._join(client, limit, stack) for client in self.clients))
+        limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        readers: list[asyncio.Task[None]] = []
+        taps: list[asyncio.Task[None]] = []
+        try:
+            await asyncio.gather(*(self._join(client, limit) for client in self.clients))
             readers = [asyncio.create_task(self._read(client)) for client in self.clients]
             readers.append(asyncio.create_task(self._heartbeat()))
-            taps: list[asyncio.Task[None]] = []
-            try:
-                await self._restock()
-                taps = [asyncio.create_task(self._play(client)) for client in self.clients]
-                await asyncio.sleep(BOT_HEAD_START_S)
-                await self._open_deal()
-                done, _ = await asyncio.wait(taps, timeout=self.setup.timeout_s)
-                for task in done:
-                    task.result()  # a ModeRefusedError seen by a tap ends the run
-            finally:
-                for task in [*taps, *readers]:
-                    task.cancel()
-                await asyncio.gather(*taps, *readers, return_exceptions=True)
+            await self._restock()
+            taps = [asyncio.create_task(self._play(client)) for client in self.clients]
+            await asyncio.sleep(BOT_HEAD_START_S)
+            await self._open_deal()
+            done, _ = await asyncio.wait(taps, timeout=self.setup.timeout_s)
+            for task in done:
+                task.result()  # a ModeRefusedError seen by a tap ends the run
+        finally:
+            for task in [*taps, *readers]:
+                task.cancel()
+            await asyncio.gather(*taps, *readers, return_exceptions=True)
+            # All at once: each close waits for the server's half of the closing handshake.
+            sockets = [client.socket for client in self.clients if client.socket is not None]
+            await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
         return [
             ClientOutcome(
                 delay_ms=client.delay_s * 1000,
@@ -177,7 +180,7 @@ class Drop:
             for client in self.clients
         ]
 
-    async def _join(self, client: Client, limit: asyncio.Semaphore, stack: AsyncExitStack) -> None:
+    async def _join(self, client: Client, limit: asyncio.Semaphore) -> None:
         async with limit:
             client.ip = (
                 f"10.{client.index // 65536 % 256}.{client.index // 256 % 256}.{client.index % 256}"
@@ -186,8 +189,8 @@ class Drop:
             response.raise_for_status()
             client.token = response.json()["token"]
             url = self._base.replace("http://", "ws://", 1)
-            client.socket = await stack.enter_async_context(
-                connect(f"{url}/ws/shows/{self.setup.show_id}?token={client.token}")
+            client.socket = await connect(
+                f"{url}/ws/shows/{self.setup.show_id}?token={client.token}"
             )
             snapshot = json.loads(await client.socket.recv())
             if snapshot.get("type") != "snapshot":
