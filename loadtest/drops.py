@@ -72,11 +72,16 @@ class DropUser(Player):
             return
         close_at = float(deal.get("entries_close_at") or 0)
         server_now = time.time() * 1000 + self._clock.offset_ms
-        self._drawn[deal_id].wait(timeout=max(close_at - server_now, 0) / 1000 + DRAW_GRACE_S)
-        self.result(path)
+        drawn = self._drawn[deal_id]
+        drawn.wait(timeout=max(close_at - server_now, 0) / 1000 + DRAW_GRACE_S)
+        self.result(path, drawn)
 
-    def result(self, path: str) -> None:
-        """``GET .../entries/me`` until the draw has happened; reports ``result:<status>``."""
+    def result(self, path: str, drawn: Event) -> None:
+        """``GET .../entries/me`` until the draw has happened; reports ``result:<status>``.
+
+        Until ``deal_drawn`` is out, a winner whose order is still being made reads as
+        ``waitlisted``: only the frame says every winner's order exists.
+        """
         for _ in range(RESULT_TRIES):
             started = time.perf_counter()
             with self.client.get(
@@ -89,7 +94,9 @@ class DropUser(Player):
                     response.failure(f"{response.status_code}: {response.text[:200]}")
                     return
                 status = str(response.json().get("status"))
-            if status not in ("entered", "not_entered"):
+            if status not in ("entered", "not_entered") and (
+                status != "waitlisted" or drawn.is_set()
+            ):
                 report(self.environment, GAME, f"result:{status}", _ms_since(started))
                 return
             gevent.sleep(RESULT_POLL_S)

@@ -25,7 +25,7 @@ import secrets
 import sys
 import time
 import uuid
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ FIRST_COME_FINAL = frozenset({"out_of_stock", "limit_exceeded"})
 BOT_RETRIES = frozenset({"unknown_deal", "deal_not_active", "rate_limited", "not_found"})
 # How often a client asks for its lottery result while the draw has not happened.
 RESULT_POLL_S = 1.0
+PENDING_RESULTS = frozenset({"entered", "not_entered"})
 CONNECT_CONCURRENCY = 50
 PING_INTERVAL_S = 5.0  # the web client's heartbeat
 # Times a request answered 503 (Redis slow to answer under load) is sent again.
@@ -146,24 +147,27 @@ class Drop:
 
     async def run(self) -> list[ClientOutcome]:
         """Sign everyone in, open the deal, wait for every tap's outcome."""
-        async with AsyncExitStack() as stack:
-            limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
-            await asyncio.gather(*(self._join(client, limit, stack) for client in self.clients))
+        limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        readers: list[asyncio.Task[None]] = []
+        taps: list[asyncio.Task[None]] = []
+        try:
+            await asyncio.gather(*(self._join(client, limit) for client in self.clients))
             readers = [asyncio.create_task(self._read(client)) for client in self.clients]
             readers.append(asyncio.create_task(self._heartbeat()))
-            taps: list[asyncio.Task[None]] = []
-            try:
-                await self._restock()
-                taps = [asyncio.create_task(self._play(client)) for client in self.clients]
-                await asyncio.sleep(BOT_HEAD_START_S)
-                await self._open_deal()
-                done, _ = await asyncio.wait(taps, timeout=self.setup.timeout_s)
-                for task in done:
-                    task.result()  # a ModeRefusedError seen by a tap ends the run
-            finally:
-                for task in [*taps, *readers]:
-                    task.cancel()
-                await asyncio.gather(*taps, *readers, return_exceptions=True)
+            await self._restock()
+            taps = [asyncio.create_task(self._play(client)) for client in self.clients]
+            await asyncio.sleep(BOT_HEAD_START_S)
+            await self._open_deal()
+            done, _ = await asyncio.wait(taps, timeout=self.setup.timeout_s)
+            for task in done:
+                task.result()  # a ModeRefusedError seen by a tap ends the run
+        finally:
+            for task in [*taps, *readers]:
+                task.cancel()
+            await asyncio.gather(*taps, *readers, return_exceptions=True)
+            # All at once: each close waits for the server's half of the closing handshake.
+            sockets = [client.socket for client in self.clients if client.socket is not None]
+            await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
         return [
             ClientOutcome(
                 delay_ms=client.delay_s * 1000,
@@ -176,7 +180,7 @@ class Drop:
             for client in self.clients
         ]
 
-    async def _join(self, client: Client, limit: asyncio.Semaphore, stack: AsyncExitStack) -> None:
+    async def _join(self, client: Client, limit: asyncio.Semaphore) -> None:
         async with limit:
             client.ip = (
                 f"10.{client.index // 65536 % 256}.{client.index // 256 % 256}.{client.index % 256}"
@@ -185,8 +189,8 @@ class Drop:
             response.raise_for_status()
             client.token = response.json()["token"]
             url = self._base.replace("http://", "ws://", 1)
-            client.socket = await stack.enter_async_context(
-                connect(f"{url}/ws/shows/{self.setup.show_id}?token={client.token}")
+            client.socket = await connect(
+                f"{url}/ws/shows/{self.setup.show_id}?token={client.token}"
             )
             snapshot = json.loads(await client.socket.recv())
             if snapshot.get("type") != "snapshot":
@@ -357,9 +361,12 @@ class Drop:
             if status is None:
                 client.outcome = _error_code(response)
                 return
-            if status not in ("entered", "not_entered"):
+            # Until deal_drawn is out, a winner whose order is still being made reads as
+            # waitlisted: only the frame says every winner's order exists.
+            if status not in PENDING_RESULTS and (status != "waitlisted" or client.drawn.is_set()):
                 client.outcome, client.won = status, status == "won"
                 return
+            client.outcome = status  # what the run reports if it times out first
             await asyncio.sleep(RESULT_POLL_S)
 
 
@@ -489,7 +496,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="lottery: the entry window (long enough for a loaded server to take every entry)",
     )
     parser.add_argument("--seed", type=int, default=14, help="seed of the delays")
-    parser.add_argument("--timeout", type=float, default=90.0, help="seconds per mode, at most")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per mode, at most")
     parser.add_argument("--show", default="spring-runway", help="show id")
     parser.add_argument("--host", help="measure this server (http://host:port) instead")
     parser.add_argument("--token", help="producer token of --host")

@@ -14,7 +14,7 @@ from loadtest.fairness_stats import ClientOutcome, fairness_report
 from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, LiveServer
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
-CLIENTS, UNITS, BOTS = 20, 4, 2
+CLIENTS, UNITS, BOTS = 10, 3, 2
 
 
 def test_delays_fill_every_slice_once() -> None:
