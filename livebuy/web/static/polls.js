@@ -102,7 +102,7 @@ window.livebuyPolls = (() => {
     } catch (error) {
       // Voted already (another tab): the choice stays locked; anything else frees the buttons.
       if (error.code !== "already_voted") entry.mine = null;
-      shop.toast(error.message || "Your vote did not count.");
+      shop.toast(window.livebuyWords.sentence(error.code, "Your vote did not count."));
     }
     render();
   }
