@@ -17,7 +17,7 @@ from livebuy.events.state import red_packets_in, red_packets_location
 from livebuy.games.red_packets.split import split
 from livebuy.games.report import GameReport
 from livebuy.redis import keys
-from livebuy.redis.scripts import LuaScript, register
+from livebuy.redis.scripts import LuaScript, variadic
 from livebuy.wallet.service import WalletService
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,25 @@ class GrabArgs:
     ip_cap: int
 
 
+@dataclass(frozen=True)
+class OpenKeys:
+    """KEYS of ``red_packets_open.lua``."""
+
+    rain: str
+    packets: str
+
+
+@dataclass(frozen=True)
+class OpenArgs:
+    """ARGV of ``red_packets_open.lua``: the rain's terms, then every packet's amount."""
+
+    currency: str
+    ends_at: int
+    ttl_ms: int
+    amounts: tuple[int, ...] = variadic()
+
+
+RED_PACKETS_OPEN = LuaScript("livebuy.games.red_packets", "red_packets_open", OpenKeys, OpenArgs)
 RED_PACKETS_GRAB = LuaScript("livebuy.games.red_packets", "red_packets_grab", GrabKeys, GrabArgs)
 
 
@@ -107,7 +126,7 @@ class RedPacketService:
         self._max_count = max_count
         self._ip_cap = ip_cap
         self._wallet = wallet
-        self._open = register(redis, "livebuy.games.red_packets", "red_packets_open")
+        self._open = RED_PACKETS_OPEN.bind(redis)
         self._grab = RED_PACKETS_GRAB.bind(redis)
         self._random = random.SystemRandom()
 
@@ -140,17 +159,17 @@ class RedPacketService:
         )
         started_at = rain["started_at"]
         opened = await self._open(
-            keys=[
-                keys.red_packets_rain(show_id, rain["rain_id"], started_at),
-                keys.red_packets_packets(show_id, rain["rain_id"], started_at),
-            ],
-            # Kept a while after the end, also when opened late (after its end: never negative).
-            args=[
-                rain["currency"],
-                rain["ends_at"],
-                max(rain["ends_at"] - now_ms(), 0) + KEEP_MS,
-                *amounts,
-            ],
+            OpenKeys(
+                rain=keys.red_packets_rain(show_id, rain["rain_id"], started_at),
+                packets=keys.red_packets_packets(show_id, rain["rain_id"], started_at),
+            ),
+            OpenArgs(
+                currency=rain["currency"],
+                ends_at=rain["ends_at"],
+                # Kept a while after the end, also when opened late (after its end: never negative).
+                ttl_ms=max(rain["ends_at"] - now_ms(), 0) + KEEP_MS,
+                amounts=tuple(amounts),
+            ),
         )
         return bool(opened)
 
