@@ -42,8 +42,13 @@ def _wallet(redis: Redis) -> WalletService:
     return WalletService(redis, WalletPolicy(credit_ttl_ms=30 * DAY_MS, return_grace_ms=DAY_MS))
 
 
-async def grabber(url: str, concurrency: int, sessions: list[str]) -> None:
-    """Grab once per listed session; print ``[[session, amount or refusal code], ...]``."""
+async def grabber(
+    url: str, show_id: str, rain_id: str, concurrency: int, sessions: list[str]
+) -> None:
+    """Grab once per listed session; print ``[[session, amount or refusal code], ...]``.
+
+    Also the grabbing process of the CI contention test.
+    """
     redis = connect(url)
     red = RedPacketService(redis, _wallet(redis))
     todo = iter(sessions)
@@ -52,7 +57,7 @@ async def grabber(url: str, concurrency: int, sessions: list[str]) -> None:
     async def worker() -> None:
         for session in todo:
             try:
-                results.append((session, (await red.grab(SHOW, RAIN, session)).amount))
+                results.append((session, (await red.grab(show_id, rain_id, session)).amount))
             except RedPacketError as error:
                 results.append((session, error.code))
 
@@ -92,6 +97,10 @@ async def run(grabs: int, viewers: int, packets: int, concurrency: int) -> int:
                     "loadtest.red_packets_bench",
                     "--grabber",
                     server.url,
+                    "--show",
+                    SHOW,
+                    "--rain",
+                    RAIN,
                     "--concurrency",
                     str(concurrency),
                     stdin=asyncio.subprocess.PIPE,
@@ -143,13 +152,18 @@ def main() -> None:
     """Parse the arguments and run the bench (or, with ``--grabber``, one grabbing process)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--grabber", metavar="REDIS_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--show", default=SHOW, help=argparse.SUPPRESS)
+    parser.add_argument("--rain", default=RAIN, help=argparse.SUPPRESS)
     parser.add_argument("--grabs", type=int, default=20_000)
     parser.add_argument("--viewers", type=int, default=5_000)
     parser.add_argument("--packets", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=64, help="grabs in flight per process")
     options = parser.parse_args()
     if options.grabber:
-        asyncio.run(grabber(options.grabber, options.concurrency, sys.stdin.read().split(",")))
+        sessions = sys.stdin.read().split(",")
+        asyncio.run(
+            grabber(options.grabber, options.show, options.rain, options.concurrency, sessions)
+        )
         return
     sys.exit(asyncio.run(run(options.grabs, options.viewers, options.packets, options.concurrency)))
 
