@@ -122,7 +122,9 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             redis, stream, catalog, settings.shows.speed, giveaways=giveaways, drops=drops
         )
         hubs = HubRegistry(redis, ping_interval_s=settings.gateway.ws_ping_interval_s)
-        polls = PollService(redis, settings.polls.poll_answer_tolerance_ms)
+        polls = PollService(
+            redis, settings.polls.poll_answer_tolerance_ms, settings.games.poll_ip_cap
+        )
         # Every background loop of this process; a loop added later starts at once.
         loops = LoopRegistry()
         loops.start()
@@ -239,7 +241,9 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             lease_ms=settings.shows.player_lease_ms,
         )
         loops.add(giveaway_closer.loop)
-        red_packets = RedPacketService(redis, wallet, settings.wallet.red_packet_max_count)
+        red_packets = RedPacketService(
+            redis, wallet, settings.wallet.red_packet_max_count, settings.games.red_packet_ip_cap
+        )
         rains = RainPublisher(
             redis,
             stream,

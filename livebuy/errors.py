@@ -33,12 +33,14 @@ ChatError (chat and reactions; websocket: error frame, connection stays)
 │   └── BannedError               banned          403   (+ retry_after_ms)
 └── MessageNotFoundError          unknown_message 404
 TooManyRequestsError              rate_limited    429   (+ retry_after_s; HTTP Retry-After)
+└── GameRateLimitedError          game_rate_limited 429 (a session's game actions, per minute)
 PollError (polls and quizzes: a vote refused)
 ├── PollNotFoundError             unknown_poll    404
 ├── PollClosedError               poll_closed     409   (+ closes_at)
 ├── AlreadyVotedError             already_voted   409   (+ option: the vote that counts)
 ├── InvalidOptionError            invalid_option  422
 ├── ProgramTimeError              invalid_program_time 422 (future, or before the poll opened)
+├── VoteCapError                  vote_cap        429   (per-IP cap of one poll run)
 └── PollNotFinalError             poll_not_final  409   (winners asked before the final result)
 GameError (gala games: giveaways)
 ├── GiveawayNotFoundError         unknown_giveaway 404
@@ -51,7 +53,8 @@ RedPacketError (red-packet rain; + rain_id)
 ├── RedPacketRainNotFoundError    unknown_rain    404
 ├── RainClosedError               rain_closed     409
 ├── RainEmptyError                rain_empty      409
-└── AlreadyGrabbedError           already_grabbed 409   (+ amount: what this viewer got)
+├── AlreadyGrabbedError           already_grabbed 409   (+ amount: what this viewer got)
+└── GrabCapError                  grab_cap        429   (per-IP cap of one rain)
 AuctionError (live auctions)
 ├── AuctionNotFoundError          unknown_auction 404
 ├── AuctionClosedError            auction_closed  409   (+ ends_at, server_now)
@@ -262,6 +265,12 @@ class TooManyRequestsError(LivebuyError):
     http_status = 429
 
 
+class GameRateLimitedError(TooManyRequestsError):
+    """A session votes, enters or grabs faster than a viewer could; ``retry_after_s`` says when."""
+
+    code = "game_rate_limited"
+
+
 # --- polls and quizzes (issue 13) ---
 
 
@@ -299,6 +308,13 @@ class ProgramTimeError(PollError):
 
     code = "invalid_program_time"
     http_status = 422
+
+
+class VoteCapError(PollError):
+    """Too many votes in this poll run from the client's IP address."""
+
+    code = "vote_cap"
+    http_status = 429
 
 
 class PollNotFinalError(PollError):
@@ -377,6 +393,13 @@ class RainEmptyError(RedPacketError):
 
 class AlreadyGrabbedError(RedPacketError):
     code = "already_grabbed"
+
+
+class GrabCapError(RedPacketError):
+    """Too many viewers grabbed from this rain from the client's IP address."""
+
+    code = "grab_cap"
+    http_status = 429
 
 
 # --- auctions ---
@@ -498,6 +521,8 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
     "rain_closed": RainClosedError,
     "rain_empty": RainEmptyError,
     "already_grabbed": AlreadyGrabbedError,
+    "grab_cap": GrabCapError,
+    "vote_cap": VoteCapError,
     "unknown_auction": AuctionNotFoundError,
     "auction_closed": AuctionClosedError,
     "auction_running": AuctionRunningError,

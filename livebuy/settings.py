@@ -477,6 +477,26 @@ class DropSettings(BaseModel):
     )
 
 
+class GameFairnessSettings(BaseModel):
+    """Who gets the deals: per-IP caps on votes and grabs, and the per-session action limit."""
+
+    poll_ip_cap: int = Field(
+        50, ge=1, description="votes in one run of a poll or quiz from one client IP address"
+    )
+    red_packet_ip_cap: int = Field(
+        50, ge=1, description="viewers grabbing from one red-packet rain from one client IP address"
+    )
+    game_actions_per_minute: int = Field(
+        60,
+        ge=0,
+        description="votes, giveaway entries and red-packet grabs per session per minute after"
+        " the burst (0: no limit)",
+    )
+    game_actions_burst: int = Field(
+        20, ge=1, description="game actions one session may make at once"
+    )
+
+
 class Settings(BaseModel):
     """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
 
@@ -497,6 +517,7 @@ class Settings(BaseModel):
     wallet: WalletSettings = Field(default_factory=WalletSettings)
     auctions: AuctionSettings = Field(default_factory=AuctionSettings)
     drops: DropSettings = Field(default_factory=DropSettings)
+    games: GameFairnessSettings = Field(default_factory=GameFairnessSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""

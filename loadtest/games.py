@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 # Pong samples kept for the clock estimate, as the web client does (protocol.md "Heartbeat").
 CLOCK_SAMPLES = 8
@@ -131,3 +132,23 @@ class BidScreen:
     def pending(self) -> int:
         """Accepted bids whose frame has not arrived."""
         return len(self._accepted)
+
+
+def snapshot_games(data: dict[str, Any], now_ms: float) -> list[dict[str, Any]]:
+    """The games already open in a join snapshot, as the cues a Player plays.
+
+    A viewer who joins mid-game plays it too: each open poll or quiz (``polls``: the part has
+    only those not final), each giveaway still open for entries, each rain not yet over. Each
+    cue carries ``_at``, the moment it opened (a vote's program time is never before it).
+    ``now_ms`` is the server's clock.
+    """
+    cues: list[dict[str, Any]] = []
+    for poll in data.get("polls") or []:
+        cues.append({**poll, "_at": poll.get("opened_at") or 0})
+    for giveaway in data.get("giveaways") or []:
+        if giveaway.get("status") == "open" and giveaway.get("ends_at", 0) > now_ms:
+            cues.append({**giveaway, "kind": "giveaway", "_at": giveaway.get("opened_at") or 0})
+    for rain in data.get("red_packets") or []:
+        if rain.get("ends_at", 0) > now_ms:
+            cues.append({**rain, "kind": "red_packets", "_at": rain.get("started_at") or 0})
+    return cues

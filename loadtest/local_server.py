@@ -74,6 +74,8 @@ def local_server(
             "LIVEBUY_RATE_LIMIT_SESSIONS_PER_MINUTE": "0",
             "LIVEBUY_RATE_LIMIT_ORDERS_PER_MINUTE": "0",
             "LIVEBUY_GIVEAWAY_IP_CAP": "1000000",
+            "LIVEBUY_POLL_IP_CAP": "1000000",
+            "LIVEBUY_RED_PACKET_IP_CAP": "1000000",
             "LIVEBUY_PLAY_SHOWS": "false",
             "LIVEBUY_LOG_JSON": "false",
             **(env or {}),

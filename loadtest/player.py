@@ -19,7 +19,7 @@ from geventhttpclient.response import HTTPConnectionClosed
 
 from loadtest.config import GAME
 from loadtest.frames import FrameReport
-from loadtest.games import ServerClock, VoteResults, action_outcome
+from loadtest.games import ServerClock, VoteResults, action_outcome, snapshot_games
 from loadtest.stats import report
 from loadtest.users import CONFIG, Viewer
 
@@ -60,11 +60,13 @@ class Player(Viewer):
             gevent.sleep(PING_INTERVAL_S)
 
     def on_frame(self, frame: FrameReport) -> None:
-        """Play each game cue after a moment's thought; time votes against results; read pongs."""
+        """Play each game cue (and each game already open when it joined) after a moment's
+        thought; time votes against results; read pongs."""
         if frame.frame_type == "cue" and frame.data.get("kind") in GAME_KINDS:
-            cue = {**frame.data, "_at": frame.at}
-            think_s = random.uniform(0, THINK_MAX_S)
-            self._greenlets.append(gevent.spawn_later(think_s, self._play_reported, cue))
+            self._think_then_play({**frame.data, "_at": frame.at})
+        elif frame.frame_type == "snapshot":
+            for cue in snapshot_games(frame.data, _now_ms() + self._clock.offset_ms):
+                self._think_then_play(cue)
         elif frame.frame_type == "poll_results":
             final = bool(frame.data.get("final"))
             latencies = self._votes.results(
@@ -79,6 +81,10 @@ class Player(Viewer):
             sent = frame.data.get("t")
             if isinstance(sent, int | float):
                 self._clock.pong(float(sent), frame.received_ms, frame.ts)
+
+    def _think_then_play(self, cue: dict[str, Any]) -> None:
+        think_s = random.uniform(0, THINK_MAX_S)
+        self._greenlets.append(gevent.spawn_later(think_s, self._play_reported, cue))
 
     def _play_reported(self, cue: dict[str, Any]) -> None:
         # A greenlet's exception would only be printed: count it as a failure instead.

@@ -38,6 +38,8 @@ def settings_for_tests(**overrides: Any) -> Settings:
         # Every test client is 127.0.0.1; the tests of the per-IP limits set their own.
         "rate_limit_sessions_per_minute": 0,
         "rate_limit_orders_per_minute": 0,
+        "poll_ip_cap": 1_000_000,
+        "red_packet_ip_cap": 1_000_000,
         "play_shows": False,
         "log_json": False,
         "demo_start_delay_ms": 0,

@@ -12,6 +12,7 @@ dashboard counts them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 import orjson
@@ -22,11 +23,31 @@ from livebuy.analytics.models import FunnelRow, ShowFunnel
 from livebuy.analytics.service import product_names, sales_rows
 from livebuy.errors import UnknownCueError
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
 from livebuy.shows.service import ShowService
 
 # Funnel counters outlive the show by a week (like chat's per-minute counters), then go.
 FUNNEL_TTL_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class CountKeys:
+    """KEYS of ``funnel_count.lua``: the show's counted products, and one stage's counter."""
+
+    products: str
+    counter: str
+
+
+@dataclass(frozen=True)
+class CountArgs:
+    """ARGV of ``funnel_count.lua``."""
+
+    product_id: str
+    member: str
+    ttl_ms: int
+
+
+FUNNEL_COUNT = LuaScript("livebuy.analytics", "funnel_count", CountKeys, CountArgs)
 # Pin cues whose product this process remembers (forgotten all at once when full).
 CUE_CACHE_SIZE = 10_000
 
@@ -38,7 +59,7 @@ class FunnelService:
         self._redis = redis
         self._shows = shows
         self._catalog = catalog
-        self._count = register(redis, "livebuy.analytics", "funnel_count")
+        self._count = FUNNEL_COUNT.bind(redis)
         self._products: dict[tuple[str, str], str] = {}
 
     async def card_seen(self, show_id: str, cue_id: str, viewer: str) -> str:
@@ -49,16 +70,16 @@ class FunnelService:
         """
         product_id = await self._pinned_product(show_id, cue_id)
         await self._count(
-            keys=[keys.funnel_products(show_id), keys.funnel_seen(show_id, product_id)],
-            args=[product_id, f"{viewer}|{cue_id}", FUNNEL_TTL_MS],
+            CountKeys(keys.funnel_products(show_id), keys.funnel_seen(show_id, product_id)),
+            CountArgs(product_id, f"{viewer}|{cue_id}", FUNNEL_TTL_MS),
         )
         return product_id
 
     async def added_to_bag(self, show_id: str, product_id: str, session_id: str) -> None:
         """Count ``session_id`` as having added ``product_id`` to its bag from the show."""
         await self._count(
-            keys=[keys.funnel_products(show_id), keys.funnel_added(show_id, product_id)],
-            args=[product_id, session_id, FUNNEL_TTL_MS],
+            CountKeys(keys.funnel_products(show_id), keys.funnel_added(show_id, product_id)),
+            CountArgs(product_id, session_id, FUNNEL_TTL_MS),
         )
 
     async def show(self, show_id: str) -> ShowFunnel:

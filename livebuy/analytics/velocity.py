@@ -10,6 +10,7 @@ lease holder does not repeat them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 import orjson
@@ -22,7 +23,27 @@ from livebuy.events.state import SALES_VELOCITY, set_sales_velocity
 from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class VelocityKeys:
+    """KEYS of ``analytics_velocity.lua``."""
+
+    recent: str
+
+
+@dataclass(frozen=True)
+class VelocityArgs:
+    """ARGV of ``analytics_velocity.lua``."""
+
+    now: int
+    window_ms: int
+
+
+ANALYTICS_VELOCITY = LuaScript(
+    "livebuy.analytics", "analytics_velocity", VelocityKeys, VelocityArgs
+)
 
 
 class SalesVelocity:
@@ -44,7 +65,7 @@ class SalesVelocity:
         self._stream = stream
         self._window_ms = window_ms
         self._clock = clock
-        self._read = register(redis, "livebuy.analytics", "analytics_velocity")
+        self._read = ANALYTICS_VELOCITY.bind(redis)
         self.loop = ElectedLoop(
             f"sales-velocity:{show_id}",
             Lease(redis, keys.sales_velocity_lease(show_id), lease_ms),
@@ -56,8 +77,8 @@ class SalesVelocity:
     async def counts(self) -> dict[str, int]:
         """Paid units per product in the window ending now (products with none left out)."""
         flat = await self._read(
-            keys=[keys.analytics_sales_recent(self.show_id)],
-            args=[self._clock(), self._window_ms],
+            VelocityKeys(recent=keys.analytics_sales_recent(self.show_id)),
+            VelocityArgs(now=self._clock(), window_ms=self._window_ms),
         )
         pairs = zip(flat[::2], flat[1::2], strict=True)
         return {str(product): int(units) for product, units in sorted(pairs) if int(units) > 0}

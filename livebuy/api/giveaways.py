@@ -5,38 +5,26 @@ A giveaway is opened by its cue (run sheet, or ``POST /api/shows/{show_id}/cues`
 
 from __future__ import annotations
 
-import ipaddress
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from livebuy.api.auth import ProducerDep
-from livebuy.api.deps import GiveawaysDep, SettingsDep
-from livebuy.api.rate_limit import client_ip
+from livebuy.api.deps import GiveawaysDep
+from livebuy.api.game_limits import PlayerDep
 from livebuy.api.sessions import SessionDep
 from livebuy.games.giveaways.models import EntryResult, GiveawayView, MyGiveaway
 
 router = APIRouter(prefix="/api/shows/{show_id}/giveaways", tags=["games"])
 
 
-def _ip(request: Request, settings: SettingsDep) -> str:
-    trusted = [
-        ipaddress.ip_network(proxy, strict=False) for proxy in settings.security.trusted_proxies
-    ]
-    peer = request.client.host if request.client else ""
-    return client_ip(peer, request.headers.getlist("x-forwarded-for"), trusted)
-
-
 @router.post("/{giveaway_id}/entries", status_code=201)
 async def enter_giveaway(
-    giveaways: GiveawaysDep,
-    settings: SettingsDep,
-    request: Request,
-    session: SessionDep,
-    show_id: str,
-    giveaway_id: str,
+    giveaways: GiveawaysDep, player: PlayerDep, show_id: str, giveaway_id: str
 ) -> EntryResult:
-    """Enter with the caller's session (one entry per session; 409 ``already_entered`` after)."""
-    return await giveaways.enter(show_id, giveaway_id, session, _ip(request, settings))
+    """Enter with the caller's session (one entry per session; 409 ``already_entered`` after).
+
+    Also 429 ``entry_cap`` (per-IP cap) and ``game_rate_limited`` (per-session actions).
+    """
+    return await giveaways.enter(show_id, giveaway_id, player.session, player.ip)
 
 
 @router.get("/{giveaway_id}")

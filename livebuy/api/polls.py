@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from livebuy.api.auth import ProducerDep
 from livebuy.api.deps import PollsDep
-from livebuy.api.sessions import SessionDep
+from livebuy.api.game_limits import PlayerDep
 from livebuy.clock import now_ms
 from livebuy.games.polls.models import PollStatus, QuizWinners, VoteAccepted, VoteRequest
 
@@ -15,11 +15,20 @@ router = APIRouter(prefix="/api/shows/{show_id}/polls", tags=["polls"])
 
 @router.post("/{poll_id}/votes", status_code=201)
 async def vote(
-    polls: PollsDep, session: SessionDep, show_id: str, poll_id: str, body: VoteRequest
+    polls: PollsDep, player: PlayerDep, show_id: str, poll_id: str, body: VoteRequest
 ) -> VoteAccepted:
-    """Vote (or answer a quiz) once per session; a second vote is refused (409 ``already_voted``)."""
+    """Vote (or answer a quiz) once per session; a second vote is refused (409 ``already_voted``).
+
+    Also 429 ``vote_cap`` (per-IP cap of the poll run) and ``game_rate_limited`` (per session).
+    """
     return await polls.vote(
-        show_id, poll_id, session.session_id, body.option, body.program_ms, now_ms()
+        show_id,
+        poll_id,
+        player.session.session_id,
+        body.option,
+        body.program_ms,
+        now_ms(),
+        player.ip,
     )
 
 

@@ -1,14 +1,14 @@
-"""Per-client-IP rate limits on the endpoints that create things (sessions, orders).
+"""Rate limits: per client IP on the endpoints that create things (sessions, orders), and per
+session on game actions (votes, giveaway entries, red-packet grabs), so a bot tapping faster than
+a thumb is refused.
 
-A token bucket per client IP and endpoint, in Redis (one Lua step, one key), so every gateway
-process shares it. The client IP is the socket peer; ``X-Forwarded-For`` is believed only from a
-configured trusted proxy, and then the right-most address no trusted proxy claims is the client
-(everything left of it was written by the client itself and can be anything).
+A token bucket per client (IP or session) and kind of request, in Redis (one Lua step, one key),
+so every gateway process shares it. Which IP a request counts against is
+``livebuy.api.client_ip``'s rule.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,7 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from livebuy.errors import TooManyRequestsError
+from livebuy.api.client_ip import ClientAddresses
+from livebuy.errors import GameRateLimitedError, TooManyRequestsError
 from livebuy.redis import keys
 from livebuy.redis.scripts import LuaScript
 from livebuy.services import services_of
@@ -43,43 +44,6 @@ class TakeArgs:
 RATE_LIMIT_TAKE = LuaScript("livebuy.api", "rate_limit_take", BucketKeys, TakeArgs)
 
 Scope = Literal["sessions", "orders", "drop_entries"]
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def client_ip(peer: str, forwarded_for: list[str], trusted: list[Network]) -> str:
-    """The address a request is counted against.
-
-    Args:
-        peer: the socket peer's address.
-        forwarded_for: every ``X-Forwarded-For`` header value, in order.
-        trusted: networks of the proxies whose ``X-Forwarded-For`` is believed.
-    """
-
-    def is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        return any(address in network for network in trusted)
-
-    peer_address = _address(peer)
-    if peer_address is None or not is_trusted(peer_address):
-        return peer
-    hops = [hop for value in forwarded_for for hop in value.split(",")]
-    client = peer_address
-    for hop in reversed(hops):
-        address = _address(hop)
-        if address is None:
-            # Garbage where a trusted proxy should have written an address: count the last
-            # address known to be real rather than a name the client chose.
-            break
-        client = address
-        if not is_trusted(address):
-            break
-    return str(client)
 
 
 class RateLimiter:
@@ -102,9 +66,11 @@ class RateLimiter:
                 settings.drops.drop_entries_burst,
             ),
         }
-        self._trusted = [
-            ipaddress.ip_network(proxy, strict=False) for proxy in settings.security.trusted_proxies
-        ]
+        self._game_actions = (
+            settings.games.game_actions_per_minute,
+            settings.games.game_actions_burst,
+        )
+        self.addresses = ClientAddresses(settings.security.trusted_proxies)
 
     async def take(self, scope: Scope, request: Request) -> None:
         """Count the request against its client's bucket.
@@ -115,17 +81,41 @@ class RateLimiter:
         per_minute, burst = self._limits[scope]
         if per_minute == 0:
             return
-        peer = request.client.host if request.client else ""
-        ip = client_ip(peer, request.headers.getlist("x-forwarded-for"), self._trusted)
-        allowed, wait_ms = await self._take(
-            BucketKeys(bucket=keys.rate_limit(scope, ip)), TakeArgs(per_minute, burst)
+        wait_ms = await self._wait(
+            keys.rate_limit(scope, self.addresses.of(request)), per_minute, burst
         )
-        if not int(allowed):
-            retry_after_s = max(1, math.ceil(int(wait_ms) / 1000))
+        if wait_ms is not None:
+            retry_after_s = _seconds(wait_ms)
             raise TooManyRequestsError(
                 f"too many requests from your address: retry in {retry_after_s} s",
                 retry_after_s=retry_after_s,
             )
+
+    async def take_game_action(self, session_id: str) -> None:
+        """Count one game action (vote, entry, grab) against the session's bucket.
+
+        Raises:
+            GameRateLimitedError: faster than ``game_actions_per_minute`` after the burst.
+        """
+        per_minute, burst = self._game_actions
+        if per_minute == 0:
+            return
+        wait_ms = await self._wait(keys.game_actions_bucket(session_id), per_minute, burst)
+        if wait_ms is not None:
+            retry_after_s = _seconds(wait_ms)
+            raise GameRateLimitedError(
+                f"too many game actions from this session: retry in {retry_after_s} s",
+                retry_after_s=retry_after_s,
+            )
+
+    async def _wait(self, bucket: str, per_minute: int, burst: int) -> int | None:
+        """None if a token was taken, else the ms until the bucket has one."""
+        allowed, wait_ms = await self._take(BucketKeys(bucket=bucket), TakeArgs(per_minute, burst))
+        return None if int(allowed) else int(wait_ms)
+
+
+def _seconds(wait_ms: int) -> int:
+    return max(1, math.ceil(wait_ms / 1000))
 
 
 def rate_limited(scope: Scope) -> Callable[[Request], Awaitable[None]]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from livebuy.api.auth import ProducerDep
 from livebuy.api.deps import RedPacketsDep
-from livebuy.api.sessions import SessionDep
+from livebuy.api.game_limits import PlayerDep
 from livebuy.games.red_packets.service import Grab, RainView
 
 router = APIRouter(prefix="/api/shows/{show_id}/red-packets", tags=["games"])
@@ -19,15 +19,16 @@ _ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 @router.post("/{rain_id}/grab")
 async def grab(
     red_packets: RedPacketsDep,
-    session: SessionDep,
+    player: PlayerDep,
     show_id: Annotated[str, Path(pattern=_ID)],
     rain_id: Annotated[str, Path(pattern=_ID)],
 ) -> Grab:
     """Grab one packet (one per viewer per rain); its amount is credited to the viewer's wallet.
 
-    Refusals: 404 ``unknown_rain``, 409 ``rain_closed`` / ``rain_empty`` / ``already_grabbed``.
+    Refusals: 404 ``unknown_rain``, 409 ``rain_closed`` / ``rain_empty`` / ``already_grabbed``,
+    429 ``grab_cap`` (per-IP cap) / ``game_rate_limited`` (per-session actions).
     """
-    return await red_packets.grab(show_id, rain_id, session.session_id)
+    return await red_packets.grab(show_id, rain_id, player.session.session_id, player.ip)
 
 
 @router.get("")
@@ -46,6 +47,7 @@ async def rains(
             ends_at=c.rain["ends_at"],
             granted=c.granted,
             granted_amount=c.granted_amount,
+            report=c.report(),
         )
-        for c in await red_packets.counts(show_id)
+        for c in await red_packets.reports(show_id)
     ]

@@ -616,3 +616,26 @@ def drops_due() -> str:
 def drops_lease() -> str:
     """Lease naming the process that draws lottery deals and moves their waitlists."""
     return f"{PREFIX}:drops:lease"
+
+
+# --- game fairness (issue 13): per-IP caps, the per-session action bucket, who took part ---
+
+
+def game_actions_bucket(session_id: str) -> str:
+    """Hash of one session's token bucket for game actions (votes, entries, grabs)."""
+    return f"{PREFIX}:ratelimit:games:{session_id}"
+
+
+def poll_ips(show_id: str, poll_id: str, opened_at: int) -> str:
+    """Hash of one run of a poll: client IP -> votes from that IP (the per-IP cap)."""
+    return f"{_show(show_id)}:poll:{poll_id}:{opened_at}:ips"
+
+
+def red_packets_ips(show_id: str, rain_id: str, started_at: int) -> str:
+    """Hash of one run of a rain: client IP -> viewers who tried to grab from it (the cap)."""
+    return f"{_show(show_id)}:red_packets:{rain_id}:{started_at}:ips"
+
+
+def red_packets_tried(show_id: str, rain_id: str, started_at: int) -> str:
+    """Set of the sessions that tried to grab in one run of a rain (the fairness report)."""
+    return f"{_show(show_id)}:red_packets:{rain_id}:{started_at}:tried"

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
 from functools import cache
 from importlib import resources
 from typing import Any, ClassVar, Generic, TypeVar
@@ -36,6 +36,20 @@ class NoArgs:
     """The ARGV of a script that takes none."""
 
 
+def variadic() -> Any:
+    """The last field of a KEYS or ARGV declaration that spreads into as many values as it holds.
+
+    For a script that reads a variable tail (``#ARGV - 3`` packets, an action's own arguments)
+    after the named locals of its header: the field holds a tuple and is not in the header.
+    """
+    return field(default=(), metadata={"variadic": True})
+
+
+def is_variadic(declared: Field[Any]) -> bool:
+    """Whether ``declared`` is a ``variadic()`` tail."""
+    return bool(declared.metadata.get("variadic"))
+
+
 class LuaScript(Generic[KeysT, ArgsT]):
     """One ``.lua`` file with its KEYS and ARGV declared by name, as two frozen dataclasses.
 
@@ -48,16 +62,33 @@ class LuaScript(Generic[KeysT, ArgsT]):
 
     declared: ClassVar[list[LuaScript[Any, Any]]] = []
 
-    def __init__(self, package: str, name: str, keys: type[KeysT], args: type[ArgsT]) -> None:
+    def __init__(
+        self,
+        package: str,
+        name: str,
+        keys: type[KeysT],
+        args: type[ArgsT],
+        prelude: tuple[str, str] | None = None,
+    ) -> None:
+        """Declare ``<name>.lua`` of ``package``.
+
+        Args:
+            prelude: ``(package, name)`` of a ``.lua`` library of functions (no KEYS or ARGV of
+                its own) whose source is put before the script's, as the wallet's is.
+        """
         self.package = package
         self.name = name
         self.keys = keys
         self.args = args
+        self.prelude = prelude
         LuaScript.declared.append(self)
 
     def bind(self, redis: Redis) -> BoundScript[KeysT, ArgsT]:
         """The script callable on ``redis`` (EVALSHA, reloaded after ``NOSCRIPT``)."""
-        return BoundScript(register(redis, self.package, self.name), self.name)
+        source = lua_source(self.package, self.name)
+        if self.prelude is not None:
+            source = lua_source(*self.prelude) + source
+        return BoundScript(redis.register_script(source), self.name)
 
 
 class BoundScript(Generic[KeysT, ArgsT]):
@@ -77,4 +108,11 @@ class BoundScript(Generic[KeysT, ArgsT]):
 
 
 def _values(declaration: Any) -> list[Any]:
-    return [getattr(declaration, field.name) for field in fields(declaration)]
+    values: list[Any] = []
+    for declared in fields(declaration):
+        value = getattr(declaration, declared.name)
+        if is_variadic(declared):
+            values.extend(value)
+        else:
+            values.append(value)
+    return values

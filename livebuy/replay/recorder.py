@@ -22,7 +22,7 @@ from livebuy.background import ElectedLoop, LeaseLost
 from livebuy.clock import Clock, now_ms
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
 from livebuy.replay import state
 from livebuy.replay.runs import run_of, run_window
 from livebuy.shows.models import ShowDefinition
@@ -31,6 +31,62 @@ from livebuy.shows.timeline import Timeline
 from livebuy.video.shared import SharedStream
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """KEYS of ``replay_record.lua``: the recorder's, this run's and the run it drops."""
+
+    lease: str
+    recorder: str
+    runs: str
+    timeline: str
+    changes: str
+    checkpoints: str
+    drop_timeline: str
+    drop_changes: str
+    drop_checkpoints: str
+
+
+@dataclass(frozen=True)
+class RecordArgs:
+    """ARGV of ``replay_record.lua`` (``expected``: "" before the first write; ``members``: JSON)."""
+
+    owner: str
+    expected: str
+    recorder: str
+    run: int
+    run_start: int
+    drop_run: int
+    ttl_ms: int
+    members: str
+
+
+@dataclass(frozen=True)
+class SegmentKeys:
+    """KEYS of ``replay_segment.lua`` (on the video's Redis)."""
+
+    live_segments: str
+    last: str
+    entries: str
+    segments: str
+    drop_entries: str
+    drop_segments: str
+
+
+@dataclass(frozen=True)
+class SegmentArgs:
+    """ARGV of ``replay_segment.lua``."""
+
+    number: int
+    generation: str
+    duration: str
+    date_ms: int
+    ttl_ms: int
+
+
+REPLAY_RECORD = LuaScript("livebuy.replay", "replay_record", RecordKeys, RecordArgs)
+REPLAY_SEGMENT = LuaScript("livebuy.replay", "replay_segment", SegmentKeys, SegmentArgs)
 
 # A checkpoint after this many state changes: a seek applies at most this many.
 CHECKPOINT_EVERY = 8
@@ -83,8 +139,8 @@ class ReplayRecorder:
         self._video = video
         self._video_redis = video_redis or redis
         self._lease = Lease(redis, keys.replay_lease(show.id), lease_ms)
-        self._record = register(redis, "livebuy.replay", "replay_record")
-        self._copy = register(self._video_redis, "livebuy.replay", "replay_segment")
+        self._record = REPLAY_RECORD.bind(redis)
+        self._copy = REPLAY_SEGMENT.bind(self._video_redis)
         self._clock = clock
         self._position: _Position | None = None
         self._last_segment: int | None = None
@@ -209,27 +265,27 @@ class ReplayRecorder:
         drop = run - self._runs_kept
         show_id = self.show.id
         result = await self._record(
-            keys=[
-                keys.replay_lease(show_id),
-                keys.replay_recorder(show_id),
-                keys.replay_runs(show_id),
-                keys.replay_timeline(show_id, run),
-                keys.replay_changes(show_id, run),
-                keys.replay_checkpoints(show_id, run),
-                keys.replay_timeline(show_id, drop),
-                keys.replay_changes(show_id, drop),
-                keys.replay_checkpoints(show_id, drop),
-            ],
-            args=[
-                self._lease.owner,
-                "" if position.stored_seq is None else str(position.stored_seq),
-                position.to_json(),
-                run,
-                start,
-                drop,
-                self._ttl_ms,
-                orjson.dumps(batch).decode(),
-            ],
+            RecordKeys(
+                lease=keys.replay_lease(show_id),
+                recorder=keys.replay_recorder(show_id),
+                runs=keys.replay_runs(show_id),
+                timeline=keys.replay_timeline(show_id, run),
+                changes=keys.replay_changes(show_id, run),
+                checkpoints=keys.replay_checkpoints(show_id, run),
+                drop_timeline=keys.replay_timeline(show_id, drop),
+                drop_changes=keys.replay_changes(show_id, drop),
+                drop_checkpoints=keys.replay_checkpoints(show_id, drop),
+            ),
+            RecordArgs(
+                owner=self._lease.owner,
+                expected="" if position.stored_seq is None else str(position.stored_seq),
+                recorder=position.to_json(),
+                run=run,
+                run_start=start,
+                drop_run=drop,
+                ttl_ms=self._ttl_ms,
+                members=orjson.dumps(batch).decode(),
+            ),
         )
         if int(result) == 0:
             raise LeaseLost
@@ -256,21 +312,21 @@ class ReplayRecorder:
             runs = sorted({run for run in (first, last) if run is not None})
             for run in runs:
                 copied = await self._copy(
-                    keys=[
-                        keys.video_segments(show_id),
-                        keys.replay_video_last(show_id),
-                        keys.replay_video_entries(show_id, run),
-                        keys.replay_video_segments(show_id, run),
-                        keys.replay_video_entries(show_id, run - self._runs_kept),
-                        keys.replay_video_segments(show_id, run - self._runs_kept),
-                    ],
-                    args=[
-                        entry.number,
-                        entry.generation,
-                        entry.duration,
-                        entry.date_ms,
-                        self._ttl_ms,
-                    ],
+                    SegmentKeys(
+                        live_segments=keys.video_segments(show_id),
+                        last=keys.replay_video_last(show_id),
+                        entries=keys.replay_video_entries(show_id, run),
+                        segments=keys.replay_video_segments(show_id, run),
+                        drop_entries=keys.replay_video_entries(show_id, run - self._runs_kept),
+                        drop_segments=keys.replay_video_segments(show_id, run - self._runs_kept),
+                    ),
+                    SegmentArgs(
+                        number=entry.number,
+                        generation=entry.generation,
+                        duration=entry.duration,
+                        date_ms=entry.date_ms,
+                        ttl_ms=self._ttl_ms,
+                    ),
                 )
                 if int(copied) < 0:
                     log.warning(

@@ -2,24 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple, dataclass
+
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from livebuy.redis import keys
-from livebuy.redis.scripts import lua_source
+from livebuy.redis.scripts import LuaScript, lua_source
+
+WALLET_LIB = ("livebuy.wallet", "wallet_lib")
 
 
 def register_with_wallet(redis: Redis, package: str, name: str) -> AsyncScript:
     """``<name>.lua`` of ``package`` with the wallet's Lua functions defined before it."""
-    source = lua_source("livebuy.wallet", "wallet_lib") + lua_source(package, name)
+    source = lua_source(*WALLET_LIB) + lua_source(package, name)
     return redis.register_script(source)
 
 
+@dataclass(frozen=True)
+class WalletKeys:
+    """The four keys of a session's wallet, in the order the scripts take them (one slot)."""
+
+    lots: str
+    expiries: str
+    ledger: str
+    refs: str
+
+    @classmethod
+    def of(cls, session_id: str) -> WalletKeys:
+        """The wallet of ``session_id``."""
+        return cls(
+            lots=keys.wallet_lots(session_id),
+            expiries=keys.wallet_expiries(session_id),
+            ledger=keys.wallet_ledger(session_id),
+            refs=keys.wallet_refs(session_id),
+        )
+
+
+@dataclass(frozen=True)
+class CreditArgs:
+    """ARGV of ``wallet_credit.lua`` (``expires_at``: ms since the epoch)."""
+
+    now: int
+    currency: str
+    amount: int
+    source: str
+    ref: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class SettleArgs:
+    """ARGV of ``wallet_settle.lua``."""
+
+    now: int
+
+
+WALLET_CREDIT = LuaScript("livebuy.wallet", "wallet_credit", WalletKeys, CreditArgs, WALLET_LIB)
+WALLET_SETTLE = LuaScript("livebuy.wallet", "wallet_settle", WalletKeys, SettleArgs, WALLET_LIB)
+
+
 def wallet_keys(session_id: str) -> list[str]:
-    """The four keys of a session's wallet, in the order the scripts take them."""
-    return [
-        keys.wallet_lots(session_id),
-        keys.wallet_expiries(session_id),
-        keys.wallet_ledger(session_id),
-        keys.wallet_refs(session_id),
-    ]
+    """The four keys of a session's wallet as a list, for the hand-wrapped order scripts."""
+    return list(astuple(WalletKeys.of(session_id)))

@@ -12,7 +12,13 @@ from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError
 from livebuy.redis import keys
 from livebuy.wallet.models import Balance, LedgerEntry, Lot, Wallet
-from livebuy.wallet.scripts import register_with_wallet, wallet_keys
+from livebuy.wallet.scripts import (
+    WALLET_CREDIT,
+    WALLET_SETTLE,
+    CreditArgs,
+    SettleArgs,
+    WalletKeys,
+)
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _NAME = re.compile(r"^[a-z_]{1,32}$")
@@ -33,8 +39,8 @@ class WalletService:
     def __init__(self, redis: Redis, policy: WalletPolicy) -> None:
         self._redis = redis
         self.policy = policy
-        self._credit = register_with_wallet(redis, "livebuy.wallet", "wallet_credit")
-        self._settle = register_with_wallet(redis, "livebuy.wallet", "wallet_settle")
+        self._credit = WALLET_CREDIT.bind(redis)
+        self._settle = WALLET_SETTLE.bind(redis)
 
     async def credit(
         self,
@@ -62,8 +68,8 @@ class WalletService:
         if not _NAME.match(source) or not _REF.match(ref):
             raise InvalidInputError("source is [a-z_]{1,32}, ref printable ASCII", field="source")
         credited = await self._credit(
-            keys=wallet_keys(session_id),
-            args=[now, currency, amount_minor, source, ref, expires_at],
+            WalletKeys.of(session_id),
+            CreditArgs(now, currency, amount_minor, source, ref, expires_at),
         )
         if credited == -1:
             raise InvalidInputError("the credit would already be expired", field="expires_at_ms")
@@ -79,7 +85,7 @@ class WalletService:
 
     async def wallet(self, session_id: str, offset: int = 0, limit: int = 20) -> Wallet:
         """The session's balances, lots (soonest expiry first), a ledger page and coupons."""
-        await self._settle(keys=wallet_keys(session_id), args=[now_ms()])
+        await self._settle(WalletKeys.of(session_id), SettleArgs(now_ms()))
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.hvals(keys.wallet_lots(session_id))
             await pipe.lrange(keys.wallet_ledger(session_id), offset, offset + limit - 1)

@@ -90,7 +90,7 @@ async def test_giveaway_across_two_processes(make_server: MakeServer) -> None:
     proof = DrawProof.model_validate(document["proof"])
     assert verify(proof, commitment) == []
     assert proof.winners == result["winners"]
-    assert document["report"] == {"entered": 5, "distinct_winners": 2}
+    assert document["report"] == {"entered": 5, "distinct_winners": 2, "addresses": 1}
     assert mine["won"] is True
     assert mine["coupon_code"].startswith("WIN-")
     assert wallet["coupons"] == [mine["coupon_code"]]

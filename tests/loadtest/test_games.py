@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from loadtest.games import BidScreen, ServerClock, VoteResults, action_outcome
+from websockets.asyncio.client import connect
+
+from livebuy.clock import now_ms
+from loadtest.games import BidScreen, ServerClock, VoteResults, action_outcome, snapshot_games
+from tests.chat.helpers import SHOW, MakeServer
+from tests.games.test_fairness import GIVEAWAY, QUIZ, RAIN
+from tests.servers import receive_json
 
 
 def test_clock_takes_the_pong_with_the_shortest_round_trip() -> None:
@@ -53,3 +59,32 @@ def test_a_bid_is_timed_to_its_frame_in_either_order() -> None:
     assert screen.frame(seq=9, received_ms=2_000) is None  # pushed before the 200 arrived
     assert screen.accepted(seq=9, received_ms=2_020) == 0.0
     assert screen.pending == 0
+
+
+async def test_a_player_joining_mid_game_plays_the_games_already_open(
+    make_server: MakeServer,
+) -> None:
+    """The join snapshot of a real server yields the open quiz, giveaway and rain as cues to play
+    (with the time each opened); a giveaway or rain whose window is over is left out."""
+    server = await make_server()
+    for cue in (QUIZ, RAIN, GIVEAWAY):
+        await server.post_cue(SHOW, cue)
+    async with connect(server.ws_url(SHOW)) as ws:
+        snapshot = await receive_json(ws)
+    assert snapshot["type"] == "snapshot"
+    now = now_ms()
+    cues = snapshot_games(snapshot["data"], now)
+    played = {
+        (cue["kind"], cue.get("poll_id") or cue.get("giveaway_id") or cue.get("rain_id"))
+        for cue in cues
+    }
+    assert played == {
+        ("quiz", "fair-quiz"),
+        ("giveaway", "fair-giveaway"),
+        ("red_packets", "fair-rain"),
+    }
+    assert all(0 < cue["_at"] <= now for cue in cues)
+    quiz = next(cue for cue in cues if cue["kind"] == "quiz")
+    assert len(quiz["options"]) == 3  # what a Player picks its answer from
+    later = snapshot_games(snapshot["data"], now + 3_600_000)
+    assert {cue["kind"] for cue in later} == {"quiz"}  # the server keeps a poll until final

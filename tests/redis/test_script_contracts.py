@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import livebuy
-from livebuy.redis.scripts import LuaScript
+from livebuy.redis.scripts import LuaScript, is_variadic
 
 # Wrapped by hand in order_scripts.py / chat_scripts.py (variable key lists, refusal outcomes).
 HAND_WRAPPED = {
@@ -19,22 +19,6 @@ HAND_WRAPPED = {
     "order_refund",
     "chat_post",
     "reaction_add",
-    "poll_vote",
-    "poll_finalize",
-    "replay_record",
-    "replay_segment",
-    "analytics_velocity",
-    "funnel_count",
-    "giveaway_enter",
-    "giveaway_freeze",
-    "giveaway_open",
-    "giveaway_settle",
-    "red_packets_grab",
-    "red_packets_open",
-    "wallet_credit",
-    "wallet_lib",
-    "wallet_settle",
-    "auction_step",
 }
 HEADER = re.compile(r"^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 PACKAGE_DIR = Path(livebuy.__file__).parent
@@ -57,10 +41,20 @@ def _header(path: Path) -> tuple[list[str], list[str]]:
     return keys, args
 
 
+def _named(declaration: object) -> list[str]:
+    """The declaration's field names but a ``variadic()`` tail, which must come last."""
+    declared = fields(declaration)  # type: ignore[arg-type]
+    assert not any(is_variadic(field) for field in declared[:-1]), declaration
+    return [field.name for field in declared if not is_variadic(field)]
+
+
 def test_every_script_is_declared_by_name() -> None:
-    """Each ``.lua`` file is a declared ``LuaScript`` or one of the hand-written wrappers."""
+    """Each ``.lua`` file is a declared ``LuaScript``, a declared script's prelude (a library of
+    functions), or one of the hand-written wrappers."""
     on_disk = {path.stem for path in PACKAGE_DIR.rglob("*.lua")}
-    assert on_disk - HAND_WRAPPED == set(_declared())
+    declared = _declared()
+    preludes = {script.prelude[1] for script in declared.values() if script.prelude}
+    assert on_disk - HAND_WRAPPED == set(declared) | preludes
 
 
 def test_declarations_match_the_scripts_headers() -> None:
@@ -68,10 +62,7 @@ def test_declarations_match_the_scripts_headers() -> None:
     mismatched = {}
     for name, script in _declared().items():
         path = PACKAGE_DIR / script.package.removeprefix("livebuy.").replace(".", "/")
-        declared = (
-            [field.name for field in fields(script.keys)],  # type: ignore[arg-type]
-            [field.name for field in fields(script.args)],  # type: ignore[arg-type]
-        )
+        declared = (_named(script.keys), _named(script.args))
         if declared != _header(path / f"{name}.lua"):
             mismatched[name] = (declared, _header(path / f"{name}.lua"))
     assert mismatched == {}

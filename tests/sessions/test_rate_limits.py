@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 from redis.asyncio import Redis
 
-from livebuy.api.rate_limit import client_ip
+from livebuy.api.client_ip import client_ip
 from livebuy.redis import keys
 from tests.servers import LiveServer
 

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from livebuy.clock import Clock
 from livebuy.events.stream import DEDUPE_TTL_MS
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript, variadic
 
 BidKind = Literal["amount", "max"]
 
@@ -30,11 +30,40 @@ class StepReply:
         return int(self.values[index])
 
 
+@dataclass(frozen=True)
+class StepKeys:
+    """KEYS of ``auction_step.lua``: the auction's and the show's (``dedupe``: "" if none)."""
+
+    auction: str
+    bidders: str
+    open: str
+    settling: str
+    seq: str
+    events: str
+    state: str
+    epoch: str
+    dedupe: str
+
+
+@dataclass(frozen=True)
+class StepArgs:
+    """ARGV of ``auction_step.lua``: four common, then the action's own (``rest``)."""
+
+    action: str
+    now_arg: int | str
+    maxlen: int
+    fresh_epoch: str
+    rest: tuple[Any, ...] = variadic()
+
+
+AUCTION_STEP = LuaScript("livebuy.games.auctions", "auction_step", StepKeys, StepArgs)
+
+
 class AuctionScripts:
     """One auction's steps on the show's keys; ``clock`` replaces Redis's TIME (tests only)."""
 
     def __init__(self, redis: Redis, maxlen: int, clock: Clock | None = None) -> None:
-        self._step = register(redis, "livebuy.games.auctions", "auction_step")
+        self._step = AUCTION_STEP.bind(redis)
         self._maxlen = maxlen
         self._clock = clock
 
@@ -42,24 +71,24 @@ class AuctionScripts:
         self, action: str, show_id: str, auction_id: str, args: list[Any], dedupe_id: str | None
     ) -> StepReply:
         raw = await self._step(
-            keys=[
-                keys.auction(show_id, auction_id),
-                keys.auction_bidders(show_id, auction_id),
-                keys.auctions_open(show_id),
-                keys.auctions_settling(show_id),
-                keys.show_seq(show_id),
-                keys.show_events(show_id),
-                keys.show_state(show_id),
-                keys.show_epoch(show_id),
-                keys.show_published(show_id, dedupe_id) if dedupe_id else "",
-            ],
-            args=[
-                action,
-                "" if self._clock is None else self._clock(),
-                self._maxlen,
-                secrets.token_hex(8),
-                *args,
-            ],
+            StepKeys(
+                auction=keys.auction(show_id, auction_id),
+                bidders=keys.auction_bidders(show_id, auction_id),
+                open=keys.auctions_open(show_id),
+                settling=keys.auctions_settling(show_id),
+                seq=keys.show_seq(show_id),
+                events=keys.show_events(show_id),
+                state=keys.show_state(show_id),
+                epoch=keys.show_epoch(show_id),
+                dedupe=keys.show_published(show_id, dedupe_id) if dedupe_id else "",
+            ),
+            StepArgs(
+                action=action,
+                now_arg="" if self._clock is None else self._clock(),
+                maxlen=self._maxlen,
+                fresh_epoch=secrets.token_hex(8),
+                rest=tuple(args),
+            ),
         )
         return StepReply(ok=raw[0] == "ok", word=str(raw[1]), values=list(raw[2:]))
 

@@ -7,13 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from livebuy.games.draw import DrawProof
-
-
-class GiveawayReport(BaseModel):
-    """Fairness report of a closed giveaway: how many entered, how many distinct viewers won."""
-
-    entered: int
-    distinct_winners: int
+from livebuy.games.report import GameReport
 
 
 class GiveawayView(BaseModel):
@@ -35,7 +29,7 @@ class GiveawayView(BaseModel):
     entries: int
     winners: list[str] | None = Field(None, description="winners' handles, in draw order")
     proof: DrawProof | None = None
-    report: GiveawayReport | None = None
+    report: GameReport | None = None
 
 
 class EntryResult(BaseModel):

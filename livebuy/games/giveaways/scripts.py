@@ -9,9 +9,100 @@ from redis.asyncio import Redis
 
 from livebuy.errors import LivebuyError, refusal
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
 
 _PACKAGE = "livebuy.games.giveaways"
+
+
+@dataclass(frozen=True)
+class OpenKeys:
+    """KEYS of ``giveaway_open.lua``."""
+
+    giveaway: str
+    entries: str
+    ips: str
+    index: str
+
+
+@dataclass(frozen=True)
+class OpenArgs:
+    """ARGV of ``giveaway_open.lua`` (flags as 0/1)."""
+
+    giveaway_id: str
+    terms: str
+    seed: str
+    commitment: str
+    opened_at: int
+    ends_at: int
+    require_chatted: int
+    require_favourite: int
+    require_purchase: int
+
+
+@dataclass(frozen=True)
+class EnterKeys:
+    """KEYS of ``giveaway_enter.lua``."""
+
+    giveaway: str
+    entries: str
+    ips: str
+    presence: str
+    chatters: str
+
+
+@dataclass(frozen=True)
+class EnterArgs:
+    """ARGV of ``giveaway_enter.lua`` (flags as 0/1)."""
+
+    session_id: str
+    handle: str
+    ip: str
+    now: int
+    presence_ms: int
+    ip_cap: int
+    session_created_at: int
+    min_age_ms: int
+    has_favourite: int
+    has_purchase: int
+
+
+@dataclass(frozen=True)
+class FreezeKeys:
+    """KEYS of ``giveaway_freeze.lua``."""
+
+    giveaway: str
+    entries: str
+
+
+@dataclass(frozen=True)
+class FreezeArgs:
+    """ARGV of ``giveaway_freeze.lua``."""
+
+    now: int
+    early: int
+
+
+@dataclass(frozen=True)
+class SettleKeys:
+    """KEYS of ``giveaway_settle.lua``."""
+
+    giveaway: str
+
+
+@dataclass(frozen=True)
+class SettleArgs:
+    """ARGV of ``giveaway_settle.lua`` (``winners`` and ``grants`` as JSON)."""
+
+    entries_hash: str
+    winners: str
+    grants: str
+    entry_count: int
+
+
+GIVEAWAY_OPEN = LuaScript(_PACKAGE, "giveaway_open", OpenKeys, OpenArgs)
+GIVEAWAY_ENTER = LuaScript(_PACKAGE, "giveaway_enter", EnterKeys, EnterArgs)
+GIVEAWAY_FREEZE = LuaScript(_PACKAGE, "giveaway_freeze", FreezeKeys, FreezeArgs)
+GIVEAWAY_SETTLE = LuaScript(_PACKAGE, "giveaway_settle", SettleKeys, SettleArgs)
 
 
 @dataclass(frozen=True)
@@ -26,10 +117,10 @@ class GiveawayScripts:
     """The four atomic steps of a giveaway, called by name."""
 
     def __init__(self, redis: Redis) -> None:
-        self._open = register(redis, _PACKAGE, "giveaway_open")
-        self._enter = register(redis, _PACKAGE, "giveaway_enter")
-        self._freeze = register(redis, _PACKAGE, "giveaway_freeze")
-        self._settle = register(redis, _PACKAGE, "giveaway_settle")
+        self._open = GIVEAWAY_OPEN.bind(redis)
+        self._enter = GIVEAWAY_ENTER.bind(redis)
+        self._freeze = GIVEAWAY_FREEZE.bind(redis)
+        self._settle = GIVEAWAY_SETTLE.bind(redis)
 
     async def open(
         self,
@@ -49,23 +140,23 @@ class GiveawayScripts:
         result = cast(
             list[Any],
             await self._open(
-                keys=[
-                    keys.giveaway(show_id, giveaway_id),
-                    keys.giveaway_entries(show_id, giveaway_id),
-                    keys.giveaway_ips(show_id, giveaway_id),
-                    keys.show_giveaways(show_id),
-                ],
-                args=[
-                    giveaway_id,
-                    terms,
-                    seed.hex(),
-                    commitment,
-                    opened_at,
-                    ends_at,
-                    int(require_chatted),
-                    int(require_favourite),
-                    int(require_purchase),
-                ],
+                OpenKeys(
+                    giveaway=keys.giveaway(show_id, giveaway_id),
+                    entries=keys.giveaway_entries(show_id, giveaway_id),
+                    ips=keys.giveaway_ips(show_id, giveaway_id),
+                    index=keys.show_giveaways(show_id),
+                ),
+                OpenArgs(
+                    giveaway_id=giveaway_id,
+                    terms=terms,
+                    seed=seed.hex(),
+                    commitment=commitment,
+                    opened_at=opened_at,
+                    ends_at=ends_at,
+                    require_chatted=int(require_chatted),
+                    require_favourite=int(require_favourite),
+                    require_purchase=int(require_purchase),
+                ),
             ),
         )
         return str(result[1]), int(result[2])
@@ -95,25 +186,25 @@ class GiveawayScripts:
         result = cast(
             list[Any],
             await self._enter(
-                keys=[
-                    keys.giveaway(show_id, giveaway_id),
-                    keys.giveaway_entries(show_id, giveaway_id),
-                    keys.giveaway_ips(show_id, giveaway_id),
-                    keys.show_presence(show_id),
-                    keys.show_chatters(show_id),
-                ],
-                args=[
-                    session_id,
-                    handle,
-                    ip,
-                    now,
-                    presence_ms,
-                    ip_cap,
-                    session_created_at,
-                    min_age_ms,
-                    int(has_favourite),
-                    int(has_purchase),
-                ],
+                EnterKeys(
+                    giveaway=keys.giveaway(show_id, giveaway_id),
+                    entries=keys.giveaway_entries(show_id, giveaway_id),
+                    ips=keys.giveaway_ips(show_id, giveaway_id),
+                    presence=keys.show_presence(show_id),
+                    chatters=keys.show_chatters(show_id),
+                ),
+                EnterArgs(
+                    session_id=session_id,
+                    handle=handle,
+                    ip=ip,
+                    now=now,
+                    presence_ms=presence_ms,
+                    ip_cap=ip_cap,
+                    session_created_at=session_created_at,
+                    min_age_ms=min_age_ms,
+                    has_favourite=int(has_favourite),
+                    has_purchase=int(has_purchase),
+                ),
             ),
         )
         if result[0] != "ok":
@@ -131,11 +222,11 @@ class GiveawayScripts:
         result = cast(
             list[Any],
             await self._freeze(
-                keys=[
-                    keys.giveaway(show_id, giveaway_id),
-                    keys.giveaway_entries(show_id, giveaway_id),
-                ],
-                args=[now, int(early)],
+                FreezeKeys(
+                    giveaway=keys.giveaway(show_id, giveaway_id),
+                    entries=keys.giveaway_entries(show_id, giveaway_id),
+                ),
+                FreezeArgs(now=now, early=int(early)),
             ),
         )
         if result[0] == "not_due":
@@ -158,8 +249,8 @@ class GiveawayScripts:
     ) -> bool:
         """Write the results; ``False`` if another closer wrote them first."""
         written = await self._settle(
-            keys=[keys.giveaway(show_id, giveaway_id)],
-            args=[entries_hash, winners, grants, entry_count],
+            SettleKeys(giveaway=keys.giveaway(show_id, giveaway_id)),
+            SettleArgs(entries_hash, winners, grants, entry_count),
         )
         return bool(written)
 

@@ -18,12 +18,12 @@ from livebuy.events.stream import ShowStream
 from livebuy.games.draw import DrawProof, commitment, new_seed
 from livebuy.games.giveaways.models import (
     EntryResult,
-    GiveawayReport,
     GiveawayView,
     Grant,
     MyGiveaway,
 )
 from livebuy.games.giveaways.scripts import GiveawayScripts
+from livebuy.games.report import GameReport
 from livebuy.redis import keys
 from livebuy.sessions.models import Session
 from livebuy.settings import Settings
@@ -291,7 +291,10 @@ class GiveawayService:
             GiveawayNotFoundError: no such giveaway.
         """
         fields, handles = await self._read(show_id, giveaway_id)
-        return _view(show_id, giveaway_id, fields, handles, with_proof=with_proof)
+        addresses = await self._redis.hlen(keys.giveaway_ips(show_id, giveaway_id))
+        return _view(
+            show_id, giveaway_id, fields, handles, with_proof=with_proof, addresses=addresses
+        )
 
     async def mine(self, show_id: str, giveaway_id: str, session: Session) -> MyGiveaway:
         """The session's own standing: entered, won, and a won coupon's code.
@@ -381,6 +384,7 @@ def _view(
     *,
     with_proof: bool,
     count: int | None = None,
+    addresses: int | None = None,
 ) -> GiveawayView:
     terms = orjson.loads(fields["terms"])
     closed = fields["status"] == "closed"
@@ -388,8 +392,10 @@ def _view(
     proof = None
     report = None
     if closed:
-        report = GiveawayReport(
-            entered=int(fields["entry_count"]), distinct_winners=len(set(winners or []))
+        report = GameReport(
+            entered=int(fields["entry_count"]),
+            distinct_winners=len(set(winners or [])),
+            addresses=addresses,
         )
     if closed and with_proof:
         proof = DrawProof(

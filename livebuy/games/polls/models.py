@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from livebuy.games.report import GameReport
+
 
 class VoteRequest(BaseModel):
     """Body of ``POST /api/shows/{show_id}/polls/{poll_id}/votes``.
@@ -47,6 +49,7 @@ class PollStatus(BaseModel):
 
     poll: dict[str, Any]
     results: PollResults
+    report: GameReport
 
 
 class QuizWinners(BaseModel):

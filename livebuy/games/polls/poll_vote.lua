@@ -1,9 +1,10 @@
 -- Cast one vote (or quiz answer): check the poll's run, its window on the viewer's program clock,
--- the option and the one-vote-per-session rule, then count it, in one atomic step.
+-- the option, the one-vote-per-session rule and the per-IP cap, then count it, in one atomic step.
 local state_key = KEYS[1]
 local counts_key = KEYS[2]
 local voters_key = KEYS[3]
 local correct_key = KEYS[4]
+local ips_key = KEYS[5]
 local poll_field = ARGV[1]
 local secret_field = ARGV[2]
 local close_field = ARGV[3]
@@ -14,6 +15,8 @@ local now = tonumber(ARGV[7])
 local program_ms = ARGV[8]
 local tolerance_ms = tonumber(ARGV[9])
 local ttl_ms = ARGV[10]
+local ip = ARGV[11]
+local ip_cap = tonumber(ARGV[12])
 
 local raw = redis.call('HGET', state_key, poll_field)
 if not raw then
@@ -55,6 +58,14 @@ end
 local previous = redis.call('HGET', voters_key, session_id)
 if previous then
   return {'error', 'already_voted', tonumber(previous)}
+end
+-- No address (an internal caller): no cap.
+if ip ~= '' then
+  if tonumber(redis.call('HGET', ips_key, ip) or '0') >= ip_cap then
+    return {'error', 'vote_cap', ip_cap}
+  end
+  redis.call('HINCRBY', ips_key, ip, 1)
+  redis.call('PEXPIRE', ips_key, ttl_ms)
 end
 redis.call('HSET', voters_key, session_id, option)
 redis.call('HINCRBY', counts_key, tostring(option), 1)

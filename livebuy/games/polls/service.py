@@ -17,6 +17,7 @@ from livebuy.events.state import POLL, poll_correct_option, polls_in
 from livebuy.games.polls.ballot import Ballot
 from livebuy.games.polls.models import PollResults, PollStatus, QuizWinners, VoteAccepted
 from livebuy.games.polls.tally import Tally
+from livebuy.games.report import GameReport
 from livebuy.redis import keys
 
 
@@ -28,9 +29,9 @@ def public_poll(poll: dict[str, Any]) -> dict[str, Any]:
 class PollService:
     """Votes and results of the polls and quizzes of every show."""
 
-    def __init__(self, redis: Redis, tolerance_ms: int) -> None:
+    def __init__(self, redis: Redis, tolerance_ms: int, ip_cap: int = 50) -> None:
         self._redis = redis
-        self.ballot = Ballot(redis, tolerance_ms)
+        self.ballot = Ballot(redis, tolerance_ms, ip_cap)
         self.tally = Tally(redis)
 
     async def vote(
@@ -41,6 +42,7 @@ class PollService:
         option: int,
         program_ms: int | None,
         now: int,
+        ip: str | None = None,
     ) -> VoteAccepted:
         """Count one session's vote (or quiz answer) in the poll's current run.
 
@@ -54,7 +56,7 @@ class PollService:
         if poll["kind"] == "quiz" and program_ms is None:
             raise InvalidInputError("a quiz answer carries program_ms", field="program_ms")
         counted = await self.ballot.cast(
-            show_id, poll_id, poll["opened_at"], session_id, option, now, program_ms
+            show_id, poll_id, poll["opened_at"], session_id, option, now, program_ms, ip
         )
         return VoteAccepted(poll_id=poll_id, option=option, late=counted.late)
 
@@ -80,9 +82,24 @@ class PollService:
             PollStatus(
                 poll=public_poll(poll),
                 results=await self._results(show_id, poll, fields, producer=True),
+                report=await self.report(show_id, poll),
             )
             for poll in polls_in(fields)
         ]
+
+    async def report(self, show_id: str, poll: dict[str, Any]) -> GameReport:
+        """Distinct voters of the poll's current run, correct answerers of a quiz, their IPs."""
+        poll_id, opened_at = poll["poll_id"], poll["opened_at"]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            await pipe.hlen(keys.poll_voters(show_id, poll_id, opened_at))
+            await pipe.scard(keys.poll_correct(show_id, poll_id, opened_at))
+            await pipe.hlen(keys.poll_ips(show_id, poll_id, opened_at))
+            voters, correct, addresses = await pipe.execute()
+        return GameReport(
+            entered=int(voters),
+            distinct_winners=int(correct) if poll["kind"] == "quiz" else None,
+            addresses=int(addresses),
+        )
 
     async def winners(self, show_id: str, poll_id: str) -> QuizWinners:
         """The sessions that answered the quiz's last run correctly, once its result is final.

@@ -9,7 +9,26 @@ from redis.asyncio import Redis
 
 from livebuy.games.polls.ballot import RUN_TTL_MS
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript
+
+
+@dataclass(frozen=True)
+class FinalizeKeys:
+    """KEYS of ``poll_finalize.lua``."""
+
+    counts: str
+    correct: str
+
+
+@dataclass(frozen=True)
+class FinalizeArgs:
+    """ARGV of ``poll_finalize.lua``."""
+
+    options: int
+    ttl_ms: int
+
+
+POLL_FINALIZE = LuaScript("livebuy.games.polls", "poll_finalize", FinalizeKeys, FinalizeArgs)
 
 
 @dataclass(frozen=True)
@@ -26,7 +45,7 @@ class Tally:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._finalize = register(redis, "livebuy.games.polls", "poll_finalize")
+        self._finalize = POLL_FINALIZE.bind(redis)
 
     async def read(self, show_id: str, poll_id: str, opened_at: int, options: int) -> Counts:
         """The run's counts now (one read: the vote script changes them together)."""
@@ -40,11 +59,11 @@ class Tally:
         result = cast(
             list[object],
             await self._finalize(
-                keys=[
-                    keys.poll_counts(show_id, poll_id, opened_at),
-                    keys.poll_correct(show_id, poll_id, opened_at),
-                ],
-                args=[options, RUN_TTL_MS],
+                FinalizeKeys(
+                    counts=keys.poll_counts(show_id, poll_id, opened_at),
+                    correct=keys.poll_correct(show_id, poll_id, opened_at),
+                ),
+                FinalizeArgs(options=options, ttl_ms=RUN_TTL_MS),
             ),
         )
         counts = [int(count) for count in cast(list[int], result[0])]

@@ -15,8 +15,9 @@ from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, RedPacketRainNotFoundError, refusal
 from livebuy.events.state import red_packets_in, red_packets_location
 from livebuy.games.red_packets.split import split
+from livebuy.games.report import GameReport
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import LuaScript, variadic
 from livebuy.wallet.service import WalletService
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,52 @@ log = logging.getLogger(__name__)
 # A rain's packets and grabs are kept this long after it closes (the grants are in the outbox).
 KEEP_MS = 24 * 3600 * 1000
 SOURCE = "red_packet"
+
+
+@dataclass(frozen=True)
+class GrabKeys:
+    """KEYS of ``red_packets_grab.lua``."""
+
+    rain: str
+    packets: str
+    grabs: str
+    outbox: str
+    ips: str
+    tried: str
+
+
+@dataclass(frozen=True)
+class GrabArgs:
+    """ARGV of ``red_packets_grab.lua`` (``ip`` empty: no per-IP cap)."""
+
+    now: int
+    session_id: str
+    ref_prefix: str
+    ttl_ms: int
+    ip: str
+    ip_cap: int
+
+
+@dataclass(frozen=True)
+class OpenKeys:
+    """KEYS of ``red_packets_open.lua``."""
+
+    rain: str
+    packets: str
+
+
+@dataclass(frozen=True)
+class OpenArgs:
+    """ARGV of ``red_packets_open.lua``: the rain's terms, then every packet's amount."""
+
+    currency: str
+    ends_at: int
+    ttl_ms: int
+    amounts: tuple[int, ...] = variadic()
+
+
+RED_PACKETS_OPEN = LuaScript("livebuy.games.red_packets", "red_packets_open", OpenKeys, OpenArgs)
+RED_PACKETS_GRAB = LuaScript("livebuy.games.red_packets", "red_packets_grab", GrabKeys, GrabArgs)
 
 
 class Grab(BaseModel):
@@ -49,26 +96,38 @@ class RainView(BaseModel):
     ends_at: int
     granted: int
     granted_amount: int
+    report: GameReport
 
 
 @dataclass(frozen=True)
 class RainCounts:
-    """How far one run of a rain is: packets granted and their sum."""
+    """How far one run of a rain is: packets granted and their sum, who tried and from where."""
 
     rain: dict[str, Any]
     granted: int
     granted_amount: int
+    tried: int = 0
+    addresses: int = 0
+
+    def report(self) -> GameReport:
+        """Distinct viewers who tried to grab vs those who got a packet (one each at most)."""
+        return GameReport(
+            entered=self.tried, distinct_winners=self.granted, addresses=self.addresses
+        )
 
 
 class RedPacketService:
     """Opens rains, grabs packets and pays them into wallets; safe from any process."""
 
-    def __init__(self, redis: Redis, wallet: WalletService, max_count: int = 100_000) -> None:
+    def __init__(
+        self, redis: Redis, wallet: WalletService, max_count: int = 100_000, ip_cap: int = 50
+    ) -> None:
         self._redis = redis
         self._max_count = max_count
+        self._ip_cap = ip_cap
         self._wallet = wallet
-        self._open = register(redis, "livebuy.games.red_packets", "red_packets_open")
-        self._grab = register(redis, "livebuy.games.red_packets", "red_packets_grab")
+        self._open = RED_PACKETS_OPEN.bind(redis)
+        self._grab = RED_PACKETS_GRAB.bind(redis)
         self._random = random.SystemRandom()
 
     async def rain(self, show_id: str, rain_id: str) -> dict[str, Any]:
@@ -100,44 +159,51 @@ class RedPacketService:
         )
         started_at = rain["started_at"]
         opened = await self._open(
-            keys=[
-                keys.red_packets_rain(show_id, rain["rain_id"], started_at),
-                keys.red_packets_packets(show_id, rain["rain_id"], started_at),
-            ],
-            # Kept a while after the end, also when opened late (after its end: never negative).
-            args=[
-                rain["currency"],
-                rain["ends_at"],
-                max(rain["ends_at"] - now_ms(), 0) + KEEP_MS,
-                *amounts,
-            ],
+            OpenKeys(
+                rain=keys.red_packets_rain(show_id, rain["rain_id"], started_at),
+                packets=keys.red_packets_packets(show_id, rain["rain_id"], started_at),
+            ),
+            OpenArgs(
+                currency=rain["currency"],
+                ends_at=rain["ends_at"],
+                # Kept a while after the end, also when opened late (after its end: never negative).
+                ttl_ms=max(rain["ends_at"] - now_ms(), 0) + KEEP_MS,
+                amounts=tuple(amounts),
+            ),
         )
         return bool(opened)
 
-    async def grab(self, show_id: str, rain_id: str, session_id: str) -> Grab:
+    async def grab(
+        self, show_id: str, rain_id: str, session_id: str, ip: str | None = None
+    ) -> Grab:
         """Take one packet of the rain for the viewer and credit it to the viewer's wallet.
 
         Raises:
             RedPacketRainNotFoundError: no such rain.
             RainClosedError, RainEmptyError, AlreadyGrabbedError: the rain is over, has no
                 packet left, or this viewer has one already.
+            GrabCapError: ``ip_cap`` other viewers grabbed from ``ip`` already (no cap without it).
         """
         rain = await self.rain(show_id, rain_id)
         started_at = rain["started_at"]
-        script_keys = [
-            keys.red_packets_rain(show_id, rain_id, started_at),
-            keys.red_packets_packets(show_id, rain_id, started_at),
-            keys.red_packets_grabs(show_id, rain_id, started_at),
-            keys.red_packets_outbox(show_id),
-        ]
+        script_keys = GrabKeys(
+            rain=keys.red_packets_rain(show_id, rain_id, started_at),
+            packets=keys.red_packets_packets(show_id, rain_id, started_at),
+            grabs=keys.red_packets_grabs(show_id, rain_id, started_at),
+            outbox=keys.red_packets_outbox(show_id),
+            ips=keys.red_packets_ips(show_id, rain_id, started_at),
+            tried=keys.red_packets_tried(show_id, rain_id, started_at),
+        )
         ref_prefix = f"{show_id}:{rain_id}:{started_at}"
-        reply = await self._grab(keys=script_keys, args=[now_ms(), session_id, ref_prefix, KEEP_MS])
+
+        def args() -> GrabArgs:
+            return GrabArgs(now_ms(), session_id, ref_prefix, KEEP_MS, ip or "", self._ip_cap)
+
+        reply = await self._grab(script_keys, args())
         if reply[0] == "not_open":
             # Nobody opened this run yet (the publisher opens rains within a tick): open it here.
             await self.open(show_id, rain)
-            reply = await self._grab(
-                keys=script_keys, args=[now_ms(), session_id, ref_prefix, KEEP_MS]
-            )
+            reply = await self._grab(script_keys, args())
         if reply[0] == "not_open":
             # Opened and gone at once: only a rain whose keys already lapsed can do that.
             reply = ["error", "rain_closed"]
@@ -146,6 +212,8 @@ class RedPacketService:
             details: dict[str, Any] = {"rain_id": rain_id}
             if code == "already_grabbed":
                 details["amount"] = int(str(reply[2]).partition(":")[2])
+            if code == "grab_cap":
+                details["cap"] = int(reply[2])
             raise refusal(code, _MESSAGES[code], **details)
         _, index, amount, currency, grant = reply
         await self.settle(show_id, str(grant))
@@ -170,6 +238,13 @@ class RedPacketService:
         """Every rain in the show's state with its grabs so far."""
         return await rain_counts(self._redis, show_id)
 
+    async def reports(self, show_id: str) -> list[RainCounts]:
+        """Every rain in the show's state with its grabs and who tried (the producer's view)."""
+        return [
+            await rain_report(self._redis, show_id, counts)
+            for counts in await rain_counts(self._redis, show_id)
+        ]
+
 
 async def rain_counts(redis: Redis, show_id: str) -> list[RainCounts]:
     """Every rain in the show's state with its grabs so far (0 before anyone grabbed)."""
@@ -186,6 +261,18 @@ async def rain_counts(redis: Redis, show_id: str) -> list[RainCounts]:
     ]
 
 
+async def rain_report(redis: Redis, show_id: str, counts: RainCounts) -> RainCounts:
+    """``counts`` with the distinct viewers who tried and their distinct IPs filled in."""
+    rain_id, started_at = counts.rain["rain_id"], counts.rain["started_at"]
+    async with redis.pipeline(transaction=False) as pipe:
+        await pipe.scard(keys.red_packets_tried(show_id, rain_id, started_at))
+        await pipe.hlen(keys.red_packets_ips(show_id, rain_id, started_at))
+        tried, addresses = await pipe.execute()
+    return RainCounts(
+        counts.rain, counts.granted, counts.granted_amount, int(tried), int(addresses)
+    )
+
+
 async def snapshot_part(redis: Redis, show_id: str, now: int) -> list[dict[str, Any]]:
     """The snapshot's ``red_packets``: open rains with their counts, for late joiners."""
     return [
@@ -199,4 +286,5 @@ _MESSAGES = {
     "rain_closed": "this red-packet rain is over",
     "rain_empty": "every packet of this rain has been grabbed",
     "already_grabbed": "you already grabbed a packet of this rain",
+    "grab_cap": "too many viewers grabbed from this rain from your address",
 }

@@ -111,7 +111,7 @@
       return;
     }
     clearInterval(timer);
-    $("giveaway-live").textContent = `${view.report.entered} entered · ${view.report.distinct_winners} distinct winners`;
+    $("giveaway-live").textContent = `${view.report.entered} entered · ${view.report.distinct_winners} distinct winners · ${view.report.addresses} addresses`;
     $("giveaway-winners-list").replaceChildren(...view.winners.map((handle) => el("li", {}, handle)));
     const proof = $("giveaway-proof");
     proof.href = url();

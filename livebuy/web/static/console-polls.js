@@ -89,7 +89,13 @@
     }
   }
 
-  function renderPoll({ poll, results }) {
+  /** Who gets the deals: distinct viewers who took part vs won, and from how many addresses. */
+  function reportLine(report, won) {
+    const winners = won && report.distinct_winners !== null ? ` · ${report.distinct_winners} ${won}` : "";
+    return `${report.entered} distinct viewers took part${winners} · ${report.addresses} addresses`;
+  }
+
+  function renderPoll({ poll, results, report }) {
     const item = el("li", { "data-poll-id": poll.poll_id });
     const counts = results.counts || [];
     const lines = poll.options.map((option, index) => {
@@ -99,6 +105,7 @@
     const state = results.final ? "final" : "open";
     item.append(el("strong", {}, `${poll.kind} · ${poll.question} (${state}, ${results.total})`), el("div", {}, lines.join(" · ")));
     if (results.final && poll.kind === "quiz") item.append(el("div", {}, `${results.correct_count} correct answers win the prize`));
+    item.append(el("div", { class: "game-report" }, reportLine(report, poll.kind === "quiz" ? "answered correctly" : null)));
     if (!results.final) {
       const close = el("button", { type: "button" }, "Close now");
       close.addEventListener("click", () => closePoll(poll.poll_id));

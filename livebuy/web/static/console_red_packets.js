@@ -64,7 +64,7 @@
     if (!response.ok) return;
     const rains = await response.json();
     $("rp-rains").replaceChildren(
-      ...rains.map((r) => el("li", {}, `${r.rain_id}: ${r.granted}/${r.count} grabbed, ${r.granted_amount}/${r.budget} ${r.currency}${r.ends_at <= Date.now() ? " (over)" : ""}`)),
+      ...rains.map((r) => el("li", {}, `${r.rain_id}: ${r.granted}/${r.count} grabbed, ${r.granted_amount}/${r.budget} ${r.currency}${r.ends_at <= Date.now() ? " (over)" : ""} · ${r.report.entered} viewers tried, ${r.report.distinct_winners} won, ${r.report.addresses} addresses`)),
     );
   }
 

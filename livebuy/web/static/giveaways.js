@@ -112,7 +112,7 @@ window.livebuyGiveaways = (() => {
           await new Promise((resolve) => setTimeout(resolve, 800));
           continue;
         }
-        shop.toast(error.message);
+        shop.toast(window.livebuyWords.sentence(error.code));
         break;
       }
     }

@@ -102,7 +102,7 @@ window.livebuyPolls = (() => {
     } catch (error) {
       // Voted already (another tab): the choice stays locked; anything else frees the buttons.
       if (error.code !== "already_voted") entry.mine = null;
-      shop.toast(error.message || "Your vote did not count.");
+      shop.toast(window.livebuyWords.sentence(error.code, "Your vote did not count."));
     }
     render();
   }
@@ -167,8 +167,13 @@ window.livebuyPolls = (() => {
 
   function render() {
     if (!layer && !mount()) return;
-    for (const card of layer.querySelectorAll(".poll-card")) card.remove();
-    for (const entry of polls.values()) layer.append(renderCard(entry));
+    const old = [...layer.querySelectorAll(".poll-card")];
+    const fresh = [...polls.values()].map(renderCard);
+    // In place: the cards keep their spot among the other games' overlays (a re-render at the
+    // end of the layer would move the card a viewer just tapped away from their thumb).
+    if (old.length) old[0].before(...fresh);
+    else layer.append(...fresh);
+    for (const card of old) card.remove();
   }
 
   /** Reveal final results the video has reached, tick the timers, drop old finals. */

@@ -74,7 +74,7 @@ window.livebuyRedPackets = (() => {
         rain_closed: "This rain is over.",
         unknown_rain: "This rain is over.",
       };
-      entry.status.textContent = words[error.code] || `Could not grab: ${error.message}`;
+      entry.status.textContent = words[error.code] || window.livebuyWords.sentence(error.code);
       entry.node.classList.add("rain-missed");
     }
   }

@@ -89,9 +89,12 @@ async def test_grab_contention_across_two_processes(
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.games.red_packets.grabber",
+            "loadtest.red_packets_bench",
+            "--grabber",
             redis_server.url,
+            "--show",
             SHOW,
+            "--rain",
             "storm",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
