@@ -556,6 +556,7 @@
     const select = card.querySelector("select");
     const sku = select.value;
     if (button.classList.contains("details")) {
+      window.livebuySignals.reportSheetOpened(state.showId, product.id);
       const order = await window.livebuyShowcase.openProduct({
         product,
         deal: dealFor(product.id),
