@@ -246,12 +246,14 @@ def cue_rows(inputs: ReportInputs) -> list[CueRow]:
             label = f"Flash deal {data['deal_id']}: {name}"
         seen = aired.setdefault(key, {"label": label, "kind": kind, "first": entry.at, "n": 0})
         seen["n"] += 1
-        seen["last"] = entry.at
+        # A looping show's cue airs once per run: its audience is its best airing's.
+        viewers = inputs.viewers_per_minute.get(_minute_of(entry.at), 0)
+        seen["viewers"] = max(seen.get("viewers", 0), viewers)
     rows = []
     for key in [*aired, *sorted(set(inputs.cue_steps) - set(aired))]:
         info = aired.get(key)
         steps = inputs.cue_steps.get(key, {})
-        viewers = inputs.viewers_per_minute.get(_minute_of(info["last"]), 0) if info else 0
+        viewers = info["viewers"] if info else 0
         paid = steps.get("paid", 0)
         rows.append(
             CueRow(

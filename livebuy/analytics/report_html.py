@@ -15,14 +15,15 @@ from livebuy.analytics.report_models import ShowReport
 from livebuy.analytics.svg import bar_chart, clock, line_chart
 
 STYLE = """
-body{font-family:system-ui,sans-serif;color:#111827;margin:2rem auto;max-width:780px;padding:0 1rem}
+body{font-family:system-ui,sans-serif;color:#111827;margin:2rem auto;max-width:860px;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid
 #e5e7eb;padding-bottom:.3rem}.meta{color:#4b5563;margin-top:0}
-.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.6rem}
+.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:.6rem}
 .kpi{border:1px solid #e5e7eb;border-radius:8px;padding:.6rem .8rem}
-.kpi b{display:block;font-size:1.3rem}.kpi span{color:#4b5563;font-size:.85rem}
+.kpi b{display:block;font-size:1.25rem;white-space:nowrap}.kpi span{color:#4b5563;font-size:.85rem}
 table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.6rem 0}
-th,td{text-align:right;padding:.25rem .4rem;border-bottom:1px solid #f3f4f6}
+th,td{text-align:right;padding:.25rem .4rem;border-bottom:1px solid #f3f4f6;white-space:nowrap}
+th:first-child,td:first-child{white-space:normal}th.text,td.text{text-align:left}
 th:first-child,td:first-child{text-align:left}th{color:#374151;font-weight:600}
 svg{max-width:100%;height:auto;display:block;margin:.6rem 0}
 .note{color:#4b5563;font-size:.8rem}
@@ -57,12 +58,18 @@ def _kpis(items: list[tuple[str, str]]) -> str:
     return f'<div class="kpis">{cells}</div>'
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def _table(head: list[str], rows: list[list[str]], text_columns: tuple[int, ...] = ()) -> str:
     if not rows:
         return '<p class="note">Nothing to show.</p>'
-    header = "".join(f"<th>{escape(cell)}</th>" for cell in head)
+
+    def cell(tag: str, index: int, text: str) -> str:
+        left = ' class="text"' if index in text_columns else ""
+        return f"<{tag}{left}>{escape(text)}</{tag}>"
+
+    header = "".join(cell("th", index, text) for index, text in enumerate(head))
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>" + "".join(cell("td", index, text) for index, text in enumerate(row)) + "</tr>"
+        for row in rows
     )
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -120,7 +127,7 @@ def _funnel(report: ShowReport) -> str:
 def _cues(report: ShowReport) -> str:
     rows = [
         [
-            cue.label,
+            f"{cue.label} · {cue.key}" if cue.kind == "pin" else cue.label,
             f"{clock(cue.first_at)} ×{cue.airings}" if cue.first_at is not None else "—",
             str(cue.viewers_at_cue),
             str(cue.shown),
@@ -194,7 +201,7 @@ def _games(report: ShowReport) -> str:
         [f"{game.kind} {game.game_id}", clock(game.at), str(game.participants), game.detail]
         for game in report.games
     ]
-    return _table(["Game", "At", "Took part", "Outcome"], rows)
+    return _table(["Game", "At", "Took part", "Outcome"], rows, text_columns=(3,))
 
 
 SECTION_RENDERERS: dict[str, tuple[str, Callable[[ShowReport], str]]] = {

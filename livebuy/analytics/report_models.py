@@ -76,7 +76,9 @@ class CueRow(_Frozen):
     kind: str = Field(description="pin, deal or none")
     first_at: int | None
     airings: int
-    viewers_at_cue: int = Field(description="peak viewers in the minute it (last) went on air")
+    viewers_at_cue: int = Field(
+        description="peak viewers in the minute it went on air (the highest over its airings)"
+    )
     shown: int
     opened: int
     bagged: int

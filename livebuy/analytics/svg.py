@@ -10,6 +10,7 @@ import math
 import time
 from html import escape
 
+MINUTE_MS = 60_000
 PALETTE = ("#2563eb", "#db2777", "#16a34a", "#ea580c", "#7c3aed")
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
 
@@ -23,6 +24,17 @@ def nice_max(value: float) -> float:
         if value <= step * power:
             return float(step * power)
     return float(10 * power)
+
+
+def time_ticks(first: int, last: int, most: int = 8) -> list[int]:
+    """Whole minutes from ``first`` to ``last`` (ms), every 1, 2, 5, 10, 15, 30 or 60 minutes,
+    at most ``most`` of them; ``[first]`` when the span is under a minute."""
+    minutes = (last - first) / MINUTE_MS
+    every = next((step for step in (1, 2, 5, 10, 15, 30, 60) if minutes / step < most), 120)
+    size = every * MINUTE_MS
+    start = -(-first // size) * size
+    ticks = list(range(start, last + 1, size))
+    return ticks or [first]
 
 
 def clock(ms: int) -> str:
@@ -42,7 +54,7 @@ def line_chart(
     height: int = 220,
 ) -> str:
     """Lines of ``(label, [(time ms, value), ...])`` over a shared time axis, with a legend."""
-    left, right, top, bottom = 44, 12, 24, 28
+    left, right, top, bottom = 44, 24, 24, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     times = [at for _, points in series for at, _ in points]
     values = [value for _, points in series for _, value in points]
@@ -52,7 +64,9 @@ def line_chart(
         return "".join(parts) + "</svg>"
     first, last = min(times), max(times)
     span = max(last - first, 1)
-    top_value = nice_max(max(values))
+    # Whole numbers on the value axis: four steps of a 1-2-5 size.
+    step_value = nice_max(max(values) / 4)
+    top_value = step_value * 4
 
     def x(at: int) -> float:
         return left + plot_w * (at - first) / span
@@ -61,15 +75,14 @@ def line_chart(
         return top + plot_h * (1 - value / top_value)
 
     for tick in range(5):
-        value = top_value * tick / 4
+        value = step_value * tick
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             'stroke="#e5e7eb"/>'
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" {FONT} '
             f'fill="#374151">{_number(value)}</text>'
         )
-    for tick in range(5 if span > 1 else 1):
-        at = first + span * tick // 4
+    for at in time_ticks(first, last):
         parts.append(
             f'<text x="{x(at):.1f}" y="{height - 8}" text-anchor="middle" {FONT} '
             f'fill="#374151">{clock(at)}</text>'
