@@ -7,6 +7,7 @@ the sales and the funnel's counters.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
@@ -17,33 +18,59 @@ from livebuy.analytics.funnel import STEPS
 from livebuy.analytics.report import ReportInputs, StreamEntry
 from livebuy.analytics.service import product_names, sales_rows
 from livebuy.redis import keys
+from livebuy.redis.scripts import LuaScript
 from livebuy.shows.service import ShowService
 
-STREAM_PAGE = 2000
+# Entries per script call: each call is short, so a long stream never blocks Redis for long.
+STREAM_PAGE = 500
+# The event types the report reads: cues, deals' stock, games' outcomes.
+REPORTED_TYPES = frozenset(
+    {"cue", "stock", "poll_results", "giveaway_result", "red_packets_update", "auction"}
+)
+
+
+@dataclass(frozen=True)
+class EventsKeys:
+    """KEYS of ``report_events.lua``."""
+
+    events: str
+
+
+@dataclass(frozen=True)
+class EventsArgs:
+    """ARGV of ``report_events.lua``."""
+
+    start: str
+    count: int
+    wanted: str
+
+
+REPORT_EVENTS = LuaScript("livebuy.analytics", "report_events", EventsKeys, EventsArgs)
 
 
 async def read_events(redis: Redis, show_id: str) -> list[StreamEntry]:
-    """Every event the show's stream still holds, oldest first."""
+    """The events of ``REPORTED_TYPES`` the show's stream still holds, oldest first."""
+    page_of = REPORT_EVENTS.bind(redis)
+    wanted = ",".join(sorted(REPORTED_TYPES))
     events: list[StreamEntry] = []
     start = "-"
     while True:
-        page = cast(
-            list[tuple[str, dict[str, str]]],
-            await redis.xrange(keys.show_events(show_id), min=start, max="+", count=STREAM_PAGE),
+        last, size, found = await page_of(
+            EventsKeys(events=keys.show_events(show_id)), EventsArgs(start, STREAM_PAGE, wanted)
         )
-        for entry_id, fields in page:
-            data: Any = orjson.loads(fields.get("data") or "{}")
+        for entry_id, event_type, at, raw in found:
+            data: Any = orjson.loads(raw)
             events.append(
                 StreamEntry(
-                    seq=int(entry_id.partition("-")[2]),
-                    type=fields.get("type", ""),
-                    at=int(fields.get("at") or 0),
+                    seq=int(str(entry_id).partition("-")[2]),
+                    type=str(event_type),
+                    at=int(at),
                     data=data if isinstance(data, dict) else {},
                 )
             )
-        if len(page) < STREAM_PAGE:
+        if int(size) < STREAM_PAGE:
             return events
-        start = "(" + page[-1][0]
+        start = f"({last}"
 
 
 def _per_minute(fields: dict[str, str]) -> dict[int, int]:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 from typer.testing import CliRunner
 from websockets.asyncio.client import connect
 
 from livebuy.analytics.report_html import render
 from livebuy.analytics.report_models import ShowReport
 from livebuy.cli import cli
+from livebuy.redis import keys
 from livebuy.redis.embedded import EmbeddedRedis
 from tests.analytics.helpers import PRODUCER, SHOW
 from tests.analytics.test_sales import paid
@@ -179,6 +181,37 @@ async def test_scripted_show_gives_exact_funnel_and_report(
     assert done.exit_code == 0, done.output
     offline = json.loads(out.read_text())
     assert {**offline, "generated_at": 0} == {**body, "generated_at": 0}
+
+
+async def test_orders_count_once_when_reread_and_a_refund_takes_its_sale_back(
+    make_server: MakeServer, redis: Redis
+) -> None:
+    """Re-reading the orders stream from the start changes nothing; a cancel after paying
+    takes the order's units and revenue out of its cue (its paid session stays)."""
+    server = await make_server()
+    (token,) = await session_tokens(server, 1)
+    pin = await server.post_cue(SHOW, {"kind": "pin", "product_id": PRODUCT})
+    async with server.http() as client:
+        first = await paid(client, token, "r1", sku=SKU, show_id=SHOW)
+        await paid(client, token, "r2", sku=SKU, quantity=2, show_id=SHOW)
+        body = await report_until(client, lambda body: cue(body, pin["cue_id"])["units"] == 3)
+        # As after a crash before the cursor was saved: the loop reads every entry again.
+        await redis.delete(keys.funnel_orders_cursor())
+        async with asyncio.timeout(TIMEOUT_S):
+            while True:
+                if await redis.exists(keys.funnel_orders_cursor()):
+                    break
+                await asyncio.sleep(0.02)
+        again = await report(client)
+        assert {**again, "generated_at": 0} == {**body, "generated_at": 0}
+        cancelled = await client.post(f"/api/orders/{first['id']}/cancel", headers=auth(token))
+        assert cancelled.json()["status"] == "cancelled", cancelled.text
+        after = await report_until(client, lambda body: cue(body, pin["cue_id"])["units"] == 2)
+    row = cue(after, pin["cue_id"])
+    revenue = cue(body, pin["cue_id"])["revenue"][0]["amount"] - first["total"]["amount"]
+    assert (row["paid"], row["paid_orders"], row["checkout"]) == (1, 1, 1)
+    assert row["revenue"] == [{"amount": revenue, "currency": "EUR"}]
+    assert after["sales"]["orders"] == 1 and after["abandonment"]["abandoned_orders"] == 0
 
 
 async def test_report_and_sheet_beacon_refuse_bad_requests(make_server: MakeServer) -> None:
