@@ -1,4 +1,4 @@
-"""The viewer page feeds the report's funnel in Chromium: card shown and product sheet opened."""
+"""The report in Chromium: the viewer page feeds its funnel, the console links to its figures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests.analytics.test_report import report
-from tests.servers import TIMEOUT_S, LiveServer
+from tests.browser.test_console import sign_in
+from tests.servers import PRODUCER_TOKEN, TIMEOUT_S, LiveServer
 
 SHOW = "spring-runway"
 PRODUCT = "stridewell-court-low"
@@ -18,7 +19,8 @@ PRODUCT = "stridewell-court-low"
 async def test_revealed_card_and_opened_sheet_count_under_their_cue(
     web_server: Callable[..., Awaitable[LiveServer]], new_page: Callable[..., Awaitable[Page]]
 ) -> None:
-    """The card shown and its sheet opened (twice) count once each, under the pin's cue."""
+    """The card shown and its sheet opened (twice) count once each, under the pin's cue; the
+    console's report link opens the live figures."""
     server = await web_server()
     pin = await server.post_cue(SHOW, {"kind": "pin", "product_id": PRODUCT})
     page = await new_page()
@@ -42,3 +44,12 @@ async def test_revealed_card_and_opened_sheet_count_under_their_cue(
     except TimeoutError:
         raise AssertionError(f"not counted: {body['funnel']} {body['cues']}") from None
     assert [step["sessions"] for step in body["funnel"][1:3]] == [1, 1]
+
+    # The console's link opens the same figures, live.
+    console = await new_page(viewport={"width": 1280, "height": 900})
+    await sign_in(console, server, PRODUCER_TOKEN)
+    async with console.context.expect_page() as opened:
+        await console.get_by_role("button", name="Report figures (JSON)").click()
+    tab = await opened.value
+    await expect(tab.locator("body")).to_contain_text(f'"key":"{pin["cue_id"]}"')
+    await expect(tab.locator("body")).to_contain_text('"show_id":"spring-runway"')
