@@ -36,9 +36,8 @@ from livebuy.shows.service import ShowService
 FUNNEL_TTL_MS = 7 * 24 * 3600 * 1000
 # Pin cues whose product this process remembers (forgotten all at once when full).
 CUE_CACHE_SIZE = 10_000
-# The steps a session takes, in funnel order (``abandoned`` is where a checkout ended unpaid).
+# The steps a session takes, in funnel order (abandoned orders are counters, not a step).
 STEPS = ("shown", "opened", "bagged", "checkout", "paid")
-ORDER_TRANSITIONS = ("checkout", "paid", "abandoned", "refunded")
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,8 @@ class FunnelService:
         show_id = change.show_id
         raw = cast(str | None, await self._redis.hget(keys.funnel_orders(show_id), change.order_id))
         cue = orjson.loads(raw)["cue"] if raw else await self.on_air(show_id, change.at)
-        step = "paid" if change.transition == "refunded" else change.transition
+        # Only checkout and paid add the session to a step; the others pass keys they never touch.
+        step = change.transition if change.transition == "checkout" else "paid"
         counted = await self._order(
             OrderKeys(
                 orders=keys.funnel_orders(show_id),

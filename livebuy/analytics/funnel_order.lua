@@ -2,7 +2,8 @@
 -- cancelled unpaid) or refunded (cancelled after paying). The order's funnel state is kept under
 -- the show's tag, so a transition counts once however often the orders stream is re-read, and
 -- paying or abandoning is credited to the cue of its checkout. Refunding takes back exactly what
--- paying counted (the sessions' HyperLogLogs cannot forget, so only the counters move).
+-- paying counted (the sessions' HyperLogLogs cannot forget, so only the counters move). Only
+-- checkout and paid add the session to a step's HyperLogLogs: abandoning is counted in orders.
 local orders_key = KEYS[1]
 local cues_key = KEYS[2]
 local show_step_key = KEYS[3]
@@ -57,11 +58,11 @@ elseif transition == 'refunded' then
 else
   redis.call('HINCRBY', counts_key, cue .. '|' .. transition .. '_orders', 1)
 end
-if transition ~= 'refunded' then
-  redis.call('SADD', cues_key, cue)
+redis.call('SADD', cues_key, cue)
+redis.call('PEXPIRE', cues_key, ttl_ms)
+if transition == 'checkout' or transition == 'paid' then
   redis.call('PFADD', show_step_key, session)
   redis.call('PFADD', cue_step_key, session)
-  redis.call('PEXPIRE', cues_key, ttl_ms)
   redis.call('PEXPIRE', show_step_key, ttl_ms)
   redis.call('PEXPIRE', cue_step_key, ttl_ms)
 end
