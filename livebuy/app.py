@@ -12,6 +12,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
 from livebuy.analytics.funnel import FunnelService
+from livebuy.analytics.order_funnel import OrderFunnel
 from livebuy.analytics.reporter import ViewerReporter
 from livebuy.analytics.service import AnalyticsService
 from livebuy.analytics.velocity import SalesVelocity
@@ -282,6 +283,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             auctions=auctions,
             drops=drops,
         )
+        # Orders move through the shows' funnels off the request path: one elected loop.
+        order_funnel = OrderFunnel(
+            redis,
+            app.state.services.funnel,
+            interval_ms=settings.analytics.funnel_orders_interval_ms,
+            lease_ms=settings.analytics.funnel_orders_lease_ms,
+        )
+        loops.add(order_funnel.loop)
         reporter = ViewerReporter(
             redis,
             hubs.viewer_counts,

@@ -1,5 +1,6 @@
 """The ``livebuy`` command: ``demo`` (everything on one machine), ``serve`` (production),
-``loadtest`` and ``verify-draw`` (recompute a published giveaway draw).
+``loadtest``, ``verify-draw`` (recompute a published giveaway draw) and ``report`` (a show's
+numbers afterwards).
 
 A bad configuration is one line per problem on stderr and exit status 2: never a traceback, and
 never a secret's value.
@@ -285,6 +286,51 @@ def verify_draw(
         f"OK: {len(proof.winners)} winner(s) of {len(proof.entries)} entries, "
         f"seed matches commitment {proof.commitment}"
     )
+
+
+@cli.command()
+def report(
+    show_id: str = typer.Argument(help="the show to report on, e.g. spring-runway"),
+    out: str | None = typer.Option(None, help="write here (default: standard output)"),
+    as_json: bool = typer.Option(False, "--json", help="the figures as JSON instead of HTML"),
+    server: str | None = typer.Option(
+        None, help="ask a running server (its base URL) instead of reading Redis directly"
+    ),
+    token: str | None = typer.Option(
+        None, help="producer token for --server (default LIVEBUY_PRODUCER_TOKEN)"
+    ),
+    redis_url: str | None = typer.Option(
+        None, help="read this Redis (default LIVEBUY_REDIS_URL) when no --server is given"
+    ),
+) -> None:
+    """Write a show's report: a self-contained HTML page with inline SVG charts, or --json."""
+    from livebuy.analytics.report_cli import ReportSourceError, fetch_report, read_report
+    from livebuy.analytics.report_html import render
+
+    settings = _load_settings()
+    try:
+        if server is not None:
+            secret = token or settings.security.producer_token.get_secret_value()
+            figures = fetch_report(server, show_id, secret)
+        else:
+            url = redis_url or settings.redis.redis_url
+            if url is None:
+                typer.echo(
+                    "livebuy report: give --server URL (a running server) or --redis-url "
+                    "(or LIVEBUY_REDIS_URL)",
+                    err=True,
+                )
+                raise typer.Exit(2)
+            figures = read_report(url, show_id, settings)
+    except ReportSourceError as error:
+        typer.echo(f"livebuy report: {error}", err=True)
+        raise typer.Exit(1) from None
+    text = figures.model_dump_json(indent=2) if as_json else render(figures)
+    if out is None:
+        typer.echo(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
 
 
 def main() -> None:

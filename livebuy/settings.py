@@ -273,6 +273,12 @@ class AnalyticsSettings(BaseModel):
     sales_velocity_lease_ms: int = Field(
         5000, ge=500, description="lease electing the one process that pushes a show's velocity"
     )
+    funnel_orders_interval_ms: int = Field(
+        500, ge=50, le=60_000, description="how often orders are counted into the shows' funnels"
+    )
+    funnel_orders_lease_ms: int = Field(
+        5000, ge=500, description="lease electing the one process that counts orders into funnels"
+    )
 
 
 class SecuritySettings(BaseModel):

@@ -8,6 +8,10 @@ HyperLogLogs under the show's hash tag: 12 KB per product at most whatever the a
 standard error of 0.81 % (exact in practice below a few hundred members), chosen over sets,
 which would cost ~60 bytes per viewer per product. "Bought" is the show's paid sales, as the
 dashboard counts them.
+
+The post-show report's funnel (docs/analytics.md) counts each step per session twice, in the
+show's total and under the cue on air (``attribution.py``): card shown, product sheet opened,
+added to bag here; checkout, paid, abandoned and refunded by the order loop (``order_funnel.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import orjson
 from redis.asyncio import Redis
 
 from catalog.store import CatalogStore
+from livebuy.analytics.attribution import on_air
 from livebuy.analytics.models import FunnelRow, ShowFunnel
 from livebuy.analytics.service import product_names, sales_rows
+from livebuy.clock import now_ms
 from livebuy.errors import UnknownCueError
 from livebuy.redis import keys
 from livebuy.redis.scripts import LuaScript
@@ -50,6 +56,71 @@ class CountArgs:
 FUNNEL_COUNT = LuaScript("livebuy.analytics", "funnel_count", CountKeys, CountArgs)
 # Pin cues whose product this process remembers (forgotten all at once when full).
 CUE_CACHE_SIZE = 10_000
+# The steps a session takes, in funnel order (abandoned orders are counters, not a step).
+STEPS = ("shown", "opened", "bagged", "checkout", "paid")
+
+
+@dataclass(frozen=True)
+class StepKeys:
+    """KEYS of ``funnel_step.lua``."""
+
+    cues: str
+    show_step: str
+    cue_step: str
+
+
+@dataclass(frozen=True)
+class StepArgs:
+    """ARGV of ``funnel_step.lua``."""
+
+    cue: str
+    member: str
+    ttl_ms: int
+
+
+@dataclass(frozen=True)
+class OrderKeys:
+    """KEYS of ``funnel_order.lua``."""
+
+    orders: str
+    cues: str
+    show_step: str
+    cue_step: str
+    counts: str
+
+
+@dataclass(frozen=True)
+class OrderArgs:
+    """ARGV of ``funnel_order.lua``."""
+
+    order_id: str
+    transition: str
+    cue: str
+    session: str
+    units: int
+    revenue: int
+    currency: str
+    deal_id: str
+    ttl_ms: int
+
+
+FUNNEL_STEP = LuaScript("livebuy.analytics", "funnel_step", StepKeys, StepArgs)
+FUNNEL_ORDER = LuaScript("livebuy.analytics", "funnel_order", OrderKeys, OrderArgs)
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """One order of a show moving through the funnel (what the orders stream and order say)."""
+
+    show_id: str
+    order_id: str
+    transition: str
+    session: str
+    at: int
+    units: int = 0
+    revenue: int = 0
+    currency: str = ""
+    deal_id: str = ""
 
 
 class FunnelService:
@@ -60,6 +131,8 @@ class FunnelService:
         self._shows = shows
         self._catalog = catalog
         self._count = FUNNEL_COUNT.bind(redis)
+        self._step = FUNNEL_STEP.bind(redis)
+        self._order = FUNNEL_ORDER.bind(redis)
         self._products: dict[tuple[str, str], str] = {}
 
     async def card_seen(self, show_id: str, cue_id: str, viewer: str) -> str:
@@ -73,6 +146,8 @@ class FunnelService:
             CountKeys(keys.funnel_products(show_id), keys.funnel_seen(show_id, product_id)),
             CountArgs(product_id, f"{viewer}|{cue_id}", FUNNEL_TTL_MS),
         )
+        # The card names its cue: the view is credited to it, not to whatever is on air now.
+        await self._count_step(show_id, "shown", cue_id, viewer)
         return product_id
 
     async def added_to_bag(self, show_id: str, product_id: str, session_id: str) -> None:
@@ -80,6 +155,66 @@ class FunnelService:
         await self._count(
             CountKeys(keys.funnel_products(show_id), keys.funnel_added(show_id, product_id)),
             CountArgs(product_id, session_id, FUNNEL_TTL_MS),
+        )
+        await self._count_step(show_id, "bagged", await self.on_air(show_id), session_id)
+
+    async def sheet_opened(self, show_id: str, product_id: str, session_id: str) -> None:
+        """Count ``session_id`` as having opened a product sheet of the show.
+
+        Raises:
+            ShowNotFoundError: no such show.
+            ProductNotFoundError: no such product.
+        """
+        await self._shows.get(show_id)
+        await self._catalog.get_product(product_id)
+        await self._count_step(show_id, "opened", await self.on_air(show_id), session_id)
+
+    async def on_air(self, show_id: str, at: int | None = None) -> str:
+        """The attribution key of the cue on air in the show at ``at`` (default now)."""
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
+        return on_air(fields, now_ms() if at is None else at)
+
+    async def order_changed(self, change: OrderChange) -> bool:
+        """Count an order's transition once; returns whether it counted (not seen before).
+
+        Paying, abandoning and refunding are credited to the cue of the order's checkout (or, for
+        an order whose checkout was never counted, to the cue on air at the change).
+        """
+        show_id = change.show_id
+        raw = cast(str | None, await self._redis.hget(keys.funnel_orders(show_id), change.order_id))
+        cue = orjson.loads(raw)["cue"] if raw else await self.on_air(show_id, change.at)
+        # Only checkout and paid add the session to a step; the others pass keys they never touch.
+        step = change.transition if change.transition == "checkout" else "paid"
+        counted = await self._order(
+            OrderKeys(
+                orders=keys.funnel_orders(show_id),
+                cues=keys.funnel_cues(show_id),
+                show_step=keys.funnel_step(show_id, step),
+                cue_step=keys.funnel_cue_step(show_id, cue, step),
+                counts=keys.funnel_counts(show_id),
+            ),
+            OrderArgs(
+                order_id=change.order_id,
+                transition=change.transition,
+                cue=cue,
+                session=change.session,
+                units=change.units,
+                revenue=change.revenue,
+                currency=change.currency,
+                deal_id=change.deal_id,
+                ttl_ms=FUNNEL_TTL_MS,
+            ),
+        )
+        return bool(counted)
+
+    async def _count_step(self, show_id: str, step: str, cue: str, member: str) -> None:
+        await self._step(
+            StepKeys(
+                cues=keys.funnel_cues(show_id),
+                show_step=keys.funnel_step(show_id, step),
+                cue_step=keys.funnel_cue_step(show_id, cue, step),
+            ),
+            StepArgs(cue=cue, member=member, ttl_ms=FUNNEL_TTL_MS),
         )
 
     async def show(self, show_id: str) -> ShowFunnel:

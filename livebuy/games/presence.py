@@ -16,6 +16,8 @@ from livebuy.redis import keys
 FORGET_MS = 10 * 60 * 1000
 # Chatters of a show are remembered for a day after the last one chatted.
 CHATTERS_TTL_MS = 24 * 3600 * 1000
+# Unique viewers are kept as long as the funnel's other counters (a week).
+WATCHERS_TTL_MS = 7 * 24 * 3600 * 1000
 
 
 class ShowPresence:
@@ -30,6 +32,9 @@ class ShowPresence:
         async with self._redis.pipeline(transaction=False) as pipe:
             await pipe.zadd(keys.show_presence(show_id), {session_id: now})
             await pipe.zremrangebyscore(keys.show_presence(show_id), "-inf", now - FORGET_MS)
+            # Unique viewers for the post-show report: a HyperLogLog, 12 KB at most per show.
+            await pipe.pfadd(keys.funnel_watchers(show_id), session_id)
+            await pipe.pexpire(keys.funnel_watchers(show_id), WATCHERS_TTL_MS)
             await pipe.execute()
 
     async def chatted(self, show_id: str, session_id: str) -> None:

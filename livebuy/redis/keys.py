@@ -639,3 +639,47 @@ def red_packets_ips(show_id: str, rain_id: str, started_at: int) -> str:
 def red_packets_tried(show_id: str, rain_id: str, started_at: int) -> str:
     """Set of the sessions that tried to grab in one run of a rain (the fairness report)."""
     return f"{_show(show_id)}:red_packets:{rain_id}:{started_at}:tried"
+
+
+# --- post-show report: funnel steps per cue (issue 17) ---
+# Every key but the order loop's cursor and lease is under the show's hash tag.
+
+
+def funnel_step(show_id: str, step: str) -> str:
+    """HyperLogLog of the sessions (viewers for ``shown``) that took a funnel step in the show."""
+    return f"{_show(show_id)}:funnel:step:{step}"
+
+
+def funnel_cue_step(show_id: str, cue: str, step: str) -> str:
+    """HyperLogLog of the sessions that took a funnel step while ``cue`` was on air."""
+    return f"{_show(show_id)}:funnel:cue:{cue}:{step}"
+
+
+def funnel_cues(show_id: str) -> str:
+    """Set of the cues (attribution keys) the show's funnel counted a step under."""
+    return f"{_show(show_id)}:funnel:cues"
+
+
+def funnel_counts(show_id: str) -> str:
+    """Hash of order counters: ``<cue>|<counter>`` and ``deal_sales:<id>|<counter>`` -> count."""
+    return f"{_show(show_id)}:funnel:counts"
+
+
+def funnel_orders(show_id: str) -> str:
+    """Hash order id -> JSON of its funnel state (cue, status, what paying it counted)."""
+    return f"{_show(show_id)}:funnel:orders"
+
+
+def funnel_watchers(show_id: str) -> str:
+    """HyperLogLog of the sessions whose websocket to the show was ever heard (unique viewers)."""
+    return f"{_show(show_id)}:funnel:watchers"
+
+
+def funnel_orders_cursor() -> str:
+    """Id of the last entry of the orders stream the funnel's order loop has counted."""
+    return f"{PREFIX}:funnel:orders:cursor"
+
+
+def funnel_orders_lease() -> str:
+    """Lease naming the process that counts the orders stream into the shows' funnels."""
+    return f"{PREFIX}:funnel:orders:lease"

@@ -2,6 +2,8 @@
 // reportCardSeen(socket, cueId): call it when the page reveals the card of a pin cue; it sends
 // one `card_seen` frame per cue per page (docs/protocol.md, "Card views"). `socket` is a
 // WebSocket or a livebuySocket link (its current socket is used). Answers whether it sent.
+// reportSheetOpened(showId, productId): call it when a product's sheet opens; it posts one
+// beacon per product per page (POST /api/shows/{id}/funnel/sheets, docs/analytics.md).
 "use strict";
 
 window.livebuySignals = (() => {
@@ -17,5 +19,16 @@ window.livebuySignals = (() => {
     return true;
   }
 
-  return { reportCardSeen };
+  const sheets = new Set();
+
+  function reportSheetOpened(showId, productId) {
+    const shop = window.livebuyShop;
+    if (!showId || !productId || sheets.has(productId) || !shop) return false;
+    sheets.add(productId);
+    // Counting never gets in the viewer's way: a failed beacon is dropped.
+    shop.api("POST", `/api/shows/${encodeURIComponent(showId)}/funnel/sheets`, { product_id: productId }).catch(() => sheets.delete(productId));
+    return true;
+  }
+
+  return { reportCardSeen, reportSheetOpened };
 })();

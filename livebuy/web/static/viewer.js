@@ -114,7 +114,11 @@
     state.lastSeq = frame.seq;
     state.pending = state.pending.filter((pending) => sameEpoch && pending.seq > frame.seq);
     state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
-    for (const pin of data.pinned) markShown(pin.product, pin.at);
+    for (const pin of data.pinned) {
+      markShown(pin.product, pin.at);
+      // Cards already on air when the page joins are revealed now: they count in the funnel too.
+      window.livebuySignals.reportCardSeen(link, pin.cue_id);
+    }
     state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
     state.endedDeals.clear();
     state.countdowns = new Map(data.countdowns.map((c) => [c.countdown_id, c]));
@@ -557,6 +561,7 @@
     const select = card.querySelector("select");
     const sku = select.value;
     if (button.classList.contains("details")) {
+      window.livebuySignals.reportSheetOpened(state.showId, product.id);
       const order = await window.livebuyShowcase.openProduct({
         product,
         deal: dealFor(product.id),

@@ -1,0 +1,94 @@
+"""Counts the orders of shows into their funnels, from the orders stream, off the request path.
+
+Every order state change is already one entry of the orders stream (written by the order's own
+Lua step). One process, elected by a lease, reads the stream after the last entry it counted and
+moves each show order through the funnel (``FunnelService.order_changed``): created → checkout,
+paid → paid, expired or cancelled unpaid → abandoned, cancelled after paying → refunded. Its
+cursor is saved after each batch; a batch read again after a crash counts nothing twice, since
+each order's funnel state says which transitions it already made.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import orjson
+from redis.asyncio import Redis
+
+from livebuy.analytics.funnel import FunnelService, OrderChange
+from livebuy.background import ElectedLoop
+from livebuy.redis import keys
+from livebuy.redis.lease import Lease
+
+BATCH = 500
+
+
+def transition(fields: dict[str, str]) -> str | None:
+    """The funnel transition of one orders-stream entry, or ``None`` for one it ignores."""
+    status = fields.get("status")
+    if status == "pending_payment":
+        return "checkout"
+    if status == "paid":
+        return "paid"
+    if status == "expired":
+        return "abandoned"
+    if status == "cancelled":
+        return "refunded" if fields.get("was") == "paid" else "abandoned"
+    return None
+
+
+def order_change(entry: dict[str, str], order: dict[str, str], step: str) -> OrderChange | None:
+    """The change to count for a stream ``entry`` of a stored ``order``; ``None`` without a show."""
+    show_id = order.get("show_id", "")
+    if not show_id:
+        return None
+    sold = orjson.loads(order["counted_sales"]) if order.get("counted_sales") else []
+    return OrderChange(
+        show_id=show_id,
+        order_id=entry["order_id"],
+        transition=step,
+        session=order.get("customer", entry.get("customer", "")),
+        at=int(entry.get("at") or 0),
+        units=sum(int(line["units"]) for line in sold),
+        revenue=sum(int(line["revenue"]) for line in sold),
+        currency=order.get("currency", ""),
+        deal_id=order.get("deal_id", ""),
+    )
+
+
+class OrderFunnel:
+    """Tails the orders stream into the shows' funnels (register ``loop``)."""
+
+    def __init__(
+        self, redis: Redis, funnel: FunnelService, *, interval_ms: int, lease_ms: int
+    ) -> None:
+        self._redis = redis
+        self._funnel = funnel
+        self.loop = ElectedLoop(
+            "order-funnel",
+            Lease(redis, keys.funnel_orders_lease(), lease_ms),
+            self.step,
+            interval_ms / 1000,
+        )
+
+    async def step(self) -> int:
+        """Count the entries after the cursor (one batch); returns how many it read."""
+        cursor = cast(str | None, await self._redis.get(keys.funnel_orders_cursor())) or "0-0"
+        reply = cast(
+            list[tuple[str, list[tuple[str, dict[str, str]]]]],
+            await self._redis.xread({keys.orders_stream(): cursor}, count=BATCH),
+        )
+        entries = reply[0][1] if reply else []
+        if not entries:
+            return 0
+        wanted = [(entry, step) for _, entry in entries if (step := transition(entry))]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry, _ in wanted:
+                await pipe.hgetall(keys.order(entry["order_id"]))
+            orders = cast(list[dict[str, str]], await pipe.execute())
+        for (entry, step), order in zip(wanted, orders, strict=True):
+            change = order_change(entry, order, step)
+            if change is not None:
+                await self._funnel.order_changed(change)
+        await self._redis.set(keys.funnel_orders_cursor(), entries[-1][0])
+        return len(entries)
