@@ -46,6 +46,8 @@ LIST_LIMIT = 50
 # The payment id of an order the wallet paid in full (no card was charged).
 WALLET_PAYMENT_ID = "wallet"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Refusals order_create.lua makes only after every stock check passed.
+_PAST_STOCK = frozenset({"limit_exceeded", "coupon_rejected"})
 
 
 @dataclass(frozen=True)
@@ -220,10 +222,16 @@ class OrderService:
             )
         except LivebuyError as error:
             if request.show_id is not None and self._watch.follows(request.show_id):
-                self._watch.gate.refused(request.show_id, request.deal_id, error)
+                if error.code in _PAST_STOCK:
+                    self._watch.gate.accepted(request.show_id, lines, request.deal_id)
+                else:
+                    self._watch.gate.refused(request.show_id, request.deal_id, error)
             raise
         if not created.created:
+            # A replay answers before any stock check: it says nothing of stock now.
             return await self.get(customer, created.order_id), False
+        if request.show_id is not None and self._watch.follows(request.show_id):
+            self._watch.gate.accepted(request.show_id, lines, request.deal_id)
         metrics.ORDER_TRANSITIONS.labels("pending_payment").inc()
         return _order(created.fields), True
 

@@ -50,14 +50,31 @@ class SoldOutGate:
         """
         now = self._clock()
         for index, line in enumerate(lines):
-            until = self._skus.get((show_id, line["sku"]))
-            if until is not None and now < until:
+            if self._holds(self._skus, (show_id, line["sku"]), now):
                 return _out_of_stock(index, line["sku"], _NONE_LEFT)
-        if deal_id is not None:
-            until = self._deals.get((show_id, deal_id))
-            if until is not None and now < until:
-                return _out_of_stock(0, lines[0]["sku"], _DEAL_SOLD_OUT)
+        if deal_id is not None and self._holds(self._deals, (show_id, deal_id), now):
+            return _out_of_stock(0, lines[0]["sku"], _DEAL_SOLD_OUT)
         return None
+
+    def _holds(self, flags: dict[tuple[str, str], int], key: tuple[str, str], now: int) -> bool:
+        until = flags.get(key)
+        if until is None:
+            return False
+        if now < until:
+            return True
+        # Lapsed: this caller is the probe that asks the script, and the flag is renewed for
+        # the others meanwhile; the probe's answer clears it (``accepted``) or renews it
+        # (``refused``). Otherwise every request in flight when it lapsed would run the script.
+        flags[key] = now + self._hold_ms
+        return False
+
+    def accepted(self, show_id: str, lines: list[dict[str, Any]], deal_id: str | None) -> None:
+        """The script got past the stock checks for these lines (it made the order, or refused
+        for a limit or a coupon, which it checks after stock): none of them is sold out now."""
+        for line in lines:
+            self._skus.pop((show_id, line["sku"]), None)
+        if deal_id is not None:
+            self._deals.pop((show_id, deal_id), None)
 
     def refused(self, show_id: str, deal_id: str | None, error: LivebuyError) -> None:
         """Learn from the script's refusal of an order in ``show_id``."""

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 
 from livebuy import metrics
+from livebuy.commerce.sold_out import SoldOutGate
 from tests.commerce.helpers import SHOW, assert_invariant, buy, session_tokens
 from tests.servers import PRODUCER_TOKEN, LiveServer, receive_until
 
@@ -72,3 +73,23 @@ async def test_gate_refuses_sold_out_sku_and_clears_on_restock(
         again = await buy(client, second, "after-restock", **one)
         assert again.status_code == 201, again.text
     await assert_invariant(redis, BIKER_S)
+
+
+def test_lapsed_flag_lets_one_probe_through() -> None:
+    """A lapsed flag lets one buy ask the script and keeps refusing the rest until it answers;
+    an order (or a refusal made past the stock checks) clears it; a deal frame with units too."""
+    now = [1000]
+    gate = SoldOutGate(hold_ms=100, clock=lambda: now[0])
+    lines = [{"sku": BIKER_S}]
+    gate.stock(SHOW, {"stock": [{"sku": BIKER_S, "available": 0}], "deals": []})
+    assert gate.refusal(SHOW, lines, None) is not None
+    now[0] += 100
+    assert gate.refusal(SHOW, lines, None) is None
+    assert gate.refusal(SHOW, lines, None) is not None
+    gate.accepted(SHOW, lines, None)
+    assert gate.refusal(SHOW, lines, None) is None
+    gate.stock(SHOW, {"stock": [], "deals": [{"deal_id": "d", "units_left": 0}]})
+    refused = gate.refusal(SHOW, lines, "d")
+    assert refused is not None and refused.details["reason"] == "deal sold out"
+    gate.stock(SHOW, {"stock": [], "deals": [{"deal_id": "d", "units_left": 3}]})
+    assert gate.refusal(SHOW, lines, "d") is None
