@@ -84,8 +84,18 @@ async def _play(viewer: ClientConnection, client: httpx.AsyncClient, token: str)
 
 async def test_every_frame_of_the_demo_show_keeps_the_contract(make_server: MakeServer) -> None:
     """The demo show played through (with chat, reactions, votes, a giveaway entry, a red
-    packet, a console, a resume and a lost resume): every frame validates against its message."""
+    packet, a console, a resume and a lost resume): every frame validates against its message.
+    The same server publishes the document and its offline HTML page."""
     server = await make_server(play_shows=True, speed=SPEED, loop_demo=False)
+    async with server.http() as client:
+        published = await client.get("/asyncapi.yaml")
+        page = await client.get("/docs/asyncapi")
+    assert published.status_code == 200 and published.text == DOCUMENT.read_text(encoding="utf-8")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text and "//cdn" not in page.text
+    for name in server_message_types():
+        assert f'id="message-{name}"' in page.text
+    assert 'href="#schema-SnapshotData"' in page.text and "4429" in page.text
     session = await new_session(server, "Contract")
     async with (
         server.http() as client,
