@@ -71,6 +71,7 @@ from livebuy.shows.service import ShowService
 from livebuy.tasks import stop_within
 from livebuy.video.service import LiveVideo
 from livebuy.wallet.service import WalletPolicy, WalletService
+from livebuy.web import asyncapi_page
 from livebuy.web import routes as web_routes
 
 # Each shutdown step gets this long; one that hangs is logged and left behind.
@@ -350,5 +351,6 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     app.include_router(replay_api.router)
     app.include_router(replay_api.video_router)
     app.include_router(web_routes.router)
+    app.include_router(asyncapi_page.router)
     web_routes.mount_static(app)
     return app

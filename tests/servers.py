@@ -21,6 +21,7 @@ from livebuy.processes import terminate
 from livebuy.redis.embedded import free_port
 from livebuy.server import uvicorn_config
 from livebuy.settings import Settings
+from tests.frame_contract import check_frame
 
 PRODUCER_TOKEN = "test-producer-token"
 # Long enough for ``livebuy serve``, which refuses placeholder and short secrets.
@@ -176,10 +177,12 @@ async def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log:
 
 
 async def receive_json(ws: ClientConnection) -> dict[str, Any]:
-    """The next frame as JSON, waiting at most the suite's timeout."""
+    """The next frame as JSON, waiting at most the suite's timeout; a frame that breaks the
+    AsyncAPI document fails the test (``tests/frame_contract.py``)."""
     async with asyncio.timeout(TIMEOUT_S):
         frame: dict[str, Any] = json.loads(await ws.recv())
-        return frame
+    check_frame(frame)
+    return frame
 
 
 async def receive_until(ws: ClientConnection, frame_type: str) -> dict[str, Any]:

@@ -41,7 +41,9 @@ async def get_show(shows: ShowsDep, snapshots: SnapshotsDep, show_id: str) -> Sh
     """One show with its run sheet and current state; unknown id: 404."""
     show = await shows.get(show_id)
     position, state = await snapshots.build(show_id)
-    return ShowDetail(show=show, latest_seq=position.seq, state=state)
+    return ShowDetail(
+        show=show, latest_seq=position.seq, state=state.model_dump(mode="json", exclude_unset=True)
+    )
 
 
 @router.post("/{show_id}/cues", status_code=201)

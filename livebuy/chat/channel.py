@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from livebuy.chat.models import ChatMessage
 from livebuy.chat.service import ChatService
 from livebuy.errors import UnauthorizedError
 from livebuy.sessions.models import Session
@@ -39,10 +38,9 @@ class ChatChannel:
             )
         return self.session
 
-    async def chat(self, text: str) -> dict[str, Any]:
+    async def chat(self, text: str) -> ChatMessage:
         """Post a message; returns the stored message for the sender's ``chat_ack``."""
-        message = await self._chat.post(self.show_id, self._require_session(), text)
-        return message.to_frame()
+        return await self._chat.post(self.show_id, self._require_session(), text)
 
     async def react(self, kind: str) -> None:
         """Count one reaction."""

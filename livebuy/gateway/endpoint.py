@@ -23,6 +23,7 @@ from livebuy.events.stream import ShowStream
 from livebuy.games.presence import ShowPresence
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
+from livebuy.gateway.control import AuthOkData, ErrorData
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.protocol import (
     CONSOLE,
@@ -52,14 +53,14 @@ def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     return origin is None or origin in settings.gateway.allowed_origins
 
 
-def _control_frame(connection: ViewerConnection, frame_type: str, data: object) -> Frame:
+def _control_frame(connection: ViewerConnection, frame_type: str, data_json: str) -> Frame:
     now = now_ms()
-    return Frame.of(encode_frame(frame_type, connection.last_seq, now, now, encode_data(data)))
+    return Frame.of(encode_frame(frame_type, connection.last_seq, now, now, data_json))
 
 
 def _error_frame(connection: ViewerConnection, code: str, message: str) -> Frame:
     metrics.CLIENT_ERRORS.labels(code).inc()
-    return _control_frame(connection, "error", {"code": code, "message": message})
+    return _control_frame(connection, "error", ErrorData(code=code, message=message).data_json())
 
 
 @router.websocket("/ws/shows/{show_id}")
@@ -169,10 +170,10 @@ async def _send_initial(
             return
     position, data = await snapshots.build(show_id)
     if since_raw is not None:
-        data["recovered"] = False
+        data = data.model_copy(update={"recovered": False})
     now = now_ms()
     await connection.websocket.send_text(
-        encode_frame("snapshot", position.seq, now, now, encode_data(data))
+        encode_frame("snapshot", position.seq, now, now, data.data_json())
     )
     connection.last_seq = position.seq
 
@@ -242,7 +243,9 @@ async def _handle_client_frame(
     try:
         match frame:
             case PingFrame():
-                connection.deliver(None, [_control_frame(connection, "pong", frame.data)])
+                # The echo goes through orjson, which writes non-finite numbers as null.
+                pong = _control_frame(connection, "pong", encode_data(frame.data))
+                connection.deliver(None, [pong])
                 if channel.session is not None:
                     # Games' "watching now": a signed-in viewer's pings keep its presence fresh.
                     # A Redis error here only delays that; the ping was answered.
@@ -251,13 +254,14 @@ async def _handle_client_frame(
             case AuthFrame():
                 session = await channel.authenticate(frame.data.token)
                 await presence.seen(channel.show_id, session.session_id)
-                reply = {"handle": session.handle, "display_name": session.display_name}
-                connection.deliver(None, [_control_frame(connection, "auth_ok", reply)])
+                reply = AuthOkData(handle=session.handle, display_name=session.display_name)
+                connection.deliver(None, [_control_frame(connection, "auth_ok", reply.data_json())])
             case ChatFrame():
                 stored = await channel.chat(frame.data.text)
                 if channel.session is not None:
                     await presence.chatted(channel.show_id, channel.session.session_id)
-                connection.deliver(None, [_control_frame(connection, "chat_ack", stored)])
+                ack = _control_frame(connection, "chat_ack", stored.model_dump_json())
+                connection.deliver(None, [ack])
             case CardSeenFrame():
                 await signals.card_seen(channel, frame.data.cue_id)
             case ReactFrame():
@@ -266,7 +270,8 @@ async def _handle_client_frame(
                 assert_never(frame)
     except LivebuyError as error:
         metrics.CLIENT_ERRORS.labels(error.code).inc()
-        connection.deliver(None, [_control_frame(connection, "error", error.to_json())])
+        data = ErrorData.model_validate(error.to_json()).data_json()
+        connection.deliver(None, [_control_frame(connection, "error", data)])
     except RedisError:
         log.exception("client frame failed on Redis")
         message = "chat is unavailable right now: try again"

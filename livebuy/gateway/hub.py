@@ -6,16 +6,17 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from livebuy import metrics
 from livebuy.clock import now_ms
-from livebuy.events.frames import encode_data, encode_frame
+from livebuy.events.frames import encode_frame
 from livebuy.events.stream import StreamPosition, decode_entries
 from livebuy.gateway.connection import Position, ViewerConnection
+from livebuy.gateway.control import SnapshotData
 from livebuy.gateway.frames import Frame
 from livebuy.redis import keys
 from livebuy.tasks import raise_if_cancelled
@@ -28,7 +29,7 @@ READ_COUNT = 500
 PING_FRAME = b"\x89\x00"
 
 # A show's join snapshot (ShowService.snapshot): its position and the snapshot frame's data.
-Snapshot = Callable[[str], Awaitable[tuple[StreamPosition, dict[str, Any]]]]
+Snapshot = Callable[[str], Awaitable[tuple[StreamPosition, SnapshotData]]]
 
 
 class StreamWatcher(Protocol):
@@ -107,11 +108,11 @@ class ShowHub:
             # Keep reading where the hub was; the next recovery check tries again.
             self._task = asyncio.create_task(self._read(self.position.seq))
             raise
-        data["recovered"] = False
+        data = data.model_copy(update={"recovered": False})
         for watcher in self._watchers:
             watcher.on_reset(self.show_id)
         now = now_ms()
-        frame = Frame.of(encode_frame("snapshot", position.seq, now, now, encode_data(data)))
+        frame = Frame.of(encode_frame("snapshot", position.seq, now, now, data.data_json()))
         self.epoch = position.epoch
         # Live viewers share this position, so they continue from the snapshot's seq too.
         self.position.seq = position.seq

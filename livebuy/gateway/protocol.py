@@ -26,6 +26,20 @@ class CloseCode(IntEnum):
     TOO_SLOW = 4429
 
 
+# When each code is sent, for clients (docs/protocol.md's table and the AsyncAPI document).
+CLOSE_REASONS: dict[CloseCode, str] = {
+    CloseCode.NORMAL: "normal closure",
+    CloseCode.POLICY: "policy: bad `since` or `role`, or a console's wrong producer token",
+    CloseCode.TOO_BIG: "a client frame over 4 KiB",
+    CloseCode.SERVER_ERROR: "server error, or Redis unreachable while joining: reconnect",
+    CloseCode.RESTARTING: "Redis lost its data: the show is being reloaded, or its history was "
+    "lost while this viewer joined; reconnect with `since` and `epoch`",
+    CloseCode.UNAUTHORIZED: "authentication required: a bad `?token=`, or a console that did not "
+    "send the producer token first",
+    CloseCode.UNKNOWN_SHOW: "unknown show (the reason names it)",
+    CloseCode.TOO_SLOW: "too slow: the viewer's send queue overflowed; reconnect with `since`",
+}
+
 # ``?role=`` of the websocket: who is watching. Consoles get every frame but are not the audience.
 VIEWER = "viewer"
 CONSOLE = "console"

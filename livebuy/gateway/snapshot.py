@@ -20,6 +20,7 @@ from livebuy.games.auctions.service import AuctionService
 from livebuy.games.giveaways.service import GiveawayService
 from livebuy.games.polls.service import PollService
 from livebuy.games.red_packets.service import snapshot_part as red_packets_part
+from livebuy.gateway.control import SnapshotData
 from livebuy.shows.service import ShowService
 
 
@@ -41,11 +42,12 @@ class JoinSnapshots:
         self._auctions = auctions
         self._deals = DealBook(redis)
 
-    async def build(self, show_id: str) -> tuple[StreamPosition, dict[str, Any]]:
+    async def build(self, show_id: str) -> tuple[StreamPosition, SnapshotData]:
         """What a joining viewer needs at once, and the seq it reflects.
 
         Raises:
             ShowNotFoundError: no such show.
+            pydantic.ValidationError: a part no longer has the frame's documented shape.
         """
         part = await self._shows.snapshot(show_id)
         left = {
@@ -55,7 +57,7 @@ class JoinSnapshots:
         deals = [
             {**deal, "units_left": left.get(deal["deal_id"], deal["units"])} for deal in part.deals
         ]
-        data = {
+        data: dict[str, Any] = {
             "show": part.show,
             "epoch": part.position.epoch,
             "latest_seq": part.position.seq,
@@ -74,4 +76,5 @@ class JoinSnapshots:
             data["giveaways"] = await self._giveaways.snapshot(show_id)
         if self._auctions is not None:
             data["auctions"] = await self._auctions.snapshot(show_id)
-        return part.position, data
+        # Built through the model the AsyncAPI document publishes: what is sent is what it says.
+        return part.position, SnapshotData.model_validate(data)
