@@ -39,6 +39,7 @@ from livebuy.commerce.coupons import CouponService
 from livebuy.commerce.services import Commerce
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.content import load_content
+from livebuy.drain import Drain
 from livebuy.events.stream import ShowStream
 from livebuy.games.auctions.payment_methods import PaymentMethods
 from livebuy.games.auctions.service import AuctionService
@@ -257,6 +258,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             wallet=wallet,
             red_packets=red_packets,
             auctions=auctions,
+            drain=Drain(settings.drain),
         )
         reporter = ViewerReporter(
             redis,

@@ -32,3 +32,7 @@ ORDER_OUTCOMES = Counter(
 ORDER_TRANSITIONS = Counter(
     "livebuy_order_transitions_total", "Order state changes made by this process", ["status"]
 )
+# --- drain ---
+DRAIN_CLOSES = Counter(
+    "livebuy_drain_closes_total", "Viewers closed with 1012 by this process's graceful drain"
+)

@@ -133,7 +133,7 @@ class ProcessServer(LiveServer):
         # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "livebuy", "serve"], env=env, stderr=self._log
+            [sys.executable, "-m", "livebuy", "serve", "--workers", "1"], env=env, stderr=self._log
         )
 
     async def start(self) -> None:
@@ -143,6 +143,10 @@ class ProcessServer(LiveServer):
         """The end of what the process wrote to stderr, for a failing test's message."""
         self._log.seek(0)
         return self._log.read().decode(errors="replace")[-chars:]
+
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the process (SIGTERM: its graceful drain)."""
+        self._process.send_signal(sig)
 
     async def kill(self) -> None:
         """End the process abruptly (SIGKILL), as a crash would: no shutdown steps run."""
