@@ -115,9 +115,10 @@ class InProcessServer(LiveServer):
 
 
 class ProcessServer(LiveServer):
-    """``python -m livebuy serve`` as its own process, configured by environment variables."""
+    """``python -m livebuy serve`` as its own process, configured by environment variables
+    (``workers`` > 1: the supervisor and its worker processes on one port)."""
 
-    def __init__(self, settings: Settings, redis_url: str) -> None:
+    def __init__(self, settings: Settings, redis_url: str, *, workers: int = 1) -> None:
         super().__init__(port=free_port(), settings=settings)
         env = {**os.environ, "LIVEBUY_REDIS_URL": redis_url, "LIVEBUY_PORT": str(self.port)}
         for name, value in settings.flat().items():
@@ -133,7 +134,9 @@ class ProcessServer(LiveServer):
         # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "livebuy", "serve", "--workers", "1"], env=env, stderr=self._log
+            [sys.executable, "-m", "livebuy", "serve", "--workers", str(workers)],
+            env=env,
+            stderr=self._log,
         )
 
     async def start(self) -> None:
@@ -143,6 +146,11 @@ class ProcessServer(LiveServer):
         """The end of what the process wrote to stderr, for a failing test's message."""
         self._log.seek(0)
         return self._log.read().decode(errors="replace")[-chars:]
+
+    @property
+    def pid(self) -> int:
+        """The process's pid (with ``workers`` > 1, the supervisor's)."""
+        return self._process.pid
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the process (SIGTERM: its graceful drain)."""
