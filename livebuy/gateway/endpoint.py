@@ -25,6 +25,7 @@ from livebuy.events.stream import ShowStream
 from livebuy.games.presence import ShowPresence
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
+from livebuy.gateway.fastpath import RAW_SOCKET, RawSocket
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.protocol import (
     CONSOLE,
@@ -81,6 +82,9 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
                 headers={"Retry-After": "1"},
             )
         )
+        raw: RawSocket | None = websocket.scope.get(RAW_SOCKET)
+        if raw is not None:
+            raw.denied()
         return
     if not _origin_allowed(websocket, settings):
         await websocket.close(CloseCode.POLICY, "origin not allowed")
