@@ -29,7 +29,14 @@ class FrameTracker:
 
     def __init__(self) -> None:
         self.last_seq: int | None = None
+        self.epoch: str | None = None
         self.gaps = 0
+
+    def resume_query(self) -> str:
+        """``since``/``epoch`` to resume after the last frame (empty before the snapshot)."""
+        if self.last_seq is None or self.epoch is None:
+            return ""
+        return f"since={self.last_seq}&epoch={self.epoch}"
 
     def receive(self, raw: str | bytes, received_ms: float) -> FrameReport:
         """Account for one frame received at ``received_ms`` (ms since the epoch)."""
@@ -49,6 +56,8 @@ class FrameTracker:
             # (error, pong, chat_ack, reactions...), which repeats the last seq by protocol.
             self.last_seq = seq
         data = frame.get("data")
+        if frame_type == "snapshot" and isinstance(data, dict) and "epoch" in data:
+            self.epoch = str(data["epoch"])
         at, ts = frame.get("at"), frame.get("ts")
         return FrameReport(
             frame_type=frame_type,

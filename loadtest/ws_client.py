@@ -9,9 +9,12 @@ receive time − the frame's ``ts`` (push latency); a gap in ``seq`` is reported
 from __future__ import annotations
 
 import json
+import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import gevent
 import websocket
@@ -23,6 +26,27 @@ from loadtest.stats import report
 
 FrameHandler = Callable[[FrameReport], None]
 EXPECTED_ERROR_CODES = frozenset({"rate_limited"})
+RESTARTING = 1012
+RESTART_JITTER_S = 2.0
+# The drain's hint (livebuy.drain.RECONNECT_HINT; Locust workers need not import the server).
+RECONNECT_HINT = re.compile(r"reconnect in (\d+) ms")
+
+
+def reconnect_delay_s(reason: str) -> float:
+    """The reconnect hint of a 1012 close reason (``reconnect in <ms> ms``), else a random
+    delay of up to ``RESTART_JITTER_S`` so viewers dropped together do not return together."""
+    hint = RECONNECT_HINT.search(reason)
+    if hint is not None:
+        return int(hint.group(1)) / 1000
+    return random.uniform(0, RESTART_JITTER_S)
+
+
+def resume_url(url: str, resume_query: str) -> str:
+    """``url`` with its ``since``/``epoch`` replaced by ``resume_query`` (other parameters kept)."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("since", "epoch")]
+    query = "&".join(part for part in (urlencode(kept), resume_query) if part)
+    return urlunsplit(parts._replace(query=query))
 
 
 class SeqGapError(Exception):
@@ -77,15 +101,16 @@ class ShowSocket:
         ws.settimeout(None)
         while True:
             try:
-                raw = ws.recv()
+                opcode, raw = ws.recv_data(control_frame=True)
             except Exception as lost:  # any end of the stream ends the reader
                 if not self._closing:
                     self._fire("closed", 0, 0, UnexpectedCloseError(repr(lost)))
                 return
-            if not raw:
-                if not self._closing:
-                    self._fire("closed", 0, 0, UnexpectedCloseError("server closed"))
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self._closed_by_server(raw)
                 return
+            if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+                continue
             frame = self.tracker.receive(raw, time.time() * 1000)
             if frame.gap:
                 self._fire("seq_gap", frame.latency_ms, 0, SeqGapError(f"{frame.gap} missing"))
@@ -99,6 +124,24 @@ class ShowSocket:
             self._fire(name, frame.latency_ms, frame.size, failure)
             if self._on_frame is not None:
                 self._on_frame(frame)
+
+    def _closed_by_server(self, payload: bytes) -> None:
+        """A close frame: 1012 (a gateway draining) resumes after the hinted delay, as the
+        viewer page does; any other close is a failure."""
+        if self._closing:
+            return
+        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+        reason = payload[2:].decode(errors="replace")
+        if code != RESTARTING:
+            self._fire("closed", 0, 0, UnexpectedCloseError(f"server closed: {code} {reason}"))
+            return
+        self._fire("restart", 0, 0, None)
+        gevent.sleep(reconnect_delay_s(reason))
+        self._url = resume_url(self._url, self.tracker.resume_query())
+        try:
+            self.connect()
+        except Exception:  # reported by connect as a failed connect
+            return
 
     def close(self) -> None:
         """Close the connection on purpose (not reported as a failure)."""
