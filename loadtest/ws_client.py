@@ -9,44 +9,21 @@ receive time − the frame's ``ts`` (push latency); a gap in ``seq`` is reported
 from __future__ import annotations
 
 import json
-import random
-import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import gevent
 import websocket
 from locust.env import Environment
 
 from loadtest.config import WS
-from loadtest.frames import FrameReport, FrameTracker
+from loadtest.frames import FrameReport, FrameTracker, reconnect_delay_s, resume_url
 from loadtest.stats import report
 
 FrameHandler = Callable[[FrameReport], None]
 EXPECTED_ERROR_CODES = frozenset({"rate_limited"})
 RESTARTING = 1012
-RESTART_JITTER_S = 2.0
-# The drain's hint (livebuy.drain.RECONNECT_HINT; Locust workers need not import the server).
-RECONNECT_HINT = re.compile(r"reconnect in (\d+) ms")
-
-
-def reconnect_delay_s(reason: str) -> float:
-    """The reconnect hint of a 1012 close reason (``reconnect in <ms> ms``), else a random
-    delay of up to ``RESTART_JITTER_S`` so viewers dropped together do not return together."""
-    hint = RECONNECT_HINT.search(reason)
-    if hint is not None:
-        return int(hint.group(1)) / 1000
-    return random.uniform(0, RESTART_JITTER_S)
-
-
-def resume_url(url: str, resume_query: str) -> str:
-    """``url`` with its ``since``/``epoch`` replaced by ``resume_query`` (other parameters kept)."""
-    parts = urlsplit(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("since", "epoch")]
-    query = "&".join(part for part in (urlencode(kept), resume_query) if part)
-    return urlunsplit(parts._replace(query=query))
 
 
 class SeqGapError(Exception):
