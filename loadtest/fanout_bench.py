@@ -438,8 +438,9 @@ async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
             processes.append(
                 _spawn([*command, "1", "--port", str(producer_port)], env, log, str(CLIENT_CPU))
             )
-            await _wait_http(f"http://127.0.0.1:{port}/readyz")
-            await _wait_http(f"http://127.0.0.1:{producer_port}/readyz")
+            # Several processes starting on one shared core: give them time.
+            await _wait_http(f"http://127.0.0.1:{port}/readyz", timeout_s=180)
+            await _wait_http(f"http://127.0.0.1:{producer_port}/readyz", timeout_s=180)
             pids = [server.pid] if workers == 1 else await _wait_workers(port, workers)
             yield Target(
                 name,

@@ -41,6 +41,9 @@ def settings_for_tests(**overrides: Any) -> Settings:
         "play_shows": False,
         "log_json": False,
         "demo_start_delay_ms": 0,
+        # Stopping a test server drains it: no grace for a balancer, and a short window.
+        "drain_grace_ms": 0,
+        "drain_window_ms": 1000,
     }
     values.update(overrides)
     return Settings(**values)
@@ -155,6 +158,10 @@ class ProcessServer(LiveServer):
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the process (SIGTERM: its graceful drain)."""
         self._process.send_signal(sig)
+
+    async def exited(self) -> int:
+        """Wait (at most the suite's timeout, thrice) for the process to exit: its status."""
+        return await asyncio.wait_for(asyncio.to_thread(self._process.wait), TIMEOUT_S * 3)
 
     async def kill(self) -> None:
         """End the process abruptly (SIGKILL), as a crash would: no shutdown steps run."""

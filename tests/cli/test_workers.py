@@ -125,6 +125,22 @@ async def test_killed_worker_is_restarted_and_the_other_keeps_its_viewers(
     assert f"(pid {victim}) exited with signal SIGKILL" in supervised.log_tail(20_000)
 
 
+async def test_sigterm_to_the_parent_drains_every_worker_then_exits(
+    supervised: ProcessServer,
+) -> None:
+    """SIGTERM to the supervisor reaches every worker; it exits 0 once they all have (last test:
+    it ends the module's server)."""
+    workers = {int(pid) for pid in STARTED.findall(supervised.log_tail(20_000))}
+    supervised.send_signal(signal.SIGTERM)
+    assert await supervised.exited() == 0
+    log = supervised.log_tail(50_000)
+    assert "SIGTERM: stopping 2 worker(s)" in log
+    assert "SIGTERM: draining before shutdown" in log
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 async def _started_since(server: ProcessServer, known: set[int]) -> int | None:
     started = {int(pid) for pid in STARTED.findall(server.log_tail(20_000))}
     return next(iter(started - known), None)
