@@ -58,24 +58,28 @@ class Drain:
         per_batch = max(1, math.ceil(total / batches))
         for batch in range(batches):
             last = batch == batches - 1
-            self._close_some(hubs, None if last else per_batch)
-            if last or not any(hub.connections for hub in hubs.hubs()):
+            closed = self._close_some(hubs, None if last else per_batch)
+            left = sum(len(hub.connections) for hub in hubs.hubs())
+            log.info("drain batch %d: closed %d viewer(s), %d left", batch + 1, closed, left)
+            if last or not left:
                 break
             await asyncio.sleep(settings.drain_batch_interval_ms / 1000)
         log.info("drained: every viewer was told to reconnect")
 
-    def _close_some(self, hubs: HubRegistry, count: int | None) -> None:
-        """Close ``count`` connected viewers (every one with ``None``) with 1012 and a hint."""
+    def _close_some(self, hubs: HubRegistry, count: int | None) -> int:
+        """Close ``count`` connected viewers (every one with ``None``) with 1012 and a hint;
+        returns how many were closed."""
         jitter = self._settings.drain_reconnect_jitter_ms
         closed = 0
         for hub in hubs.hubs():
             for connection in list(hub.connections):
                 if count is not None and closed >= count:
-                    return
+                    return closed
                 if connection.close_for_restart(restart_reason(self._random.randint(0, jitter))):
                     hub.remove(connection)
                     metrics.DRAIN_CLOSES.inc()
                     closed += 1
+        return closed
 
 
 async def drain_app(app: FastAPI) -> None:
