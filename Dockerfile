@@ -1,4 +1,4 @@
-# livebuy gateway image: one `livebuy serve` process per container, external Redis.
+# livebuy gateway image: `livebuy serve` (one gateway process per usable CPU, see --workers), external Redis.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

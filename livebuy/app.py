@@ -42,6 +42,7 @@ from livebuy.commerce.coupons import CouponService
 from livebuy.commerce.services import Commerce
 from livebuy.commerce.skus import SkuDirectory
 from livebuy.content import load_content
+from livebuy.drain import Drain
 from livebuy.events.stream import ShowStream
 from livebuy.games.auctions.payment_methods import PaymentMethods
 from livebuy.games.auctions.service import AuctionService
@@ -283,6 +284,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             red_packets=red_packets,
             auctions=auctions,
             drops=drops,
+            drain=Drain(settings.drain),
         )
         # Orders move through the shows' funnels off the request path: one elected loop.
         order_funnel = OrderFunnel(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import signal
+import socket
 import sys
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -22,9 +23,10 @@ from pydantic import SecretStr, ValidationError
 from livebuy.app import create_app
 from livebuy.logs import configure_logging
 from livebuy.redis.embedded import EmbeddedRedis, RedisServerMissingError
-from livebuy.server import uvicorn_config
+from livebuy.server import draining_server, uvicorn_config
 from livebuy.sessions.secret_file import MIN_SECRET_CHARS, load_or_create_secret
 from livebuy.settings import PLACEHOLDER_TOKEN, Settings
+from livebuy.supervisor import Supervisor, bind, die_with_parent, usable_cpus
 from loadtest.config import SCENARIOS
 
 cli = typer.Typer(help="livebuy: live-commerce show backend", no_args_is_help=True)
@@ -148,10 +150,20 @@ def serve(
     insecure_dev: bool = typer.Option(
         False, "--insecure-dev", help="allow placeholder or short secrets (local development only)"
     ),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="gateway processes on the one port (default: the CPUs this process may use); "
+        "1 runs the gateway in this process",
+    ),
+    listen_fd: int | None = typer.Option(
+        None, hidden=True, help="a worker's inherited listening socket"
+    ),
 ) -> None:
-    """Run one gateway process against an external Redis (LIVEBUY_REDIS_URL, required).
+    """Run gateway processes against an external Redis (LIVEBUY_REDIS_URL, required).
 
     Refuses placeholder, empty or short (< 16 characters) secrets unless ``--insecure-dev``.
+    SIGTERM drains (``/readyz`` 503, then viewers closed with 1012 over LIVEBUY_DRAIN_WINDOW_MS).
     """
     settings = _load_settings()
     weak = _weak_secrets(settings)
@@ -173,13 +185,43 @@ def serve(
         )
         raise typer.Exit(2)
     configure_logging(settings.server.log_json)
-    if weak:
+    if weak and listen_fd is None:
         log.warning(
             "INSECURE: started with --insecure-dev and weak %s: anyone can forge viewer sessions "
             "or act as the producer; never expose this server",
             " and ".join(weak),
         )
-    uvicorn.Server(uvicorn_config(create_app(settings, settings.redis.redis_url), settings)).run()
+    if listen_fd is not None:
+        # A worker of ``serve --workers N``: its parent bound the port.
+        die_with_parent()
+        server = draining_server(create_app(settings, settings.redis.redis_url), settings)
+        server.run(sockets=[socket.socket(fileno=listen_fd)])
+        return
+    count = usable_cpus() if workers is None else workers
+    if count == 1:
+        draining_server(create_app(settings, settings.redis.redis_url), settings).run()
+        return
+    _supervise(settings, count, insecure_dev)
+
+
+def _supervise(settings: Settings, count: int, insecure_dev: bool) -> None:
+    """``count`` workers on one listening socket, until SIGTERM/SIGINT and their drain."""
+    host, port = settings.server.host, settings.server.port
+    try:
+        sock = bind(host, port)
+    except OSError as error:
+        typer.echo(f"livebuy: cannot listen on {host}:{port}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    drain = settings.drain
+    # The workers' drain, uvicorn's graceful shutdown (5 s) and the lifespan's steps, with room.
+    stop_timeout_s = (drain.drain_grace_ms + drain.drain_window_ms) / 1000 + 30
+
+    def command(fd: int) -> list[str]:
+        extra = ["--insecure-dev"] if insecure_dev else []
+        return [sys.executable, "-m", "livebuy", "serve", "--listen-fd", str(fd), *extra]
+
+    log.info("serving on http://%s:%d with %d worker processes", host, port, count)
+    raise typer.Exit(Supervisor(sock, count, command, stop_timeout_s).run())
 
 
 def _known_scenario(value: str) -> str:

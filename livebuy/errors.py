@@ -34,6 +34,7 @@ ChatError (chat and reactions; websocket: error frame, connection stays)
 └── MessageNotFoundError          unknown_message 404
 TooManyRequestsError              rate_limited    429   (+ retry_after_s; HTTP Retry-After)
 └── GameRateLimitedError          game_rate_limited 429 (a session's game actions, per minute)
+DrainingError                     draining        503   (websocket handshake refused with HTTP 503 + Retry-After while the gateway drains)
 PollError (polls and quizzes: a vote refused)
 ├── PollNotFoundError             unknown_poll    404
 ├── PollClosedError               poll_closed     409   (+ closes_at)
@@ -537,3 +538,13 @@ SCRIPT_REFUSALS: dict[str, type[LivebuyError]] = {
 def refusal(code: str, message: str, **details: Any) -> LivebuyError:
     """The error for a script's refusal ``code`` (a key of ``SCRIPT_REFUSALS``)."""
     return SCRIPT_REFUSALS[code](message, **details)
+
+
+# --- graceful drain (issue 15) ---
+
+
+class DrainingError(LivebuyError):
+    """This gateway is shutting down: a new viewer must connect to another one (HTTP 503)."""
+
+    code = "draining"
+    http_status = 503

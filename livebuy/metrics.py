@@ -84,3 +84,9 @@ def forget_show(show_id: str) -> None:
         except KeyError:
             # Never observed in this process.
             continue
+
+
+# --- drain ---
+DRAIN_CLOSES = Counter(
+    "livebuy_drain_closes_total", "Viewers closed with 1012 by this process's graceful drain"
+)

@@ -1,14 +1,25 @@
-"""How livebuy runs under uvicorn: websocket limits and keepalive come from the settings."""
+"""How livebuy runs under uvicorn: websocket limits and keepalive come from the settings, and
+SIGTERM drains (``livebuy/drain.py``) before uvicorn's own shutdown."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from livebuy.drain import drain_app
 from livebuy.gateway.fastpath import PushFastPath
 from livebuy.http_parser import head_limited_protocol
 from livebuy.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None) -> uvicorn.Config:
@@ -55,3 +66,47 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
         proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn whose first SIGTERM or SIGINT runs ``drain`` (the gateway's graceful drain) and
+    only then shuts down; a second signal shuts down at once (uvicorn's own handling)."""
+
+    def __init__(self, config: uvicorn.Config, drain: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(config)
+        self._drain = drain
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain_requested = False
+        self._draining: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up; the loop is noted for the signal handler."""
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets=sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Drain on the first signal once started; otherwise (or again) uvicorn's shutdown."""
+        if self._loop is None or not self.started or self._drain_requested or self.should_exit:
+            super().handle_exit(sig, frame)
+            return
+        self._drain_requested = True
+        # Re-raised by uvicorn once it has shut down, as for its own handling.
+        self._captured_signals.append(sig)
+        log.info("%s: draining before shutdown", signal.Signals(sig).name)
+        self._loop.call_soon_threadsafe(self._start_drain)
+
+    def _start_drain(self) -> None:
+        self._draining = asyncio.create_task(self._drain_then_exit(), name="drain")
+
+    async def _drain_then_exit(self) -> None:
+        try:
+            await self._drain()
+        except Exception:
+            log.exception("drain failed; shutting down now")
+        finally:
+            self.should_exit = True
+
+
+def draining_server(app: FastAPI, settings: Settings) -> DrainingServer:
+    """The server every entry point runs: ``uvicorn_config`` and the app's drain on SIGTERM."""
+    return DrainingServer(uvicorn_config(app, settings), lambda: drain_app(app))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from livebuy.chat.moderation import ModerationService
     from livebuy.chat.service import ChatService
     from livebuy.commerce.services import Commerce
+    from livebuy.drain import Drain
     from livebuy.events.stream import ShowStream
     from livebuy.games.auctions.service import AuctionService
     from livebuy.games.drops.service import DropService
@@ -75,6 +76,8 @@ class Services:
     red_packets: RedPacketService
     auctions: AuctionService
     drops: DropService
+    # --- graceful drain (SIGTERM) ---
+    drain: Drain
 
 
 def catalog_store(redis: Redis) -> CatalogStore:

@@ -503,6 +503,34 @@ class GameFairnessSettings(BaseModel):
     )
 
 
+class DrainSettings(BaseModel):
+    """Graceful drain on SIGTERM: not ready first, then viewers closed (1012) in spread batches."""
+
+    drain_grace_ms: int = Field(
+        1_000,
+        ge=0,
+        le=60_000,
+        description="after SIGTERM, how long /readyz answers 503 (so a balancer stops sending "
+        "viewers) before the first viewers are closed",
+    )
+    drain_window_ms: int = Field(
+        10_000,
+        ge=0,
+        le=600_000,
+        description="how long closing every viewer with 1012 is spread over (0: all at once)",
+    )
+    drain_batch_interval_ms: int = Field(
+        250, ge=10, le=60_000, description="time between two batches of closes within the window"
+    )
+    drain_reconnect_jitter_ms: int = Field(
+        2_000,
+        ge=0,
+        le=60_000,
+        description="upper bound of the random delay each closed viewer is told to wait before "
+        "reconnecting (the hint in its close reason)",
+    )
+
+
 class Settings(BaseModel):
     """Every knob livebuy has, in groups; tests build ``Settings(...)`` directly from flat names."""
 
@@ -524,6 +552,7 @@ class Settings(BaseModel):
     auctions: AuctionSettings = Field(default_factory=AuctionSettings)
     drops: DropSettings = Field(default_factory=DropSettings)
     games: GameFairnessSettings = Field(default_factory=GameFairnessSettings)
+    drain: DrainSettings = Field(default_factory=DrainSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read ``LIVEBUY_*`` (and ``.env``); flat keyword arguments win over the environment."""

@@ -17,6 +17,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import resource
 import secrets
 import statistics
@@ -24,9 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,6 +49,9 @@ DRAIN_TIMEOUT_S = 30.0
 SETTLE_WINDOW_S = 0.5
 IDLE_WINDOW_S = 2.0
 IDLE_CPU_SHARE = 0.05
+RESTARTING = 1012
+# The drain's reconnect hint (livebuy.drain.RECONNECT_HINT) in a 1012 close reason.
+RECONNECT_HINT = re.compile(r"reconnect in (\d+) ms")
 
 
 # --- client (its own process, CPU 0) -------------------------------------------------------------
@@ -61,18 +65,31 @@ class ClientStats:
         self.closed = 0
         self.latencies: list[float] = []
         self.close_codes: dict[int, int] = {}
+        # 1012 closes followed by a resume (a draining gateway).
+        self.restarts = 0
 
 
 class BenchConnection(asyncio.Protocol):
-    """A websocket client reduced to what the benchmark needs: handshake, frame split, pong."""
+    """A websocket client reduced to what the benchmark needs: handshake, frame split, pong, and
+    a resume with ``since`` after a draining gateway's 1012 (``on_restart`` with the hinted
+    delay in seconds)."""
 
-    def __init__(self, stats: ClientStats, sample: bool, request: bytes) -> None:
+    def __init__(
+        self,
+        stats: ClientStats,
+        sample: bool,
+        request: bytes,
+        on_restart: Callable[[BenchConnection, float], None] | None = None,
+    ) -> None:
         self._stats = stats
-        self._sample = sample
+        self.sample = sample
         self._request = request
+        self._on_restart = on_restart
         self._buffer = b""
         self._upgraded = False
         self.frames = 0
+        self.last_seq: int | None = None
+        self.epoch: str | None = None
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._transport: asyncio.Transport | None = None
 
@@ -103,6 +120,9 @@ class BenchConnection(asyncio.Protocol):
         now_ms = time.time() * 1000
         stats = self._stats
         position, size = 0, len(buffer)
+        # Where the last text frame of this read lies: its seq alone is parsed (a resume needs
+        # only the last one), not every frame's.
+        last_text = -1
         while size - position >= 2:
             length = buffer[position + 1] & 0x7F
             header = 2
@@ -123,7 +143,10 @@ class BenchConnection(asyncio.Protocol):
             if opcode == 1:
                 stats.frames += 1
                 self.frames += 1
-                if self._sample:
+                last_text = position + header
+                if self.epoch is None:
+                    self._learn_epoch(buffer, last_text, end)
+                if self.sample:
                     start = buffer.find(b'"ts":', position + header, end)
                     if start >= 0:
                         stop = buffer.find(b",", start, end)
@@ -131,12 +154,39 @@ class BenchConnection(asyncio.Protocol):
             elif opcode == 8:
                 code = int.from_bytes(buffer[position + header : position + header + 2], "big")
                 stats.close_codes[code] = stats.close_codes.get(code, 0) + 1
+                if code == RESTARTING and self._on_restart is not None:
+                    self._note_seq(buffer, last_text)
+                    last_text = -1
+                    reason = buffer[position + header + 2 : end].decode(errors="replace")
+                    hint = RECONNECT_HINT.search(reason)
+                    self._on_restart(self, int(hint.group(1)) / 1000 if hint else 0.0)
             elif opcode == 9 and self._transport is not None:
                 # Pong, masked with a zero key as a client must mask (payload unchanged).
                 payload = buffer[position + header : end]
                 self._transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
             position = end
+        self._note_seq(buffer, last_text)
         return buffer[position:]
+
+    def _note_seq(self, buffer: bytes, start: int) -> None:
+        if start < 0:
+            return
+        found = buffer.find(b'"seq":', start)
+        if found >= 0:
+            stop = buffer.find(b",", found)
+            self.last_seq = int(buffer[found + 6 : stop])
+
+    def _learn_epoch(self, buffer: bytes, start: int, end: int) -> None:
+        found = buffer.find(b'"epoch":"', start, end)
+        if found >= 0:
+            stop = buffer.find(b'"', found + 9, end)
+            self.epoch = buffer[found + 9 : stop].decode()
+
+    def resume_query(self) -> str:
+        """``?since=&epoch=`` after the last frame seen, or nothing before the snapshot."""
+        if self.last_seq is None or self.epoch is None:
+            return ""
+        return f"?since={self.last_seq}&epoch={self.epoch}"
 
 
 def _upgrade_request(port: int, path: str) -> bytes:
@@ -157,13 +207,18 @@ async def _client(port: int, path: str, count: int) -> None:
     stats = ClientStats()
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     keep: list[tuple[asyncio.BaseTransport, BenchConnection]] = []
+    resuming: set[asyncio.Task[bool]] = set()
 
-    async def connect(index: int) -> bool:
+    async def connect(sample: bool, query: str = "", delay_s: float = 0.0) -> bool:
+        await asyncio.sleep(delay_s)
         async with gate:
             try:
                 transport, protocol = await loop.create_connection(
                     lambda: BenchConnection(
-                        stats, index % SAMPLE_EVERY == 0, _upgrade_request(port, path)
+                        stats,
+                        sample,
+                        _upgrade_request(port, path + query),
+                        on_restart,
                     ),
                     "127.0.0.1",
                     port,
@@ -173,7 +228,14 @@ async def _client(port: int, path: str, count: int) -> None:
             except (OSError, TimeoutError):
                 return False
 
-    results = await asyncio.gather(*(connect(index) for index in range(count)))
+    def on_restart(protocol: BenchConnection, delay_s: float) -> None:
+        # The gateway drains: resume where this connection was, after the hinted delay.
+        stats.restarts += 1
+        task = asyncio.create_task(connect(protocol.sample, protocol.resume_query(), delay_s))
+        resuming.add(task)
+        task.add_done_callback(resuming.discard)
+
+    results = await asyncio.gather(*(connect(index % SAMPLE_EVERY == 0) for index in range(count)))
     _emit({"event": "ready", "connected": sum(results), "failed": count - sum(results)})
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -192,6 +254,7 @@ async def _client(port: int, path: str, count: int) -> None:
                     "closed": stats.closed,
                     "silent": silent,
                     "close_codes": stats.close_codes,
+                    "restarts": stats.restarts,
                 }
             )
         elif command == "latencies":
@@ -271,6 +334,16 @@ class Target:
     publish_url: str
     headers: dict[str, str]
     body: dict[str, Any] | None
+    # The processes doing the fan-out: the server, or ``serve --workers N``'s workers.
+    pids: list[int] = field(default_factory=list)
+
+    def cpu_seconds(self) -> float:
+        """CPU time of every fan-out process so far."""
+        return sum(cpu_seconds(pid) for pid in self.pids or [self.pid])
+
+    def rss_bytes(self) -> int:
+        """Resident memory of every fan-out process."""
+        return sum(rss_bytes(pid) for pid in self.pids or [self.pid])
 
 
 async def _wait_http(url: str, timeout_s: float = 60) -> None:
@@ -298,25 +371,55 @@ async def _wait_listening(port: int, timeout_s: float = 60) -> None:
     raise RuntimeError(f"port {port} not listening within {timeout_s} s")
 
 
-def _spawn(command: list[str], env: dict[str, str], log: Path, cpu: int) -> subprocess.Popen[bytes]:
+def _spawn(
+    command: list[str], env: dict[str, str], log: Path, cpus: str
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(
-            ["taskset", "-c", str(cpu), *command], env=env, stdout=out, stderr=out
-        )
+        return subprocess.Popen(["taskset", "-c", cpus, *command], env=env, stdout=out, stderr=out)
+
+
+def _livebuy_workers(name: str) -> tuple[int, str] | None:
+    """``livebuy`` (one process), ``livebuy-<N>w`` (``serve --workers N``), optionally
+    ``@<cpu list>`` (taskset's; default CPU 1): the worker count and CPUs, or None."""
+    kind, _, cpus = name.partition("@")
+    match = re.fullmatch(r"livebuy(?:-(\d+)w)?", kind)
+    if match is None:
+        return None
+    return int(match.group(1) or 1), cpus or str(SERVER_CPU)
+
+
+async def _wait_workers(port: int, workers: int, timeout_s: float = 120) -> list[int]:
+    """The pids of ``serve --workers N``'s workers, once every one answers (each answer is on a
+    new connection, which any worker may accept)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < workers and time.monotonic() < deadline:
+        async with httpx.AsyncClient() as http:
+            try:
+                answer = await http.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                seen.add(int(answer.json()["pid"]))
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    if len(seen) < workers:
+        raise RuntimeError(f"only {len(seen)} of {workers} workers answered in {timeout_s} s")
+    return sorted(seen)
 
 
 @asynccontextmanager
 async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
-    """Start ``floor``, ``naive`` or ``livebuy`` on CPU 1 (livebuy's Redis and producer on CPU 0)."""
+    """Start ``floor``, ``naive`` or ``livebuy`` on CPU 1 (livebuy's Redis and producer on CPU 0);
+    ``livebuy-2w@0-1`` is ``serve --workers 2`` on CPUs 0 and 1 (see ``_livebuy_workers``)."""
     from livebuy.redis.embedded import EmbeddedRedis, free_port
 
     env = {**os.environ}
     port = free_port()
-    log = work / f"{name}.log"
+    log = work / f"{name.replace('@', '-at-')}.log"
+    livebuy = _livebuy_workers(name)
     processes: list[subprocess.Popen[bytes]] = []
     redis: EmbeddedRedis | None = None
     try:
-        if name == "livebuy":
+        if livebuy is not None:
+            workers, cpus = livebuy
             redis = EmbeddedRedis(work / f"redis-{port}")
             redis.start()
             token = secrets.token_urlsafe(12)
@@ -327,14 +430,18 @@ async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
                 LIVEBUY_PRODUCER_TOKEN=token,
                 LIVEBUY_SESSION_SECRET=secrets.token_urlsafe(32),
             )
-            command = [sys.executable, "-m", "livebuy", "serve"]
-            server = _spawn([*command, "--port", str(port)], env, log, SERVER_CPU)
+            command = [sys.executable, "-m", "livebuy", "serve", "--workers"]
+            server = _spawn([*command, str(workers), "--port", str(port)], env, log, cpus)
             processes.append(server)
             # The producer API runs in its own process on CPU 0, so the server's CPU is fan-out.
             producer_port = free_port()
-            processes.append(_spawn([*command, "--port", str(producer_port)], env, log, CLIENT_CPU))
-            await _wait_http(f"http://127.0.0.1:{port}/readyz")
-            await _wait_http(f"http://127.0.0.1:{producer_port}/readyz")
+            processes.append(
+                _spawn([*command, "1", "--port", str(producer_port)], env, log, str(CLIENT_CPU))
+            )
+            # Several processes starting on one shared core: give them time.
+            await _wait_http(f"http://127.0.0.1:{port}/readyz", timeout_s=180)
+            await _wait_http(f"http://127.0.0.1:{producer_port}/readyz", timeout_s=180)
+            pids = [server.pid] if workers == 1 else await _wait_workers(port, workers)
             yield Target(
                 name,
                 server.pid,
@@ -343,10 +450,11 @@ async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
                 f"http://127.0.0.1:{producer_port}/api/shows/{SHOW}/cues",
                 {"Authorization": f"Bearer {token}"},
                 {"cue": {"kind": "announce", "text": "load test cue " + "x" * 40}},
+                pids,
             )
         else:
             module = f"loadtest.baselines.{name}"
-            server = _spawn([sys.executable, "-m", module, str(port)], env, log, SERVER_CPU)
+            server = _spawn([sys.executable, "-m", module, str(port)], env, log, str(SERVER_CPU))
             processes.append(server)
             await _wait_listening(port)
             yield Target(
@@ -436,7 +544,7 @@ async def run_phase(
 ) -> PhaseResult:
     """Play ``cues`` at ``rate`` per second (``None``: all at once) and measure until drained."""
     await client.ask("reset")
-    server_cpu = cpu_seconds(target.pid)
+    server_cpu = target.cpu_seconds()
     client_cpu = cpu_seconds(client.process.pid)
     started = time.monotonic()
     if rate is None:
@@ -458,7 +566,7 @@ async def run_phase(
             break
         await asyncio.sleep(0.02)
     seconds = last_change - started
-    server_used = cpu_seconds(target.pid) - server_cpu
+    server_used = target.cpu_seconds() - server_cpu
     client_used = cpu_seconds(client.process.pid) - client_cpu
     latencies = sorted((await client.ask("latencies"))["values"])
     return PhaseResult(
@@ -489,7 +597,7 @@ async def run_phase(
     )
 
 
-async def settle(pid: int, timeout_s: float = 60) -> float:
+async def settle(target: Target, timeout_s: float = 60) -> float:
     """Wait until the server is idle (it may still be sending snapshots after the handshakes).
 
     Returns the server's idle CPU share (background tasks, keepalive pings), measured over
@@ -497,13 +605,13 @@ async def settle(pid: int, timeout_s: float = 60) -> float:
     """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        before = cpu_seconds(pid)
+        before = target.cpu_seconds()
         await asyncio.sleep(SETTLE_WINDOW_S)
-        if cpu_seconds(pid) - before <= SETTLE_WINDOW_S * IDLE_CPU_SHARE:
+        if target.cpu_seconds() - before <= SETTLE_WINDOW_S * IDLE_CPU_SHARE:
             break
-    before = cpu_seconds(pid)
+    before = target.cpu_seconds()
     await asyncio.sleep(IDLE_WINDOW_S)
-    return (cpu_seconds(pid) - before) / IDLE_WINDOW_S
+    return (target.cpu_seconds() - before) / IDLE_WINDOW_S
 
 
 def _percentile(values: list[float], percent: float) -> float:
@@ -520,11 +628,11 @@ async def bench_one(
     """Every phase for one server at one connection count."""
     results: list[PhaseResult] = []
     async with start_server(name, work) as target, httpx.AsyncClient(timeout=60) as http:
-        rss_before = rss_bytes(target.pid)
+        rss_before = target.rss_bytes()
         client, connected = await ClientProcess.start(target, count)
         try:
-            idle_share = await settle(target.pid)
-            rss_kib = round((rss_bytes(target.pid) - rss_before) / max(connected, 1) / 1024, 1)
+            idle_share = await settle(target)
+            rss_kib = round((target.rss_bytes() - rss_before) / max(connected, 1) / 1024, 1)
             for phase, rate in (("5/s", 5.0), ("20/s", 20.0)):
                 result = await run_phase(
                     target,

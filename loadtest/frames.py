@@ -6,8 +6,16 @@ Kept free of Locust and sockets so the rules (what is a gap, what is latency) ar
 from __future__ import annotations
 
 import json
+import random
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# A 1012 without the drain's hint is retried after a random delay of up to this.
+RESTART_JITTER_S = 2.0
+# The drain's hint (livebuy.drain.RECONNECT_HINT; Locust workers need not import the server).
+RECONNECT_HINT = re.compile(r"reconnect in (\d+) ms")
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,14 @@ class FrameTracker:
 
     def __init__(self) -> None:
         self.last_seq: int | None = None
+        self.epoch: str | None = None
         self.gaps = 0
+
+    def resume_query(self) -> str:
+        """``since``/``epoch`` to resume after the last frame (empty before the snapshot)."""
+        if self.last_seq is None or self.epoch is None:
+            return ""
+        return f"since={self.last_seq}&epoch={self.epoch}"
 
     def receive(self, raw: str | bytes, received_ms: float) -> FrameReport:
         """Account for one frame received at ``received_ms`` (ms since the epoch)."""
@@ -50,6 +65,8 @@ class FrameTracker:
             # (error, pong, chat_ack, reactions...), which repeats the last seq by protocol.
             self.last_seq = seq
         data = frame.get("data")
+        if frame_type == "snapshot" and isinstance(data, dict) and "epoch" in data:
+            self.epoch = str(data["epoch"])
         at, ts = frame.get("at"), frame.get("ts")
         return FrameReport(
             frame_type=frame_type,
@@ -62,3 +79,20 @@ class FrameTracker:
             received_ms=received_ms,
             seq=seq,
         )
+
+
+def reconnect_delay_s(reason: str) -> float:
+    """The reconnect hint of a 1012 close reason (``reconnect in <ms> ms``), else a random
+    delay of up to ``RESTART_JITTER_S`` so viewers dropped together do not return together."""
+    hint = RECONNECT_HINT.search(reason)
+    if hint is not None:
+        return int(hint.group(1)) / 1000
+    return random.uniform(0, RESTART_JITTER_S)
+
+
+def resume_url(url: str, resume_query: str) -> str:
+    """``url`` with its ``since``/``epoch`` replaced by ``resume_query`` (other parameters kept)."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("since", "epoch")]
+    query = "&".join(part for part in (urlencode(kept), resume_query) if part)
+    return urlunsplit(parts._replace(query=query))

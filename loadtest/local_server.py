@@ -83,7 +83,10 @@ def local_server(
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
             server = subprocess.Popen(
-                [sys.executable, "-m", "livebuy", "serve"], env=server_env, stdout=log, stderr=log
+                [sys.executable, "-m", "livebuy", "serve", "--workers", "1"],
+                env=server_env,
+                stdout=log,
+                stderr=log,
             )
             try:
                 running = LocalServer(port=port, pid=server.pid, log=log_path, redis_url=redis.url)

@@ -48,7 +48,7 @@ async def _start(redis_url: str, log: Path, fault_points: str = "[]") -> tuple[A
     with log.open("ab") as out:
         process = await asyncio.to_thread(
             subprocess.Popen,
-            [sys.executable, "-m", "livebuy", "serve"],
+            [sys.executable, "-m", "livebuy", "serve", "--workers", "1"],
             env=env,
             stdout=out,
             stderr=out,

@@ -18,11 +18,12 @@ import websocket
 from locust.env import Environment
 
 from loadtest.config import WS
-from loadtest.frames import FrameReport, FrameTracker
+from loadtest.frames import FrameReport, FrameTracker, reconnect_delay_s, resume_url
 from loadtest.stats import report
 
 FrameHandler = Callable[[FrameReport], None]
 EXPECTED_ERROR_CODES = frozenset({"rate_limited"})
+RESTARTING = 1012
 
 
 class SeqGapError(Exception):
@@ -77,15 +78,16 @@ class ShowSocket:
         ws.settimeout(None)
         while True:
             try:
-                raw = ws.recv()
+                opcode, raw = ws.recv_data(control_frame=True)
             except Exception as lost:  # any end of the stream ends the reader
                 if not self._closing:
                     self._fire("closed", 0, 0, UnexpectedCloseError(repr(lost)))
                 return
-            if not raw:
-                if not self._closing:
-                    self._fire("closed", 0, 0, UnexpectedCloseError("server closed"))
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self._closed_by_server(raw)
                 return
+            if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+                continue
             frame = self.tracker.receive(raw, time.time() * 1000)
             if frame.gap:
                 self._fire("seq_gap", frame.latency_ms, 0, SeqGapError(f"{frame.gap} missing"))
@@ -99,6 +101,24 @@ class ShowSocket:
             self._fire(name, frame.latency_ms, frame.size, failure)
             if self._on_frame is not None:
                 self._on_frame(frame)
+
+    def _closed_by_server(self, payload: bytes) -> None:
+        """A close frame: 1012 (a gateway draining) resumes after the hinted delay, as the
+        viewer page does; any other close is a failure."""
+        if self._closing:
+            return
+        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+        reason = payload[2:].decode(errors="replace")
+        if code != RESTARTING:
+            self._fire("closed", 0, 0, UnexpectedCloseError(f"server closed: {code} {reason}"))
+            return
+        self._fire("restart", 0, 0, None)
+        gevent.sleep(reconnect_delay_s(reason))
+        self._url = resume_url(self._url, self.tracker.resume_query())
+        try:
+            self.connect()
+        except Exception:  # reported by connect as a failed connect
+            return
 
     def close(self) -> None:
         """Close the connection on purpose (not reported as a failure)."""

@@ -44,6 +44,9 @@ def settings_for_tests(**overrides: Any) -> Settings:
         "play_shows": False,
         "log_json": False,
         "demo_start_delay_ms": 0,
+        # Stopping a test server drains it: no grace for a balancer, and a short window.
+        "drain_grace_ms": 0,
+        "drain_window_ms": 1000,
     }
     values.update(overrides)
     return Settings(**values)
@@ -118,9 +121,10 @@ class InProcessServer(LiveServer):
 
 
 class ProcessServer(LiveServer):
-    """``python -m livebuy serve`` as its own process, configured by environment variables."""
+    """``python -m livebuy serve`` as its own process, configured by environment variables
+    (``workers`` > 1: the supervisor and its worker processes on one port)."""
 
-    def __init__(self, settings: Settings, redis_url: str) -> None:
+    def __init__(self, settings: Settings, redis_url: str, *, workers: int = 1) -> None:
         super().__init__(port=free_port(), settings=settings)
         env = {**os.environ, "LIVEBUY_REDIS_URL": redis_url, "LIVEBUY_PORT": str(self.port)}
         for name, value in settings.flat().items():
@@ -136,7 +140,9 @@ class ProcessServer(LiveServer):
         # A file, not a pipe: nobody drains a pipe while the test runs, and a full one blocks.
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "livebuy", "serve"], env=env, stderr=self._log
+            [sys.executable, "-m", "livebuy", "serve", "--workers", str(workers)],
+            env=env,
+            stderr=self._log,
         )
 
     async def start(self) -> None:
@@ -146,6 +152,19 @@ class ProcessServer(LiveServer):
         """The end of what the process wrote to stderr, for a failing test's message."""
         self._log.seek(0)
         return self._log.read().decode(errors="replace")[-chars:]
+
+    @property
+    def pid(self) -> int:
+        """The process's pid (with ``workers`` > 1, the supervisor's)."""
+        return self._process.pid
+
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the process (SIGTERM: its graceful drain)."""
+        self._process.send_signal(sig)
+
+    async def exited(self) -> int:
+        """Wait (at most the suite's timeout, thrice) for the process to exit: its status."""
+        return await asyncio.wait_for(asyncio.to_thread(self._process.wait), TIMEOUT_S * 3)
 
     async def kill(self) -> None:
         """End the process abruptly (SIGKILL), as a crash would: no shutdown steps run."""

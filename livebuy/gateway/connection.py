@@ -140,11 +140,13 @@ class ViewerConnection:
         self._pending: deque[tuple[int | None, Frame]] = deque()
         self._pending_bytes = 0
         self._closing = asyncio.Event()
+        # The close this viewer gets once it is CLOSING: 4429 (too slow) or 1012 (drain).
+        self._close_with = (CloseCode.TOO_SLOW, TOO_SLOW_REASON)
 
     @property
     def too_slow(self) -> bool:
         """This viewer is being closed with 4429."""
-        return self.state is State.CLOSING
+        return self.state is State.CLOSING and self._close_with[0] == CloseCode.TOO_SLOW
 
     @property
     def last_seq(self) -> int:
@@ -226,20 +228,32 @@ class ViewerConnection:
         (on a raw transport, behind what it already holds); one still joining is closed by
         ``run_writer`` once its join frames are out.
         """
+        self._close(CloseCode.TOO_SLOW, TOO_SLOW_REASON)
+
+    def close_for_restart(self, reason: str) -> bool:
+        """→ closing with 1012 and ``reason`` (the drain's reconnect hint), like ``mark_slow``.
+
+        False if this viewer was already closing.
+        """
+        return self._close(CloseCode.RESTARTING, reason)
+
+    def _close(self, code: CloseCode, reason: str) -> bool:
         if self.state is State.CLOSING:
-            return
+            return False
         was_live = self.state is State.LIVE
         self.state = State.CLOSING
+        self._close_with = (code, reason)
         self._pending.clear()
         self._pending_bytes = 0
         if was_live:
-            self._sink.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
+            self._sink.close(code, reason, self._close_timeout_s)
         self._closing.set()
+        return True
 
     async def run_writer(self) -> None:
         """Run the sink (the ASGI writer) until this viewer is closed as too slow."""
         if self.state is State.CLOSING:
-            self._sink.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON, self._close_timeout_s)
+            self._sink.close(*self._close_with, self._close_timeout_s)
         if isinstance(self._sink, AsgiSink):
             await self._sink.run()
         else:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from typing import assert_never
 
 from fastapi import APIRouter, WebSocket
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
@@ -17,13 +19,14 @@ from livebuy import metrics
 from livebuy.analytics.funnel import FunnelService
 from livebuy.chat.channel import ChatChannel
 from livebuy.clock import now_ms
-from livebuy.errors import LivebuyError, ShowNotFoundError, UnauthorizedError
+from livebuy.errors import DrainingError, LivebuyError, ShowNotFoundError, UnauthorizedError
 from livebuy.events.frames import encode_data, encode_frame
 from livebuy.events.stream import ShowStream
 from livebuy.games.presence import ShowPresence
 from livebuy.gateway.connection import ViewerConnection
 from livebuy.gateway.console_auth import authorise_console
 from livebuy.gateway.control import AuthOkData, ErrorData
+from livebuy.gateway.fastpath import RAW_SOCKET, RawSocket
 from livebuy.gateway.frames import Frame
 from livebuy.gateway.protocol import (
     CONSOLE,
@@ -45,6 +48,7 @@ from livebuy.settings import Settings
 log = logging.getLogger(__name__)
 router = APIRouter()
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
+_PID = str(os.getpid()).encode()
 
 
 def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -67,11 +71,27 @@ def _error_frame(connection: ViewerConnection, code: str, message: str) -> Frame
 async def show_socket(websocket: WebSocket, show_id: str) -> None:
     """Push a show to one viewer. Query: ``since`` (last seq seen) and ``epoch`` to resume;
     ``token`` (a viewer session) to chat and react (or send an ``auth`` frame later)."""
-    settings = services_of(websocket).settings
+    services = services_of(websocket)
+    settings = services.settings
+    if services.drain.draining:
+        # Before the upgrade: an HTTP answer a balancer or client retries elsewhere.
+        error = DrainingError("this gateway is shutting down: connect to another one")
+        await websocket.send_denial_response(
+            JSONResponse(
+                {"error": error.to_json()},
+                status_code=error.http_status,
+                headers={"Retry-After": "1"},
+            )
+        )
+        raw: RawSocket | None = websocket.scope.get(RAW_SOCKET)
+        if raw is not None:
+            raw.denied()
+        return
     if not _origin_allowed(websocket, settings):
         await websocket.close(CloseCode.POLICY, "origin not allowed")
         return
-    await websocket.accept()
+    # Which process took the viewer: with ``serve --workers N`` every worker shares the port.
+    await websocket.accept(headers=[(b"x-livebuy-pid", _PID)])
     try:
         await _serve_viewer(websocket, show_id, settings)
     except RedisError:

@@ -90,6 +90,14 @@ class RawSocket:
         transport.close()
         asyncio.get_running_loop().call_later(abort_after_s, self._abort_unless_gone)
 
+    def denied(self) -> None:
+        """The app answered the handshake with an HTTP response (``send_denial_response``).
+
+        uvicorn's protocol does not count that as a finished handshake and would log an error
+        for every refused viewer (a whole drain's worth); this tells it the handshake is over.
+        """
+        self._protocol.handshake_complete = True
+
     def _abort_unless_gone(self) -> None:
         if self._protocol.disconnected:
             return

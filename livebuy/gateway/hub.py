@@ -303,6 +303,10 @@ class HubRegistry:
                 if await hub.history_lost():
                     await hub.restart(snapshot)
 
+    def hubs(self) -> list[ShowHub]:
+        """Every running hub of this process."""
+        return list(self._hubs.values())
+
     def viewer_counts(self) -> dict[str, int]:
         """Viewers connected to this process, per show."""
         return {show_id: len(hub.audience) for show_id, hub in self._hubs.items()}

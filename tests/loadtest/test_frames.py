@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from loadtest.frames import FrameTracker
+from livebuy.drain import restart_reason
+from loadtest.frames import RESTART_JITTER_S, FrameTracker, reconnect_delay_s, resume_url
 
 
 def frame(frame_type: str, seq: int, ts: int = 1_000) -> str:
@@ -40,3 +41,16 @@ def test_latency_is_receive_time_minus_ts() -> None:
     tracker = FrameTracker()
     assert tracker.receive(frame("snapshot", 0, ts=1_000), 1_250).latency_ms == 250
     assert tracker.receive(frame("cue", 1, ts=2_000), 1_999).latency_ms == 0
+
+
+def test_a_drained_viewer_resumes_after_the_hint_with_since_and_epoch() -> None:
+    """After a 1012 the Locust viewer waits the hinted delay and resumes from its last frame."""
+    tracker = FrameTracker()
+    assert tracker.resume_query() == ""
+    snapshot = {"type": "snapshot", "seq": 7, "at": 1, "ts": 1, "data": {"epoch": "e1"}}
+    tracker.receive(json.dumps(snapshot), 1_000)
+    tracker.receive(frame("cue", 8), 1_000)
+    url = "ws://h/ws/shows/s?token=t&since=3&epoch=old"
+    assert resume_url(url, tracker.resume_query()) == "ws://h/ws/shows/s?token=t&since=8&epoch=e1"
+    assert reconnect_delay_s(restart_reason(1234)) == 1.234
+    assert 0 <= reconnect_delay_s("show data is reloading: reconnect") <= RESTART_JITTER_S

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 
 from tests.servers import PRODUCER_TOKEN, LiveServer
@@ -100,7 +101,7 @@ async def test_health_and_metrics(make_server: MakeServer) -> None:
     """Liveness, readiness and the Prometheus exposition answer."""
     server = await make_server()
     async with server.http() as client:
-        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        assert (await client.get("/healthz")).json() == {"status": "ok", "pid": os.getpid()}
         assert (await client.get("/readyz")).json() == {"status": "ready"}
         metrics = await client.get("/metrics")
     assert "livebuy_viewers" in metrics.text

@@ -13,6 +13,8 @@ window.livebuySocket = (() => {
   const SILENCE_MS = 10000;
   const WATCH_MS = 500;
   const CLOCK_SAMPLES = 8;
+  // The reconnect hint of a 1012 close reason ("restarting: reconnect in 1234 ms").
+  const RECONNECT_HINT = /reconnect in (\d+) ms/;
 
   // Offset of the server's wall clock from this browser's (server = Date.now() + offset).
   const clock = { offset: 0, samples: [], floor: null };
@@ -84,8 +86,11 @@ window.livebuySocket = (() => {
       socket = null;
       stopHeartbeat();
       if (held || onClose(event) === false) return;
-      const delay = backoffMs * (0.5 + Math.random() / 2);
-      backoffMs = Math.min(backoffMs * 2, RETRY_MAX_MS);
+      // A draining gateway (1012) says when to come back: its random delay spreads the viewers
+      // it drops; they resume elsewhere with `since`, so waiting costs no frame.
+      const hint = event.code === 1012 ? RECONNECT_HINT.exec(event.reason || "") : null;
+      const delay = hint ? Number(hint[1]) : backoffMs * (0.5 + Math.random() / 2);
+      if (!hint) backoffMs = Math.min(backoffMs * 2, RETRY_MAX_MS);
       setTimeout(() => {
         if (!held && socket === null) connect();
       }, delay);
