@@ -183,6 +183,27 @@ _OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
         "getReplaySegment",
         "Get a recorded video segment",
     ),
+    ("post", "/api/shows/{show_id}/funnel/sheets"): (
+        "countSheetOpened",
+        "Count a product sheet opened in the funnel",
+    ),
+    ("get", "/api/shows/{show_id}/report"): ("getShowReport", "Get the post-show report's figures"),
+    ("post", "/api/shows/{show_id}/deals/{deal_id}/entries"): (
+        "enterDrop",
+        "Enter a lottery drop's draw",
+    ),
+    ("get", "/api/shows/{show_id}/deals/{deal_id}/entries/me"): (
+        "getMyDropEntry",
+        "Get the caller's standing in a lottery drop",
+    ),
+    ("get", "/api/shows/{show_id}/deals/{deal_id}/draw"): (
+        "getDropDraw",
+        "Get a lottery drop's commitment and draw proof",
+    ),
+    ("post", "/api/shows/{show_id}/deals/{deal_id}/draw"): (
+        "closeDropEntries",
+        "Close a lottery drop's entries now",
+    ),
     ("get", "/"): ("getViewerPage", "The viewer page"),
     ("get", "/shows/{show_id}"): ("getShowPage", "The viewer page on one show"),
     ("get", "/replay/{show_id}"): ("getReplayPage", "The replay page"),
@@ -196,7 +217,7 @@ _TAGS: dict[str, str] = {
     "sessions": "Guest sessions: the bearer token a viewer's requests and socket carry.",
     "moderation": "Staff sessions and chat moderation (producer token).",
     "commerce": "Favorites, cart, orders, payment, coupons and stock.",
-    "analytics": "A show's live figures and sales funnel for the producer console.",
+    "analytics": "A show's live figures, sales funnel and post-show report.",
     "polls": "Polls and quizzes: votes, results and quiz winners.",
     "games": "Giveaways with verifiable draws, and red-packet rains.",
     "wallet": "Store credit, its ledger and won coupons.",
