@@ -65,6 +65,16 @@ class SnapshotDeal(_Data):
     started_at: int = Field(description="program time the deal opened")
     ends_at: int | None = Field(description="server time it ends; null: until its deal_end")
     units_left: int
+    mode: Literal["first_come", "lottery"] = Field(
+        "first_come", description="how the units sell (docs/protocol.md, Fair drops)"
+    )
+    entry_window_ms: int | None = Field(None, description="lottery: the entry window")
+    pay_hold_ms: int | None = Field(None, description="lottery: how long a winner has to pay")
+    entries_close_at: int | None = Field(None, description="lottery: server time entries close")
+    seed_hash: str | None = Field(None, description="lottery: the draw's commitment")
+    lottery: dict[str, Any] | None = Field(
+        None, description="lottery: its phase (entries, drawn, first_come) and, once drawn, result"
+    )
 
 
 class SnapshotCountdown(_Data):
