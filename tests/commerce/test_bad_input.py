@@ -16,9 +16,16 @@ HUGE = "x" * 2_000_000
 
 
 async def _snapshot(redis: Redis) -> dict[str, Any]:
-    """Everything commerce could have changed (sessions, shows and rate-limit counters aside)."""
+    """Everything commerce could have changed (sessions, shows and rate-limit counters aside, and
+    the funnel loop's read position, which moves over the orders stream on its own)."""
     state: dict[str, Any] = {}
-    skipped = (keys.session(""), "lb:{show:", keys.rate_limit("orders", ""))
+    skipped = (
+        keys.session(""),
+        "lb:{show:",
+        keys.rate_limit("orders", ""),
+        keys.funnel_orders_cursor(),
+        keys.funnel_orders_lease(),
+    )
     async for key in redis.scan_iter(match="lb:*"):
         if key.startswith(skipped):
             continue

@@ -30,6 +30,7 @@ window.livebuyWords = (() => {
     invalid_text: "This message cannot be sent: it is empty, too long or contains blocked words.",
     unknown_reaction: "That reaction is not available.",
     rate_limited: "You are going a little fast: wait a moment and try again.",
+    draining: "This server is restarting: reconnecting you to another one.",
     game_rate_limited: "You are tapping faster than anyone could: wait a moment, then play again.",
     slow_mode: "Slow mode is on: wait a few seconds before your next message.",
     muted: "You are muted for a while: you can still watch and shop.",
