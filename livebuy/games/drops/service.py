@@ -214,7 +214,8 @@ class DropService:
             await pipe.hexists(keys.drop_entries(show_id, deal_id, started_at), sid)
             await pipe.hget(keys.drop_ranks(show_id, deal_id, started_at), sid)
             await pipe.hget(keys.drop_grants(show_id, deal_id, started_at), sid)
-            status, entered, rank, order_id = await pipe.execute()
+            await pipe.zscore(keys.drop_holds(show_id, deal_id, started_at), sid)
+            status, entered, rank, order_id, holding = await pipe.execute()
         mine = MyEntry(
             deal_id=deal_id, status="entered", entries_close_at=int(deal["entries_close_at"])
         )
@@ -241,7 +242,11 @@ class DropService:
                 mine.status = "lost"
                 mine.reason = order_status or "expired"
             return mine
-        # Drawn on the waitlist (or promoted a moment ago, the order on its way).
+        if holding is not None:
+            # Drawn to hold a unit (a winner, or promoted): its order is being made right now,
+            # and the answer stays "entered" until it exists, never a wrong "waitlisted".
+            return mine
+        # Drawn on the waitlist.
         ended = deal["ends_at"] is not None and self._clock() >= int(deal["ends_at"])
         mine.status = "lost" if ended else "waitlisted"
         return mine

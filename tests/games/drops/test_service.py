@@ -174,6 +174,28 @@ async def test_draw_orders_waitlist_and_first_come(stack: DropStack) -> None:
     )
 
 
+async def test_a_winner_whose_order_is_being_made_is_not_told_waitlisted(
+    stack: DropStack,
+) -> None:
+    """Between the draw and a winner's order (the closer makes them one by one), the winner's
+    standing is ``entered`` (result on its way), never ``waitlisted``; then ``won``."""
+    started = await stack.start(deal_cue(units=1))
+    viewers = [viewer(index) for index in range(3)]
+    for one in viewers:
+        await stack.drops.enter(SHOW, "drop1", one, None)
+    await stack.draw()
+    proof = (await stack.drops.document(SHOW, "drop1")).proof
+    assert proof is not None
+    (winner,) = [one for one in viewers if one.handle == proof.winners[0]]
+    grants = keys.drop_grants(SHOW, "drop1", started)
+    order_id = await stack.redis.hget(grants, winner.session_id)
+    # The state the closer leaves between settling the draw and recording the winner's order.
+    await stack.redis.hdel(grants, winner.session_id)
+    assert (await stack.drops.mine(SHOW, "drop1", winner)).status == "entered"
+    await stack.redis.hset(grants, winner.session_id, order_id)
+    assert (await stack.drops.mine(SHOW, "drop1", winner)).status == "won"
+
+
 async def test_fewer_entries_than_units_sell_the_rest_first_come(stack: DropStack) -> None:
     """Two entrants for three units: both win, and the third unit is on sale at once."""
     started = await stack.start(deal_cue(units=3))
