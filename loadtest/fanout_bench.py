@@ -429,6 +429,9 @@ async def start_server(name: str, work: Path) -> AsyncIterator[Target]:
                 LIVEBUY_LOG_JSON="false",
                 LIVEBUY_PRODUCER_TOKEN=token,
                 LIVEBUY_SESSION_SECRET=secrets.token_urlsafe(32),
+                # Between phases the benchmark's clients have gone: no viewers to drain.
+                LIVEBUY_DRAIN_GRACE_MS="0",
+                LIVEBUY_DRAIN_WINDOW_MS="0",
             )
             command = [sys.executable, "-m", "livebuy", "serve", "--workers"]
             server = _spawn([*command, str(workers), "--port", str(port)], env, log, cpus)
@@ -623,7 +626,7 @@ def _percentile(values: list[float], percent: float) -> float:
 
 
 async def bench_one(
-    name: str, count: int, phase_s: float, burst: int, work: Path
+    name: str, count: int, phase_s: float, burst: int, work: Path, settle_s: float = 60
 ) -> list[PhaseResult]:
     """Every phase for one server at one connection count."""
     results: list[PhaseResult] = []
@@ -631,7 +634,7 @@ async def bench_one(
         rss_before = target.rss_bytes()
         client, connected = await ClientProcess.start(target, count)
         try:
-            idle_share = await settle(target)
+            idle_share = await settle(target, settle_s)
             rss_kib = round((target.rss_bytes() - rss_before) / max(connected, 1) / 1024, 1)
             for phase, rate in (("5/s", 5.0), ("20/s", 20.0)):
                 result = await run_phase(
@@ -705,7 +708,9 @@ async def bench(args: argparse.Namespace) -> list[PhaseResult]:
         work = Path(args.logs or scratch)
         for count in args.counts:
             for name in args.servers:
-                results += await bench_one(name, count, args.phase_seconds, args.burst, work)
+                results += await bench_one(
+                    name, count, args.phase_seconds, args.burst, work, args.settle_seconds
+                )
     return results
 
 
@@ -721,6 +726,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--servers", default="floor,naive,livebuy")
     parser.add_argument("--phase-seconds", type=float, default=6.0)
     parser.add_argument("--burst", type=int, default=50)
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=60.0,
+        help="at most this long waiting for each server to go idle before measuring",
+    )
     parser.add_argument("--out", type=Path, default=Path("loadtest-results/fanout.json"))
     parser.add_argument("--logs", type=Path, help="keep server logs (and Redis data) here")
     args = parser.parse_args(argv)
