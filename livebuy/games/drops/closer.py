@@ -59,7 +59,6 @@ from livebuy.games.drops.scripts import (
 from livebuy.games.drops.service import DROP_TTL_MS, draw_url, due_member, parse_member
 from livebuy.redis import keys
 from livebuy.redis.lease import Lease
-from livebuy.redis.scripts import register
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ class DropCloser:
         self._orders = OrderScripts(redis)
         self._clock = clock
         self._freeze = DROP_FREEZE.bind(redis)
-        self._settle = register(redis, DROP_SETTLE.package, DROP_SETTLE.name)
+        self._settle = DROP_SETTLE.bind(redis)
         self._hold = DROP_HOLD.bind(redis)
         self._release = DROP_RELEASE.bind(redis)
         self.loop = ElectedLoop(
@@ -155,20 +154,16 @@ class DropCloser:
         drawn_count = min(len(handles), units + int(fields["waitlist_max"]))
         proof = DrawProof.make(bytes.fromhex(str(reply[1])), handles, drawn_count)
         winners = proof.winners[:units]
-        args = SettleArgs(
-            entries_hash=proof.entries_hash,
-            winners=orjson.dumps(winners).decode(),
-            winner_count=len(winners),
-            entry_count=len(handles),
-            ttl_ms=DROP_TTL_MS,
-        )
         await self._settle(
-            keys=list(
-                vars(
-                    SettleKeys(drop=run.drop, order=run.order, ranks=run.ranks, holds=run.holds)
-                ).values()
+            SettleKeys(drop=run.drop, order=run.order, ranks=run.ranks, holds=run.holds),
+            SettleArgs(
+                entries_hash=proof.entries_hash,
+                winners=orjson.dumps(winners).decode(),
+                winner_count=len(winners),
+                entry_count=len(handles),
+                ttl_ms=DROP_TTL_MS,
+                drawn=tuple(handles[handle] for handle in proof.winners),
             ),
-            args=[*vars(args).values(), *(handles[handle] for handle in proof.winners)],
         )
 
     async def _settle_holders(self, run: _Run, fields: dict[str, str], now: int) -> list[str]:

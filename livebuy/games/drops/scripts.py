@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from livebuy.redis.scripts import LuaScript
+from livebuy.redis.scripts import LuaScript, variadic
 
 _PACKAGE = "livebuy.games.drops"
 
@@ -83,13 +83,14 @@ class SettleKeys:
 
 @dataclass(frozen=True)
 class SettleArgs:
-    """ARGV of ``drop_settle.lua`` (the drawn session ids follow, in draw order)."""
+    """ARGV of ``drop_settle.lua``: then the drawn session ids, in draw order."""
 
     entries_hash: str
     winners: str
     winner_count: int
     entry_count: int
     ttl_ms: int
+    drawn: tuple[str, ...] = variadic()
 
 
 @dataclass(frozen=True)
