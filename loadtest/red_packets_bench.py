@@ -66,6 +66,43 @@ async def grabber(
     sys.stdout.buffer.write(orjson.dumps(results))
 
 
+async def grab_in_two_processes(
+    url: str, show_id: str, rain_id: str, attempts: list[str], concurrency: int = 64
+) -> tuple[list[tuple[str, int | str]], list[int | None]]:
+    """Split ``attempts`` between two grabbing processes (this module with ``--grabber``).
+
+    Returns every ``(session, amount or refusal code)`` they printed and their exit codes.
+    """
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "loadtest.red_packets_bench",
+            "--grabber",
+            url,
+            "--show",
+            show_id,
+            "--rain",
+            rain_id,
+            "--concurrency",
+            str(concurrency),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in (0, 1)
+    ]
+    outputs = await asyncio.gather(
+        *(
+            process.communicate(",".join(attempts[half::2]).encode())
+            for half, process in enumerate(processes)
+        )
+    )
+    results = [
+        (session, outcome) for stdout, _ in outputs for session, outcome in orjson.loads(stdout)
+    ]
+    return results, [process.returncode for process in processes]
+
+
 async def run(grabs: int, viewers: int, packets: int, concurrency: int) -> int:
     """One run; returns the exit status (0: every invariant held)."""
     budget = packets * 500
@@ -90,32 +127,8 @@ async def run(grabs: int, viewers: int, packets: int, concurrency: int) -> int:
             sessions = [f"{index:024x}" for index in range(viewers)]
             attempts = [sessions[index % viewers] for index in range(grabs)]
             started = time.perf_counter()
-            processes = [
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "loadtest.red_packets_bench",
-                    "--grabber",
-                    server.url,
-                    "--show",
-                    SHOW,
-                    "--rain",
-                    RAIN,
-                    "--concurrency",
-                    str(concurrency),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                )
-                for _ in (0, 1)
-            ]
-            outputs = await asyncio.gather(
-                *(
-                    process.communicate(",".join(attempts[half::2]).encode())
-                    for half, process in enumerate(processes)
-                )
-            )
+            results, _ = await grab_in_two_processes(server.url, SHOW, RAIN, attempts, concurrency)
             elapsed = time.perf_counter() - started
-            results = [row for stdout, _ in outputs for row in orjson.loads(stdout)]
             granted = [(s, amount) for s, amount in results if isinstance(amount, int)]
             codes = Counter(code for _, code in results if isinstance(code, str))
             paid = 0

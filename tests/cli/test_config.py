@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from importlib.metadata import version
 
 import typer
@@ -15,36 +12,15 @@ from typer.testing import CliRunner
 from livebuy.cli import cli
 from livebuy.redis.embedded import free_port
 from loadtest.run import parse_args
-from tests.servers import TIMEOUT_S
+from tests.cli.helpers import cli_env, run_livebuy
 
 # Recognisable, so that any echo of it shows; long enough to be a usable token.
 SECRET = "recognisable-Secret-Value-0123456789"
 
 
-def _env(**values: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("LIVEBUY_") or name == "LIVEBUY_TEST_TIMEOUT_SCALE"
-    }
-    env.update({"LIVEBUY_LOG_JSON": "false", "LIVEBUY_LOAD_DEMO": "false", **values})
-    return env
-
-
-async def _livebuy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "livebuy", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S * 3,
-    )
-
-
 async def test_bad_settings_are_one_line_each_without_traceback_or_secret() -> None:
     """serve and demo: exit 2, one line naming each bad LIVEBUY_ variable, the token never shown."""
-    env = _env(
+    env = cli_env(
         LIVEBUY_PORT="abc",
         LIVEBUY_CHAT_MAX_CHARS="0",
         LIVEBUY_PRODUCER_TOKEN=SECRET,
@@ -53,7 +29,8 @@ async def test_bad_settings_are_one_line_each_without_traceback_or_secret() -> N
     )
     # demo's --port overrides LIVEBUY_PORT, which is still named: the environment is wrong.
     runs = await asyncio.gather(
-        _livebuy(env, "serve"), _livebuy(env, "demo", "--port", str(free_port()), "--no-video")
+        run_livebuy(env, "serve"),
+        run_livebuy(env, "demo", "--port", str(free_port()), "--no-video"),
     )
     for done in runs:
         output = done.stdout + done.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import os
 import signal
 import stat
 import subprocess
@@ -19,30 +18,10 @@ import pytest
 
 from livebuy.redis.embedded import EmbeddedRedis, free_port
 from livebuy.settings import PLACEHOLDER_TOKEN
+from tests.cli.helpers import cli_env, run_livebuy
 from tests.servers import TIMEOUT_S
 
 STRONG = "a-long-random-test-secret-0123456789"
-
-
-def _env(**values: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("LIVEBUY_") or name == "LIVEBUY_TEST_TIMEOUT_SCALE"
-    }
-    env.update({"LIVEBUY_LOG_JSON": "false", "LIVEBUY_LOAD_DEMO": "false", **values})
-    return env
-
-
-async def _run_serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "livebuy", "serve", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S * 3,
-    )
 
 
 @pytest.mark.parametrize(
@@ -65,7 +44,7 @@ async def test_serve_refuses_weak_secrets_in_every_environment(
         values["LIVEBUY_SESSION_SECRET"] = session_secret
     if producer_token is not None:
         values["LIVEBUY_PRODUCER_TOKEN"] = producer_token
-    done = await _run_serve(_env(**values))
+    done = await run_livebuy(cli_env(**values), "serve")
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -80,8 +59,8 @@ async def test_serve_refuses_placeholders_in_production_without_a_traceback(
     redis_server: EmbeddedRedis,
 ) -> None:
     """``LIVEBUY_ENVIRONMENT=production`` with placeholders is one clear line and exit 2 too."""
-    env = _env(LIVEBUY_REDIS_URL=redis_server.url, LIVEBUY_ENVIRONMENT="production")
-    done = await _run_serve(env)
+    env = cli_env(LIVEBUY_REDIS_URL=redis_server.url, LIVEBUY_ENVIRONMENT="production")
+    done = await run_livebuy(env, "serve")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -123,7 +102,7 @@ async def test_serve_insecure_dev_starts_with_a_warning(
 ) -> None:
     """``--insecure-dev`` lets the placeholders through, with a loud warning on stderr."""
     port = free_port()
-    env = _env(LIVEBUY_REDIS_URL=redis_server.url, LIVEBUY_PORT=str(port))
+    env = cli_env(LIVEBUY_REDIS_URL=redis_server.url, LIVEBUY_PORT=str(port))
     log = tmp_path / "serve.log"
     async with _running(["serve", "--insecure-dev"], env, port, log):
         pass
@@ -133,7 +112,7 @@ async def test_serve_insecure_dev_starts_with_a_warning(
 async def test_demo_keeps_its_generated_session_secret_across_restarts(tmp_path: Path) -> None:
     """The demo writes a random secret (mode 0600) once; a token issued before a restart works after."""
     port = free_port()
-    env = _env(LIVEBUY_DATA_DIR=str(tmp_path))
+    env = cli_env(LIVEBUY_DATA_DIR=str(tmp_path))
     command = ["demo", "--port", str(port), "--no-video"]
     log = tmp_path / "demo.log"
     base = f"http://127.0.0.1:{port}"
@@ -159,7 +138,7 @@ async def test_demo_keeps_its_generated_session_secret_across_restarts(tmp_path:
 async def test_demo_uses_an_explicit_session_secret(tmp_path: Path) -> None:
     """An explicitly set ``LIVEBUY_SESSION_SECRET`` wins over the generated one."""
     port = free_port()
-    env = _env(LIVEBUY_DATA_DIR=str(tmp_path), LIVEBUY_SESSION_SECRET=STRONG)
+    env = cli_env(LIVEBUY_DATA_DIR=str(tmp_path), LIVEBUY_SESSION_SECRET=STRONG)
     async with (
         _running(["demo", "--port", str(port), "--no-video"], env, port, tmp_path / "demo.log"),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,

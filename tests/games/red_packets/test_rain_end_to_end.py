@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-import orjson
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 
 from livebuy.redis import keys
 from livebuy.redis.embedded import EmbeddedRedis
+from loadtest.red_packets_bench import grab_in_two_processes
 from tests.commerce.helpers import auth, session_tokens
 from tests.games.red_packets.helpers import SHOW, open_in_state, rain_cue
 from tests.servers import LiveServer, receive_until
@@ -85,31 +83,9 @@ async def test_grab_contention_across_two_processes(
     sessions = [f"{index:024x}" for index in range(viewers)]
     attempts = [sessions[index % viewers] for index in range(grabs)]
     started = time.perf_counter()
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "loadtest.red_packets_bench",
-            "--grabber",
-            redis_server.url,
-            "--show",
-            SHOW,
-            "--rain",
-            "storm",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for half in (0, 1)
-    ]
-    outputs = await asyncio.gather(
-        *(
-            process.communicate(",".join(attempts[half::2]).encode())
-            for half, process in enumerate(processes)
-        )
-    )
+    results, returncodes = await grab_in_two_processes(redis_server.url, SHOW, "storm", attempts)
     elapsed = time.perf_counter() - started
-    assert all(process.returncode == 0 for process in processes)
-    results = [row for stdout, _ in outputs for row in orjson.loads(stdout)]
+    assert returncodes == [0, 0]
     assert len(results) == grabs
     granted = [(session, amount) for session, amount in results if isinstance(amount, int)]
     assert len(granted) == packets
