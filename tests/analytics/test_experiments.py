@@ -16,7 +16,9 @@ from livebuy.analytics.report import conversion
 from livebuy.analytics.report_html import render
 from livebuy.analytics.report_models import ShowReport
 from livebuy.analytics.significance import sample_warnings, two_proportion_z_test, wilson_interval
+from livebuy.errors import RunSheetError
 from livebuy.shows.models import CardExperiment
+from livebuy.shows.runsheet import parse_run_sheet
 from tests.analytics.helpers import SHOW
 from tests.analytics.test_report import report_until
 from tests.analytics.test_sales import paid
@@ -165,3 +167,24 @@ async def test_report_counts_exposures_and_conversions_per_variant_exactly(
     assert body["sections"][-1] == "experiments"
     page = render(ShowReport.model_validate(body))
     assert "A/B tests of the product card" in page and "Too small to read" in page
+
+
+def test_run_sheet_experiments_are_validated_with_their_line() -> None:
+    """An experiment on an unknown product, or a second one on the same product, is a run-sheet
+    error naming its line; a valid one reaches the show's definition."""
+    head = "id: ab\ntitle: A/B\ncues:\n  - {id: p, at: '00:01', kind: pin, product_id: shoe}\n"
+    good = head + (
+        "experiments:\n"
+        "  - {id: t, product_id: shoe, variants: [{name: a}, {name: b, layout: compact}]}\n"
+    )
+    sheet = parse_run_sheet(good, "ab.yaml", {"shoe"})
+    assert sheet.to_definition(0).experiments[0].variants[1].layout == "compact"
+    with pytest.raises(RunSheetError, match=r"ab.yaml:6: experiments.0.product_id: unknown"):
+        parse_run_sheet(
+            good.replace("product_id: shoe, v", "product_id: hat, v"), "ab.yaml", {"shoe"}
+        )
+    twice = good + "  - {id: u, product_id: shoe, variants: [{name: a}, {name: b}]}\n"
+    with pytest.raises(RunSheetError, match="one experiment per product"):
+        parse_run_sheet(twice, "ab.yaml", {"shoe"})
+    with pytest.raises(RunSheetError, match="variant names must be unique"):
+        parse_run_sheet(good.replace("name: b,", "name: a,"), "ab.yaml", {"shoe"})
