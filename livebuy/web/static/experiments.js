@@ -13,6 +13,7 @@ window.livebuyExperiments = (() => {
   let sessionId = null;
   let ready = null;
   let redraw = () => {};
+  let noSession = false; // starting a session failed: control cards, nothing to assign
 
   function assignmentHash(text) {
     let hash = 0x811c9dc5;
@@ -27,6 +28,7 @@ window.livebuyExperiments = (() => {
 
   /** The variant of an experiment this session sees (null before the session is known). */
   function variantOf(experiment) {
+    if (noSession) return experiment.variants[0];
     if (!sessionId) return null;
     const share = Math.floor((assignmentHash(`${experiment.id}:${sessionId}`) * experiment.variants.length) / 2 ** 32);
     return experiment.variants[share];
@@ -60,8 +62,7 @@ window.livebuyExperiments = (() => {
         if (fresh) redraw();
       })().catch(() => {
         // Without a session the tested cards are drawn as their control, counted as anonymous.
-        sessionId = "none";
-        byProduct = new Map([...byProduct].map(([id, experiment]) => [id, { ...experiment, variants: [experiment.variants[0]] }]));
+        noSession = true;
         redraw();
       });
     }
