@@ -16,6 +16,8 @@ added to bag here; checkout, paid, abandoned and refunded by the order loop (``o
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -24,12 +26,23 @@ from redis.asyncio import Redis
 
 from catalog.store import CatalogStore
 from livebuy.analytics.attribution import on_air
+from livebuy.analytics.experiments import (
+    EXPERIMENT_CONVERT,
+    EXPERIMENT_EXPOSE,
+    ConvertArgs,
+    ExposeArgs,
+    assign,
+    counts_keys,
+    experiment_of,
+    experiments_of,
+)
 from livebuy.analytics.models import FunnelRow, ShowFunnel
 from livebuy.analytics.service import product_names, sales_rows
 from livebuy.clock import now_ms
-from livebuy.errors import UnknownCueError
+from livebuy.errors import ShowNotFoundError, UnknownCueError
 from livebuy.redis import keys
 from livebuy.redis.scripts import LuaScript
+from livebuy.shows.models import ShowDefinition
 from livebuy.shows.service import ShowService
 
 # Funnel counters outlive the show by a week (like chat's per-minute counters), then go.
@@ -56,6 +69,8 @@ class CountArgs:
 FUNNEL_COUNT = LuaScript("livebuy.analytics", "funnel_count", CountKeys, CountArgs)
 # Pin cues whose product this process remembers (forgotten all at once when full).
 CUE_CACHE_SIZE = 10_000
+# How long this process uses a show's run sheet to find its A/B tests before reading it again.
+EXPERIMENTS_CACHE_S = 5.0
 # The steps a session takes, in funnel order (abandoned orders are counters, not a step).
 STEPS = ("shown", "opened", "bagged", "checkout", "paid")
 
@@ -121,6 +136,7 @@ class OrderChange:
     revenue: int = 0
     currency: str = ""
     deal_id: str = ""
+    products: tuple[str, ...] = ()
 
 
 class FunnelService:
@@ -134,9 +150,23 @@ class FunnelService:
         self._step = FUNNEL_STEP.bind(redis)
         self._order = FUNNEL_ORDER.bind(redis)
         self._products: dict[tuple[str, str], str] = {}
+        self._expose = EXPERIMENT_EXPOSE.bind(redis)
+        self._convert_step = EXPERIMENT_CONVERT.bind(redis)
+        self._shows_read: dict[str, tuple[float, ShowDefinition]] = {}
 
-    async def card_seen(self, show_id: str, cue_id: str, viewer: str) -> str:
+    async def card_seen(
+        self,
+        show_id: str,
+        cue_id: str,
+        viewer: str,
+        is_session: bool = True,
+        claimed_variant: str | None = None,
+    ) -> str:
         """Count the card of pin cue ``cue_id`` as shown to ``viewer``; returns its product.
+
+        A session (``is_session``; not an anonymous connection) is also counted as exposed to
+        the show's A/B test of the product, under the variant ``assign`` gives it, whatever
+        variant the page claims to have drawn (``claimed_variant``).
 
         Raises:
             UnknownCueError: the cue is no pin of the run sheet, nor a live pin in the history.
@@ -148,6 +178,19 @@ class FunnelService:
         )
         # The card names its cue: the view is credited to it, not to whatever is on air now.
         await self._count_step(show_id, "shown", cue_id, viewer)
+        if is_session:
+            experiment = experiment_of(await self._show(show_id), product_id)
+            if experiment is not None:
+                await self._expose(
+                    counts_keys(show_id),
+                    ExposeArgs(
+                        experiment_id=experiment.id,
+                        session=viewer,
+                        variant=assign(experiment, viewer).name,
+                        claimed=claimed_variant or "",
+                        ttl_ms=FUNNEL_TTL_MS,
+                    ),
+                )
         return product_id
 
     async def added_to_bag(self, show_id: str, product_id: str, session_id: str) -> None:
@@ -157,6 +200,7 @@ class FunnelService:
             CountArgs(product_id, session_id, FUNNEL_TTL_MS),
         )
         await self._count_step(show_id, "bagged", await self.on_air(show_id), session_id)
+        await self._convert(show_id, "bagged", session_id, [product_id])
 
     async def sheet_opened(self, show_id: str, product_id: str, session_id: str) -> None:
         """Count ``session_id`` as having opened a product sheet of the show.
@@ -205,7 +249,43 @@ class FunnelService:
                 ttl_ms=FUNNEL_TTL_MS,
             ),
         )
+        if change.transition == "paid":
+            await self._convert(show_id, "paid", change.session, change.products)
         return bool(counted)
+
+    async def _show(self, show_id: str) -> ShowDefinition:
+        # Cards are revealed to thousands of viewers at once: the run sheet is read once per
+        # EXPERIMENTS_CACHE_S per process (a changed sheet's experiments count after that).
+        now = time.monotonic()
+        cached = self._shows_read.get(show_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        show = await self._shows.get(show_id)
+        if len(self._shows_read) >= CUE_CACHE_SIZE:
+            self._shows_read.clear()
+        self._shows_read[show_id] = (now + EXPERIMENTS_CACHE_S, show)
+        return show
+
+    async def _convert(
+        self, show_id: str, step: str, session_id: str, product_ids: Iterable[str]
+    ) -> None:
+        """Count ``step`` for the session in the show's A/B tests of ``product_ids``."""
+        try:
+            show = await self._show(show_id)
+        except ShowNotFoundError:
+            # An order of a show deleted since: nothing to test any more.
+            return
+        experiments = experiments_of(show, product_ids)
+        if experiments and session_id:
+            await self._convert_step(
+                counts_keys(show_id),
+                ConvertArgs(
+                    step=step,
+                    session=session_id,
+                    ttl_ms=FUNNEL_TTL_MS,
+                    experiment_ids=tuple(experiment.id for experiment in experiments),
+                ),
+            )
 
     async def _count_step(self, show_id: str, step: str, cue: str, member: str) -> None:
         await self._step(

@@ -53,6 +53,7 @@ def order_change(entry: dict[str, str], order: dict[str, str], step: str) -> Ord
         revenue=sum(int(line["revenue"]) for line in sold),
         currency=order.get("currency", ""),
         deal_id=order.get("deal_id", ""),
+        products=tuple(str(line["product_id"]) for line in sold if "product_id" in line),
     )
 
 

@@ -8,6 +8,7 @@ new entry here, a field of ``ShowReport`` and a renderer in ``report_html.SECTIO
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -18,21 +19,26 @@ from livebuy.analytics.funnel import STEPS
 from livebuy.analytics.models import MinutePoint
 from livebuy.analytics.report_models import (
     Abandonment,
+    Conversion,
     CueRow,
     DealRow,
+    ExperimentRow,
     FunnelStep,
     GameRow,
     ProductRow,
     SalesFigures,
     ShowReport,
+    VariantRow,
     ViewerFigures,
 )
 from livebuy.analytics.service import MINUTE_MS, sales_rows
+from livebuy.analytics.significance import sample_warnings, two_proportion_z_test, wilson_interval
+from livebuy.shows.models import CardExperiment
 
 # Prefix of a deal's own sales counters (every order bought at the deal price, whichever cue
 # was on air at its checkout).
 DEAL_SALES = "deal_sales:"
-REPORT_SECTIONS = ["viewers", "chat", "funnel", "cues", "sales", "deals", "games"]
+REPORT_SECTIONS = ["viewers", "chat", "funnel", "cues", "sales", "deals", "games", "experiments"]
 STEP_LABELS = {
     "viewers": "Watched",
     "shown": "Card shown",
@@ -73,6 +79,8 @@ class ReportInputs:
     bagged_or_checkout: int
     cue_steps: dict[str, dict[str, int]]
     counts: dict[str, str]
+    experiments: list[CardExperiment] = dataclasses.field(default_factory=list)
+    experiment_counts: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def build_report(inputs: ReportInputs) -> ShowReport:
@@ -101,6 +109,7 @@ def build_report(inputs: ReportInputs) -> ShowReport:
         cues=cue_rows(inputs),
         deals=deal_rows(inputs),
         games=game_rows(inputs.events),
+        experiments=experiment_rows(inputs),
     )
 
 
@@ -378,3 +387,65 @@ def _game_row(entry: StreamEntry) -> GameRow | None:
             detail=f"{data.get('status')}, final price {price:.2f} {data.get('currency', '')}",
         )
     return None
+
+
+def conversion(sessions: int, exposures: int, control: tuple[int, int] | None = None) -> Conversion:
+    """A step's rate with its Wilson interval and, against ``control`` (sessions, exposures),
+    the two-proportion z-test."""
+    interval = wilson_interval(sessions, exposures)
+    test = None if control is None else two_proportion_z_test(*control, sessions, exposures)
+    return Conversion(
+        sessions=sessions,
+        rate=ratio(sessions, exposures),
+        ci_low=interval[0] if interval else None,
+        ci_high=interval[1] if interval else None,
+        z=test[0] if test else None,
+        p_value=test[1] if test else None,
+    )
+
+
+def experiment_rows(inputs: ReportInputs) -> list[ExperimentRow]:
+    """Per A/B test of the show: each variant's exposures and conversions, against the first."""
+    rows = []
+    for experiment in inputs.experiments:
+
+        def count(variant: str, counter: str, experiment_id: str = experiment.id) -> int:
+            return int(inputs.experiment_counts.get(f"{experiment_id}|{variant}|{counter}", 0))
+
+        figures = [
+            (variant, count(variant.name, "exposed"), count(variant.name, "bagged"))
+            + (count(variant.name, "paid"), count(variant.name, "mismatched"))
+            for variant in experiment.variants
+        ]
+        _, control_exposed, control_bagged, control_paid, _ = figures[0]
+        variants = []
+        for index, (variant, exposed, bagged, paid, mismatched) in enumerate(figures):
+            first = index == 0
+            variants.append(
+                VariantRow(
+                    name=variant.name,
+                    layout=variant.layout,
+                    show_bought_count=variant.show_bought_count,
+                    exposures=exposed,
+                    mismatched=mismatched,
+                    bagged=conversion(
+                        bagged, exposed, None if first else (control_bagged, control_exposed)
+                    ),
+                    paid=conversion(
+                        paid, exposed, None if first else (control_paid, control_exposed)
+                    ),
+                )
+            )
+        warnings = sample_warnings(
+            "added to bag", [(row[0].name, row[2], row[1]) for row in figures]
+        ) + sample_warnings("paid", [(row[0].name, row[3], row[1]) for row in figures])
+        rows.append(
+            ExperimentRow(
+                experiment_id=experiment.id,
+                product_id=experiment.product_id,
+                name=inputs.names.get(experiment.product_id, experiment.product_id),
+                variants=variants,
+                warnings=list(dict.fromkeys(warnings)),
+            )
+        )
+    return rows

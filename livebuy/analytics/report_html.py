@@ -11,7 +11,7 @@ from collections.abc import Callable
 from html import escape
 
 from catalog.models import Money
-from livebuy.analytics.report_models import ShowReport
+from livebuy.analytics.report_models import Conversion, ShowReport
 from livebuy.analytics.svg import bar_chart, clock, line_chart
 
 STYLE = """
@@ -26,7 +26,8 @@ th,td{text-align:right;padding:.25rem .4rem;border-bottom:1px solid #f3f4f6;whit
 th:first-child,td:first-child{white-space:normal}th.text,td.text{text-align:left}
 th:first-child,td:first-child{text-align:left}th{color:#374151;font-weight:600}
 svg{max-width:100%;height:auto;display:block;margin:.6rem 0}
-.note{color:#4b5563;font-size:.8rem}
+.note{color:#4b5563;font-size:.8rem}.warning{color:#92400e}
+h3{font-size:1rem;margin:1rem 0 .2rem}
 @media print{body{margin:0;max-width:none}section,svg,table{break-inside:avoid}}
 """
 
@@ -204,6 +205,59 @@ def _games(report: ShowReport) -> str:
     return _table(["Game", "At", "Took part", "Outcome"], rows, text_columns=(3,))
 
 
+def _rate(step: Conversion) -> str:
+    """``12.5 % (8.1–18.3 %)``: the rate and its Wilson 95 % interval."""
+    if step.rate is None or step.ci_low is None or step.ci_high is None:
+        return "—"
+    return f"{step.rate * 100:.1f} % ({step.ci_low * 100:.1f}–{step.ci_high * 100:.1f} %)"
+
+
+def p_value(value: float | None) -> str:
+    """``p = 0.032``, ``p < 0.001``; ``—`` for the control or an undefined test."""
+    if value is None:
+        return "—"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def _experiments(report: ShowReport) -> str:
+    if not report.experiments:
+        return '<p class="note">This show ran no A/B test.</p>'
+    parts = []
+    for experiment in report.experiments:
+        rows = [
+            [
+                f"{variant.name}{' (control)' if index == 0 else ''}: {variant.layout} card, "
+                + ("'N bought' shown" if variant.show_bought_count else "'N bought' hidden"),
+                str(variant.exposures),
+                str(variant.bagged.sessions),
+                _rate(variant.bagged),
+                p_value(variant.bagged.p_value),
+                str(variant.paid.sessions),
+                _rate(variant.paid),
+                p_value(variant.paid.p_value),
+            ]
+            for index, variant in enumerate(experiment.variants)
+        ]
+        head = ["Variant", "Exposed", "Bag", "Bag rate (95 % CI)", "vs control"]
+        head += ["Paid", "Paid rate (95 % CI)", "vs control"]
+        mismatched = sum(variant.mismatched for variant in experiment.variants)
+        notes = [f"Too small to read: {warning}." for warning in experiment.warnings]
+        if mismatched:
+            notes.append(
+                f"{mismatched} pages drew another variant than assigned (counted as assigned)."
+            )
+        parts.append(
+            f"<h3>{escape(experiment.experiment_id)}: {escape(experiment.name)}</h3>"
+            + _table(head, rows)
+            + "".join(f'<p class="note warning">{escape(note)}</p>' for note in notes)
+        )
+    return "".join(parts) + (
+        '<p class="note">Sessions exposed to the card (revealed on their page) and, of those, '
+        "the ones that added the product to the bag or paid an order with it. Intervals: Wilson "
+        "95 %; p: pooled two-proportion z-test against the control, two-sided.</p>"
+    )
+
+
 SECTION_RENDERERS: dict[str, tuple[str, Callable[[ShowReport], str]]] = {
     "viewers": ("Viewers", _viewers),
     "chat": ("Chat and reactions", _chat),
@@ -212,6 +266,7 @@ SECTION_RENDERERS: dict[str, tuple[str, Callable[[ShowReport], str]]] = {
     "sales": ("Sales", _sales),
     "deals": ("Flash deals", _deals),
     "games": ("Games: participation", _games),
+    "experiments": ("A/B tests of the product card", _experiments),
 }
 
 

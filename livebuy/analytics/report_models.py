@@ -116,6 +116,39 @@ class GameRow(_Frozen):
     detail: str
 
 
+class Conversion(_Frozen):
+    """One conversion step of one A/B variant, against the control (docs/analytics.md)."""
+
+    sessions: int = Field(description="exposed sessions that reached the step")
+    rate: float | None = Field(description="sessions / exposures")
+    ci_low: float | None = Field(description="Wilson 95 % interval of the rate, lower end")
+    ci_high: float | None = Field(description="Wilson 95 % interval of the rate, upper end")
+    z: float | None = Field(description="pooled two-proportion z against the control")
+    p_value: float | None = Field(description="its two-sided p-value (None for the control)")
+
+
+class VariantRow(_Frozen):
+    """One variant of an A/B test: its card, its exposures and conversions."""
+
+    name: str
+    layout: str
+    show_bought_count: bool
+    exposures: int = Field(description="sessions whose page revealed the card in this variant")
+    mismatched: int = Field(description="exposures whose page claimed another variant")
+    bagged: Conversion
+    paid: Conversion
+
+
+class ExperimentRow(_Frozen):
+    """An A/B test of a product card; the first variant is the control."""
+
+    experiment_id: str
+    product_id: str
+    name: str
+    variants: list[VariantRow]
+    warnings: list[str] = Field(description="minimum-sample warnings: read no result yet")
+
+
 class ShowReport(_Frozen):
     """Everything the post-show report shows, computed from data read once."""
 
@@ -137,3 +170,6 @@ class ShowReport(_Frozen):
     cues: list[CueRow]
     deals: list[DealRow]
     games: list[GameRow]
+    experiments: list[ExperimentRow] = Field(
+        default_factory=list, description="A/B tests of product cards, per variant"
+    )

@@ -104,10 +104,12 @@ async def read_report_inputs(
         bagged, checkout, paid = step_keys[2:]
         await pipe.pfcount(bagged, checkout, paid)
         await pipe.pfcount(bagged, checkout)
+        await pipe.hgetall(keys.experiment_counts(show_id))
         replies = await pipe.execute()
     viewers, chat, reactions, sales, products, cues, counts, watchers = replies[:8]
     step_counts = dict(zip(STEPS, (int(count) for count in replies[8:13]), strict=True))
     carts, bagged_or_checkout = int(replies[13]), int(replies[14])
+    experiment_counts = cast(dict[str, str], replies[15])
     product_ids = sorted(cast(set[str], products))
     cue_ids = sorted(cast(set[str], cues))
     async with redis.pipeline(transaction=False) as pipe:
@@ -133,7 +135,10 @@ async def read_report_inputs(
         if entry.type == "cue" and entry.data.get("kind") in ("pin", "deal_start")
     }
     sales_fields = cast(dict[str, str], sales)
-    names = await product_names(catalog, {*mentioned, *product_ids, *sales_rows(sales_fields)})
+    tested = {experiment.product_id for experiment in show.experiments}
+    names = await product_names(
+        catalog, {*mentioned, *product_ids, *sales_rows(sales_fields), *tested}
+    )
     return ReportInputs(
         show_id=show_id,
         title=show.title,
@@ -151,4 +156,6 @@ async def read_report_inputs(
         bagged_or_checkout=bagged_or_checkout,
         cue_steps=cue_steps,
         counts=cast(dict[str, str], counts),
+        experiments=list(show.experiments),
+        experiment_counts=experiment_counts,
     )

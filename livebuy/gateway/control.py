@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from livebuy.chat.models import ChatMessage
 from livebuy.events.models import SalesVelocityEvent, TimelineEvent
+from livebuy.shows.models import CardExperiment
 
 # A product card as ``GET /api/catalog/products/{id}`` returns it (see the OpenAPI document).
 ProductCard = dict[str, Any]
@@ -36,6 +37,10 @@ class SnapshotShow(_Data):
     description: str
     starts_at_ms: int = Field(description="program time of the run sheet's offset 0")
     length_ms: int = Field(description="length of one run of the run sheet")
+    experiments: list[CardExperiment] = Field(
+        default_factory=list,
+        description="A/B tests of product cards: the page draws each card as its variant says",
+    )
 
 
 class PinnedProduct(_Data):

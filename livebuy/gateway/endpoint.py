@@ -207,11 +207,14 @@ class CardSignals:
         # A viewer that never signed in is counted per connection (a reconnect counts again).
         self._anonymous = f"anon:{secrets.token_hex(8)}"
 
-    async def card_seen(self, channel: ChatChannel, cue_id: str) -> None:
-        """Count the card of ``cue_id`` as shown to this viewer (raises ``UnknownCueError``)."""
+    async def card_seen(self, channel: ChatChannel, cue_id: str, variant: str | None) -> None:
+        """Count the card of ``cue_id`` as shown to this viewer (raises ``UnknownCueError``).
+
+        ``variant`` is what the page says it drew; only a session has an A/B assignment.
+        """
         session = channel.session
         viewer = self._anonymous if session is None else session.session_id
-        await self._funnel.card_seen(self._show_id, cue_id, viewer)
+        await self._funnel.card_seen(self._show_id, cue_id, viewer, session is not None, variant)
 
 
 async def _receive(
@@ -283,7 +286,7 @@ async def _handle_client_frame(
                 ack = _control_frame(connection, "chat_ack", stored.model_dump_json())
                 connection.deliver(None, [ack])
             case CardSeenFrame():
-                await signals.card_seen(channel, frame.data.cue_id)
+                await signals.card_seen(channel, frame.data.cue_id, frame.data.variant)
             case ReactFrame():
                 await channel.react(frame.data.kind)
             case _:

@@ -111,6 +111,11 @@ class CardSeenData(_ClientFrame):
     """The pin cue whose product card the page just revealed."""
 
     cue_id: StrictStr = Field(min_length=1, max_length=200)
+    variant: StrictStr | None = Field(
+        None,
+        max_length=64,
+        description="the A/B variant the page drew; the server counts the one it assigns",
+    )
 
 
 class CardSeenFrame(_ClientFrame):

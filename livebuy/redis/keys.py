@@ -683,3 +683,16 @@ def funnel_orders_cursor() -> str:
 def funnel_orders_lease() -> str:
     """Lease naming the process that counts the orders stream into the shows' funnels."""
     return f"{PREFIX}:funnel:orders:lease"
+
+
+# --- A/B tests of the product card (issue 17) ---
+
+
+def experiment_exposures(show_id: str) -> str:
+    """Hash: ``<experiment>|<session>`` -> the variant it was shown; ``…|<session>|<step>`` -> 1."""
+    return f"{_show(show_id)}:ab:exposures"
+
+
+def experiment_counts(show_id: str) -> str:
+    """Hash of ``<experiment>|<variant>|<counter>`` -> count (exposed, mismatched, bagged, paid)."""
+    return f"{_show(show_id)}:ab:counts"

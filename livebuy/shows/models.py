@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from catalog.models import Money
 from livebuy.settings import MAX_SPEED
@@ -328,6 +328,54 @@ class ScheduledCue(BaseModel):
         return value
 
 
+class CardVariant(BaseModel):
+    """One variant of an A/B-tested product card: its name and how the viewer page draws it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Identifier
+    layout: Literal["full", "compact"] = Field(
+        "full", description="full: photo, brand and name; compact: name, price and buttons only"
+    )
+    show_bought_count: bool = Field(True, description="show the 'N bought in the last minute' line")
+
+
+class CardExperiment(BaseModel):
+    """An A/B test of one product's card: every viewer session sees one variant, the same each
+    time (``livebuy.analytics.experiments.assign``); the first variant is the control."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Identifier
+    product_id: str = Field(min_length=1, max_length=100)
+    variants: list[CardVariant] = Field(min_length=2, max_length=4)
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> CardExperiment:
+        names = [variant.name for variant in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError("variant names must be unique")
+        return self
+
+
+def _one_experiment_per_product(experiments: list[CardExperiment]) -> list[CardExperiment]:
+    """A card is drawn one way per viewer: no two experiments of a show test the same product."""
+    ids = [experiment.id for experiment in experiments]
+    products = [experiment.product_id for experiment in experiments]
+    if len(set(ids)) != len(ids):
+        raise ValueError("experiment ids must be unique")
+    if len(set(products)) != len(products):
+        raise ValueError("one experiment per product")
+    return experiments
+
+
+Experiments = Annotated[
+    list[CardExperiment],
+    Field(max_length=20),
+    AfterValidator(_one_experiment_per_product),
+]
+
+
 class ShowDefinition(BaseModel):
     """A show: what it is, when its stream starts, and its run sheet (sorted by offset)."""
 
@@ -340,6 +388,9 @@ class ShowDefinition(BaseModel):
     length_ms: int = Field(gt=0, description="length of one run of the run sheet")
     loop: bool = False
     cues: list[ScheduledCue]
+    experiments: Experiments = Field(
+        default_factory=list, description="A/B tests of product cards (docs/analytics.md)"
+    )
 
 
 class ShowSummary(BaseModel):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from livebuy.errors import RunSheetError
 from livebuy.shows.models import (
     DealStartCue,
+    Experiments,
     Identifier,
     OffsetMs,
     PinCue,
@@ -37,6 +38,7 @@ class RunSheetFile(BaseModel):
     length: OffsetMs | None = None
     loop: bool = False
     cues: list[ScheduledCue] = Field(min_length=1)
+    experiments: Experiments = Field(default_factory=list)
 
     def to_definition(self, default_start_ms: int) -> ShowDefinition:
         """The show with its start resolved and its cues sorted on the program clock."""
@@ -53,6 +55,7 @@ class RunSheetFile(BaseModel):
             length_ms=length,
             loop=self.loop,
             cues=cues,
+            experiments=self.experiments,
         )
 
 
@@ -123,6 +126,10 @@ def parse_run_sheet(text: str, source: str, known_products: Collection[str]) -> 
         if line.id in seen:
             problems.append(_describe(source, root, ["cues", index, "id"], "duplicate cue id"))
         seen.add(line.id)
+    for index, experiment in enumerate(sheet.experiments):
+        if experiment.product_id not in known_products:
+            message = f"unknown product '{experiment.product_id}'"
+            problems.append(_describe(source, root, ["experiments", index, "product_id"], message))
     if problems:
         raise RunSheetError("; ".join(problems), problems=problems)
     return sheet

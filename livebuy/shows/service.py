@@ -309,6 +309,12 @@ class ShowService:
                 "description": show.description,
                 "starts_at_ms": show.starts_at_ms,
                 "length_ms": show.length_ms,
+                # Only a show that runs experiments says so: every other snapshot stays as it was.
+                **(
+                    {"experiments": [e.model_dump(mode="json") for e in show.experiments]}
+                    if show.experiments
+                    else {}
+                ),
             },
             pinned=pinned,
             deals=state["deals"],

@@ -1,7 +1,9 @@
 // What the viewer page tells the server about what it showed, for the producer's funnel.
 // reportCardSeen(socket, cueId): call it when the page reveals the card of a pin cue; it sends
 // one `card_seen` frame per cue per page (docs/protocol.md, "Card views"). `socket` is a
-// WebSocket or a livebuySocket link (its current socket is used). Answers whether it sent.
+// WebSocket or a livebuySocket link (its current socket is used); `variant`, for an A/B-tested
+// card, names the variant the page drew (the server counts the one it assigns). Answers whether
+// it sent.
 // reportSheetOpened(showId, productId): call it when a product's sheet opens; it posts one
 // beacon per product per page (POST /api/shows/{id}/funnel/sheets, docs/analytics.md).
 "use strict";
@@ -9,12 +11,13 @@
 window.livebuySignals = (() => {
   const reported = new Set();
 
-  function reportCardSeen(socket, cueId) {
+  function reportCardSeen(socket, cueId, variant) {
     const target = socket && typeof socket === "object" && "socket" in socket ? socket.socket : socket;
     if (typeof cueId !== "string" || !cueId || reported.has(cueId)) return false;
     // Not connected now: nothing is sent, and a later call for the same cue may still report it.
     if (!target || target.readyState !== WebSocket.OPEN) return false;
-    target.send(JSON.stringify({ type: "card_seen", data: { cue_id: cueId } }));
+    const data = variant ? { cue_id: cueId, variant } : { cue_id: cueId };
+    target.send(JSON.stringify({ type: "card_seen", data }));
     reported.add(cueId);
     return true;
   }

@@ -114,10 +114,11 @@
     state.lastSeq = frame.seq;
     state.pending = state.pending.filter((pending) => sameEpoch && pending.seq > frame.seq);
     state.pins = new Map(data.pinned.map((pin) => [pin.product_id, pin.product]));
+    window.livebuyExperiments.load(data.show.experiments, () => renderCards({ reveal: false }));
     for (const pin of data.pinned) {
       markShown(pin.product, pin.at);
       // Cards already on air when the page joins are revealed now: they count in the funnel too.
-      window.livebuySignals.reportCardSeen(link, pin.cue_id);
+      reportSeen(pin.cue_id, pin.product_id);
     }
     state.deals = new Map(data.deals.map((deal) => [deal.deal_id, deal]));
     state.endedDeals.clear();
@@ -133,6 +134,16 @@
     renderAll({ reveal: false });
   }
 
+  /** Tell the funnel a card was revealed; an A/B-tested one once this session's variant is known. */
+  function reportSeen(cueId, productId) {
+    const experiments = window.livebuyExperiments;
+    if (!experiments.has(productId)) {
+      window.livebuySignals.reportCardSeen(link, cueId);
+      return;
+    }
+    experiments.whenReady().then(() => window.livebuySignals.reportCardSeen(link, cueId, experiments.stateOf(productId)));
+  }
+
   function applyCue(frame) {
     const cue = frame.data;
     switch (cue.kind) {
@@ -140,7 +151,7 @@
         state.pins.set(cue.product_id, cue.product);
         markShown(cue.product, frame.at);
         // The producer's funnel counts the viewers this card was actually revealed to.
-        window.livebuySignals.reportCardSeen(link, cue.cue_id);
+        reportSeen(cue.cue_id, cue.product_id);
         break;
       case "unpin":
         if (cue.product_id) state.pins.delete(cue.product_id);
@@ -394,6 +405,7 @@
       card.classList.add("is-sold-out");
       card.append(el("p", { class: "sold-out" }, "Sold out"));
     }
+    window.livebuyExperiments.apply(card, product.id);
     return card;
   }
 
@@ -425,7 +437,7 @@
     const existing = new Map([...container.querySelectorAll(".card")].map((node) => [node.dataset.productId, node]));
     for (const [productId, node] of existing) if (!state.pins.has(productId)) node.remove();
     for (const product of wanted) {
-      const key = JSON.stringify([product, dealFor(product.id), state.favorites.has(product.id), state.velocity.get(product.id) || 0]);
+      const key = JSON.stringify([product, dealFor(product.id), state.favorites.has(product.id), state.velocity.get(product.id) || 0, window.livebuyExperiments.stateOf(product.id)]);
       const old = existing.get(product.id);
       if (old && old.dataset.render === key) continue;
       const fresh = renderCard(product);
