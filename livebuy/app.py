@@ -33,6 +33,7 @@ from livebuy.api import wallet as wallet_api
 from livebuy.api.errors import ErrorMiddleware, install_error_handlers
 from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
+from livebuy.api.order_fastpath import OrderFastPath
 from livebuy.api.timing import TimingMiddleware
 from livebuy.background import LoopRegistry
 from livebuy.chat.batcher import BatcherRegistry
@@ -322,6 +323,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     install_error_handlers(app)
     rate_limit.install(app)
     install_openapi(app, settings)
+    # Innermost: a well-formed buy skips the router (the route still declares and validates).
+    app.add_middleware(OrderFastPath)
     # The first added is the innermost: it sees the route the router matched.
     app.add_middleware(TimingMiddleware)
     # The last added is the outermost: request ids and error answers cover the limits' refusals.

@@ -315,6 +315,15 @@ class SecuritySettings(BaseModel):
         default_factory=list,
         description="proxy addresses or networks whose X-Forwarded-For is believed (JSON list)",
     )
+    session_cache_ms: int = Field(
+        2000,
+        ge=0,
+        description="a verified session is kept in process memory this long (ms; 0: off); a "
+        "session gone from Redis is refused by every process at most this much later",
+    )
+    session_cache_size: int = Field(
+        10_000, ge=0, description="verified sessions kept per process (least recently used go)"
+    )
 
 
 class LimitSettings(BaseModel):

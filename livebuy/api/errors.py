@@ -94,6 +94,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(error.status_code, code, str(error.detail), headers=error.headers)
 
 
+def http_error_parts(
+    error: StarletteHTTPException,
+) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]:
+    """Status, body and headers of ``error`` as the app's handler answers it, for pure ASGI code."""
+    code = _HTTP_CODES.get(error.status_code, "http_error")
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in (error.headers or {}).items()
+    ]
+    return error.status_code, error_body(code, str(error.detail)), headers
+
+
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":

@@ -22,6 +22,7 @@ from livebuy.commerce.models import (
     PaymentRequest,
     StockLevel,
 )
+from livebuy.commerce.services import Commerce
 from livebuy.errors import InvalidInputError, LivebuyError
 
 router = APIRouter(prefix="/api/orders", tags=["commerce"])
@@ -44,10 +45,28 @@ async def create_order(
     body: OrderRequest,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Order:
-    """Reserve and create the order (201); a replayed Idempotency-Key answers the first order (200)."""
+    """Reserve and create the order (201); a replayed Idempotency-Key answers the first order (200).
+
+    A well-formed request is answered by ``order_fastpath`` before it reaches this route; this
+    one declares the operation and answers everything else, its errors included.
+    """
+    order, created = await place_order(commerce, session.session_id, idempotency_key, body)
+    if not created:
+        response.status_code = 200
+    return order
+
+
+async def place_order(
+    commerce: Commerce, session_id: str, idempotency_key: str | None, body: OrderRequest
+) -> tuple[Order, bool]:
+    """The order and whether it is new (else an Idempotency-Key replay), counted in the metrics.
+
+    Raises:
+        LivebuyError: whatever ``OrderService.create`` refuses with (counted by its code).
+    """
     started = time.perf_counter()
     try:
-        order, created = await commerce.orders.create(session.session_id, idempotency_key, body)
+        order, created = await commerce.orders.create(session_id, idempotency_key, body)
     except LivebuyError as error:
         metrics.ORDER_OUTCOMES.labels(error.code).inc()
         metrics.ORDER_SECONDS.labels(error.code).observe(time.perf_counter() - started)
@@ -55,9 +74,7 @@ async def create_order(
     outcome = "created" if created else "replayed"
     metrics.ORDER_OUTCOMES.labels(outcome).inc()
     metrics.ORDER_SECONDS.labels(outcome).observe(time.perf_counter() - started)
-    if not created:
-        response.status_code = 200
-    return order
+    return order, created
 
 
 @router.get("")

@@ -3,7 +3,8 @@
 A token is ``<session id>.<HMAC-SHA256 of the id>``: the gateway verifies it without a Redis round
 trip, and Redis still holds the session (display name, handle, role) for everything else. A new
 session lives a short while until its first use, then the long lifetime, so sessions created and
-never used cost little.
+never used cost little. A session read from Redis is kept a short while in ``SessionCache`` (its
+bound: a session gone from Redis is refused at most ``session_cache_ms`` later).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from redis.asyncio import Redis
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, UnauthorizedError
 from livebuy.redis import keys
+from livebuy.sessions.cache import SessionCache
 from livebuy.sessions.models import IssuedSession, Role, Session
 from livebuy.settings import Settings
 
@@ -52,6 +54,7 @@ class SessionService:
         previous_secrets: verify tokens only (rotation: old tokens stay valid while listed).
         unused_ttl_s: lifetime of a session nobody has used yet.
         ttl_s: lifetime from the session's first use.
+        cache: sessions read from Redis lately (none: every call reads Redis).
     """
 
     def __init__(
@@ -62,12 +65,14 @@ class SessionService:
         *,
         unused_ttl_s: int,
         ttl_s: int,
+        cache: SessionCache | None = None,
     ) -> None:
         self._redis = redis
         self._secret = secret.encode()
         self._verifiers = [self._secret, *(previous.encode() for previous in previous_secrets)]
         self._unused_ttl_s = unused_ttl_s
         self._ttl_s = ttl_s
+        self._cache = cache if cache is not None else SessionCache(size=0, ttl_ms=0)
 
     @classmethod
     def from_settings(cls, redis: Redis, settings: Settings) -> SessionService:
@@ -79,6 +84,10 @@ class SessionService:
             [previous.get_secret_value()] if previous is not None else [],
             unused_ttl_s=settings.security.session_unused_ttl_s,
             ttl_s=settings.security.session_ttl_s,
+            cache=SessionCache(
+                size=settings.security.session_cache_size,
+                ttl_ms=settings.security.session_cache_ms,
+            ),
         )
 
     @staticmethod
@@ -127,9 +136,14 @@ class SessionService:
     async def authenticate(self, token: str) -> Session:
         """The session behind a token; its first use extends it to the long lifetime.
 
+        A token this process verified within ``session_cache_ms`` is answered from memory.
+
         Raises:
             UnauthorizedError: bad token, or the session expired.
         """
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
         session_id = self.verify_token(token)
         key = keys.session(session_id)
         raw = await self._redis.get(key)
@@ -144,4 +158,12 @@ class SessionService:
             stored.in_use = True
             # XX: a session that expired meanwhile stays gone.
             await self._redis.set(key, stored.model_dump_json(), ex=self._ttl_s, xx=True)
-        return Session(**stored.model_dump(exclude={"in_use"}))
+        session = Session.model_construct(
+            session_id=stored.session_id,
+            handle=stored.handle,
+            display_name=stored.display_name,
+            role=stored.role,
+            created_at=stored.created_at,
+        )
+        self._cache.put(token, session)
+        return session
