@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from locust import events
+from locust import events, runners
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -27,6 +27,12 @@ from loadtest.workers import REPORTS
 __all__ = ["AuctionUser", "Buyer", "Chatter", "DropUser", "Player", "ScenarioShape", "Viewer"]
 
 _publisher: list[CuePublisher] = []
+
+# A master drops a worker that missed 3 heartbeats (1 s apart) and stops the run when none is
+# left; a worker spawning hundreds of websocket users on a loaded machine misses them for longer
+# (seen: both workers dropped 4-6 s into a 1,000-user ramp at load average 20). Only the master
+# reads it.
+runners.HEARTBEAT_LIVENESS = 30
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]
