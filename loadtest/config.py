@@ -9,7 +9,7 @@ SCENARIOS = ("steady", "flash", "chat-storm", "gala", "drop", "auction")
 DROP_MODES = ("first_come", "lottery")
 ENV_PREFIX = "LIVEBUY_LOADTEST_"
 # A distributed run stops its users first and quits once every worker has reported none left
-# (a worker reports every 3 s; under load, allow a few reports), at most this long.
+# (the locustfile has workers report every second; under load, allow many), at most this long.
 MAX_DRAIN_S = 15.0
 
 

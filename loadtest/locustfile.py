@@ -33,6 +33,9 @@ _publisher: list[CuePublisher] = []
 # (seen: both workers dropped 4-6 s into a 1,000-user ramp at load average 20). Only the master
 # reads it.
 runners.HEARTBEAT_LIVENESS = 30
+# Workers report their statistics every second instead of every 3 s, so the master's drain at the
+# end of a run (``loadtest/workers.py``) waits about a second for the last reports.
+runners.WORKER_REPORT_INTERVAL = 1.0
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]

@@ -5,8 +5,8 @@ response-time histogram, so the summary's percentiles come from the merged histo
 average of the workers' percentiles). Every livebuy figure, push latency included, travels that
 way: users report frames as Locust requests (``loadtest/stats.py``). What the master does not keep
 is how many users each worker held, and whether a worker's last report is in: a worker reports
-every 3 s, and a headless master waits only 0.5 s for the last reports when it quits, so a stop
-could lose the frames of the last seconds. ``WorkerReports`` keeps both, so the shape can stop the
+every 3 s (every second with the locustfile's setting), and a headless master waits only 0.5 s for
+the last reports when it quits, so a stop could lose the frames of the last seconds. ``WorkerReports`` keeps both, so the shape can stop the
 users first and quit once every worker has reported with no user left.
 """
 

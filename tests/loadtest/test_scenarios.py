@@ -88,7 +88,14 @@ async def test_distributed_run_merges_both_workers(make_server: MakeServer, tmp_
     server = await make_server()
     # Three Locust processes start, and the master waits for the workers' last reports.
     summary = await run_scenario(
-        server, tmp_path, "steady", "--workers", "2", "--duration", "4", slack_s=MAX_DRAIN_S
+        server,
+        tmp_path,
+        "steady",
+        "--workers",
+        "2",
+        "--duration",
+        "4",
+        slack_s=MAX_DRAIN_S + TIMEOUT_S * 2,
     )
     assert summary["users_per_worker"] == [USERS // 2, USERS // 2]
     assert_push_path_held(summary, tmp_path, "steady")
