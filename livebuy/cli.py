@@ -252,7 +252,7 @@ def loadtest(
         None, help="producer token of --host (default LIVEBUY_PRODUCER_TOKEN)"
     ),
     workers: int = typer.Option(
-        0, help="Locust worker processes beside a master (0: one process runs everything)"
+        0, min=0, help="Locust worker processes beside a master (0: one process runs everything)"
     ),
     out: str = typer.Option("loadtest-results", help="report folder"),
 ) -> None:

@@ -39,6 +39,13 @@ WORKERS_READY_S = 30.0
 WORKER_EXIT_S = 10.0
 
 
+def _worker_count(raw: str) -> int:
+    count = int(raw)
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count}: at least 0")
+    return count
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="livebuy loadtest", description=__doc__)
@@ -62,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--token", help="producer token of --host (default LIVEBUY_PRODUCER_TOKEN)")
     parser.add_argument(
         "--workers",
-        type=int,
+        type=_worker_count,
         default=0,
         help="Locust worker processes beside a master (0: one process runs everything)",
     )
