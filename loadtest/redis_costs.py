@@ -12,6 +12,7 @@ per message and per ``chat`` frame the batcher published); a reaction from every
 A watcher records every frame's type and size, for bytes per viewer per second.
 
     .venv/bin/python -m loadtest.redis_costs --viewers 200 --cues 50 --orders 200
+    .venv/bin/python -m loadtest.redis_costs --idle-workers 2   # the idle load of 2 processes
 """
 
 from __future__ import annotations
@@ -275,6 +276,16 @@ def frames_table(frames: Frames, watched_s: float) -> str:
     return "\n".join(lines)
 
 
+async def idle_only(redis_url: str, settle_s: float) -> str:
+    """The idle rows alone, after ``settle_s`` (the workers' first passes and elections)."""
+    await asyncio.sleep(settle_s)
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    meter = Meter(redis)
+    await meter.idle("idle, nobody watching", IDLE_S * 2)
+    await redis.aclose()
+    return meter.table()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, run every phase on a fresh server, print two markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -282,9 +293,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cues", type=int, default=50, help="announce cues posted one by one")
     parser.add_argument("--orders", type=int, default=200, help="buy-now orders (≤ viewers)")
     parser.add_argument("--chat-seconds", type=float, default=5.0, help="the chat burst's length")
+    parser.add_argument(
+        "--idle-workers",
+        type=int,
+        help="only the idle Redis load of `serve --workers N` (what each process costs Redis)",
+    )
     args = parser.parse_args(argv)
     orders = min(args.orders, args.viewers)
     started_load = os.getloadavg()[0]
+    if args.idle_workers:
+        with local_server(TOKEN, workers=args.idle_workers) as server:
+            table = asyncio.run(idle_only(server.redis_url, IDLE_S * 2))
+        print(f"serve --workers {args.idle_workers}, load average {started_load:.1f}")
+        print(table)
+        return
     with local_server(TOKEN) as server:
         table, frames, watched_s = asyncio.run(
             measure(
