@@ -251,7 +251,9 @@ def loadtest(
     token: str | None = typer.Option(
         None, help="producer token of --host (default LIVEBUY_PRODUCER_TOKEN)"
     ),
-    processes: int = typer.Option(1, help="Locust worker processes"),
+    workers: int = typer.Option(
+        0, min=0, help="Locust worker processes beside a master (0: one process runs everything)"
+    ),
     out: str = typer.Option("loadtest-results", help="report folder"),
 ) -> None:
     """Run a Locust scenario headless, bounded in time; exit 1 on a seq gap or an oversold unit.
@@ -285,7 +287,7 @@ def loadtest(
         "--show": show,
         "--host": host,
         "--token": token,
-        "--processes": processes,
+        "--workers": workers,
         "--out": out,
     }
     raise typer.Exit(run_loadtest([scenario, *_flags(options), *ctx.args]))

@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, fields
 SCENARIOS = ("steady", "flash", "chat-storm", "gala", "drop", "auction")
 DROP_MODES = ("first_come", "lottery")
 ENV_PREFIX = "LIVEBUY_LOADTEST_"
+# A distributed run stops its users first and quits once every worker has reported none left
+# (the locustfile has workers report every second; under load, allow many), at most this long.
+MAX_DRAIN_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class LoadTestConfig:
     drop_mode: str = "first_come"  # drop: first_come or lottery
     max_delay_ms: float = 500.0  # drop: each user taps after a delay spread over [0, this]
     auction_sku: str = "VLM-SCRF-SKY"  # auction: the lot (100 units in the demo catalog)
+    workers_report: str = ""  # distributed runs: where the master saves the users per worker
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:

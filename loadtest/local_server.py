@@ -36,8 +36,8 @@ class LocalServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"server exited with {server.returncode}")
@@ -48,16 +48,21 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
         except (OSError, urllib.error.URLError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server not ready after {READY_TIMEOUT_S} s")
+    raise RuntimeError(f"server not ready after {timeout_s} s")
 
 
 @contextmanager
 def local_server(
-    token: str, *, appendfsync: str = "everysec", env: dict[str, str] | None = None
+    token: str,
+    *,
+    appendfsync: str = "everysec",
+    env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[LocalServer]:
     """Start Redis and a ready server on free ports (no show player); stop both on exit.
 
-    ``env`` adds ``LIVEBUY_*`` settings for the server process.
+    ``env`` adds ``LIVEBUY_*`` settings for the server process; ``workers`` is ``serve --workers``
+    (``pid`` is then the supervisor's).
     """
     with (
         tempfile.TemporaryDirectory(prefix="livebuy-bench-") as data,
@@ -83,14 +88,15 @@ def local_server(
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
             server = subprocess.Popen(
-                [sys.executable, "-m", "livebuy", "serve", "--workers", "1"],
+                [sys.executable, "-m", "livebuy", "serve", "--workers", str(workers)],
                 env=server_env,
                 stdout=log,
                 stderr=log,
             )
             try:
                 running = LocalServer(port=port, pid=server.pid, log=log_path, redis_url=redis.url)
-                _wait_ready(running.base_url, server)
+                # Each worker process starts on its own; on a busy machine they queue for a core.
+                _wait_ready(running.base_url, server, READY_TIMEOUT_S * workers)
                 yield running
             finally:
                 terminate(server, timeout_s=15)

@@ -16,19 +16,34 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import websocket
 
+from livebuy.processes import terminate
+from livebuy.redis.embedded import free_port
 from loadtest import fairness
-from loadtest.config import DROP_MODES, SCENARIOS, LoadTestConfig, auction_id
+from loadtest.config import DROP_MODES, MAX_DRAIN_S, SCENARIOS, LoadTestConfig, auction_id
 from loadtest.local_server import local_server
 from loadtest.summary import Summary, summarize
+from loadtest.workers import read_users_per_worker
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # Time for Locust to start and stop, beyond the scenario's own duration.
 LOCUST_OVERHEAD_S = 60.0
+# Distributed runs: how long the master waits for every worker to connect, and each worker to
+# leave after the master.
+WORKERS_READY_S = 30.0
+WORKER_EXIT_S = 10.0
+
+
+def _worker_count(raw: str) -> int:
+    count = int(raw)
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count}: at least 0")
+    return count
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,15 +67,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--host", help="target this server (http://host:port) instead of starting one"
     )
     parser.add_argument("--token", help="producer token of --host (default LIVEBUY_PRODUCER_TOKEN)")
-    parser.add_argument("--processes", type=int, default=1, help="Locust worker processes")
+    parser.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=0,
+        help="Locust worker processes beside a master (0: one process runs everything)",
+    )
     parser.add_argument("--out", type=Path, default=Path("loadtest-results"), help="report folder")
     return parser.parse_args(argv)
 
 
-def run_locust(config: LoadTestConfig, host: str, out: Path, processes: int) -> Path:
-    """Run Locust headless for the scenario; returns the stats CSV path."""
+def run_locust(config: LoadTestConfig, host: str, out: Path, workers: int) -> Path:
+    """Run Locust headless for the scenario; returns the stats CSV path.
+
+    ``workers`` 0: one Locust process runs the users and the producer. ``workers`` N ≥ 1: a master
+    (the producer, the shape, the merged statistics and reports) and N worker processes running
+    the users, all on this machine, so one command drives more viewers than one process can.
+    """
     out.mkdir(parents=True, exist_ok=True)
     prefix = out / config.scenario
+    workers_report_path(out, config.scenario).unlink(missing_ok=True)
+    # A master stops the workers' users before it quits (the shape's drain): allow for it.
+    drain_s = MAX_DRAIN_S if workers else 0.0
     command = [
         sys.executable,
         "-m",
@@ -78,16 +106,82 @@ def run_locust(config: LoadTestConfig, host: str, out: Path, processes: int) -> 
         "WARNING",
         "--only-summary",
         "--run-time",
-        f"{int(config.duration_s + config.ramp_s + 10)}s",
+        f"{int(config.duration_s + config.ramp_s + 10 + drain_s)}s",
     ]
-    if processes > 1:
-        command += ["--processes", str(processes)]
-    env = {**os.environ, **config.to_env()}
-    subprocess.run(command, env=env, timeout=config.duration_s + LOCUST_OVERHEAD_S, check=False)
+    timeout_s = config.duration_s + LOCUST_OVERHEAD_S + drain_s
+    if workers == 0:
+        env = {**os.environ, **config.to_env()}
+        subprocess.run(command, env=env, timeout=timeout_s, check=False)
+    else:
+        run_distributed(command, config, out, workers, timeout_s)
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise RuntimeError(f"Locust wrote no stats to {stats}")
     return stats
+
+
+def workers_report_path(out: Path, scenario: str) -> Path:
+    """Where a distributed run's master saves the users each worker held."""
+    return out / f"{scenario}_workers.json"
+
+
+def run_distributed(
+    master_command: list[str], config: LoadTestConfig, out: Path, workers: int, timeout_s: float
+) -> None:
+    """A Locust master with ``master_command`` and ``workers`` worker processes on one free
+    port of 127.0.0.1; workers' output goes to ``<out>/<scenario>_worker<i>.log``."""
+    port = free_port()
+    report = workers_report_path(out, config.scenario)
+    env = {**os.environ, **replace(config, workers_report=str(report)).to_env()}
+    master = [
+        *master_command,
+        "--master",
+        "--master-bind-host",
+        "127.0.0.1",
+        "--master-bind-port",
+        str(port),
+        "--expect-workers",
+        str(workers),
+        "--expect-workers-max-wait",
+        str(int(WORKERS_READY_S)),
+    ]
+    worker = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--worker",
+        "--master-host",
+        "127.0.0.1",
+        "--master-port",
+        str(port),
+        "--loglevel",
+        "WARNING",
+    ]
+    started: list[subprocess.Popen[bytes]] = []
+    logs = [(out / f"{config.scenario}_worker{index}.log").open("wb") for index in range(workers)]
+    try:
+        leader = subprocess.Popen(master, env=env)
+        started.append(leader)
+        for log in logs:
+            started.append(subprocess.Popen(worker, env=env, stdout=log, stderr=log))
+        try:
+            leader.wait(timeout=timeout_s + WORKERS_READY_S)
+        except subprocess.TimeoutExpired:
+            pass  # the stats CSV written so far is the report; terminate() below ends the run
+        # A worker leaves when the master tells it to quit; give it that long, then stop it.
+        deadline = time.monotonic() + WORKER_EXIT_S
+        for process in started[1:]:
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        for process in reversed(started):
+            terminate(process, timeout_s=10)
+        for log in logs:
+            log.close()
 
 
 def _http_json(
@@ -152,13 +246,13 @@ def auction_end(host: str, show_id: str, lot: str) -> dict[str, Any] | None:
     return None
 
 
-def run_scenario(config: LoadTestConfig, host: str, out: Path, processes: int) -> Summary:
+def run_scenario(config: LoadTestConfig, host: str, out: Path, workers: int) -> Summary:
     """Set up (restock for ``flash`` and ``drop``), run Locust, check stock and summarize."""
     selling = config.scenario in ("flash", "drop")
     sku = deal_sku(host, config.deal_product) if selling else None
     if sku is not None:
         restock(host, config.producer_token, sku, config.deal_units)
-    stats = run_locust(config, host, out, processes)
+    stats = run_locust(config, host, out, workers)
     auction = None
     if config.scenario == "auction":
         auction = auction_end(host, config.show_id, auction_id(config.run_id))
@@ -169,6 +263,7 @@ def run_scenario(config: LoadTestConfig, host: str, out: Path, processes: int) -
         deal_units=config.deal_units if sku is not None else None,
         stock_consistent=stock_holds(host, sku) if sku is not None else None,
         auction=auction,
+        users_per_worker=read_users_per_worker(workers_report_path(out, config.scenario)),
     )
 
 
@@ -191,12 +286,12 @@ def run(args: argparse.Namespace) -> Summary:
         run_id=f"{int(time.time())}-{secrets.token_hex(3)}",
     )
     if args.host:
-        summary = run_scenario(config, args.host.rstrip("/"), args.out, args.processes)
+        summary = run_scenario(config, args.host.rstrip("/"), args.out, args.workers)
     else:
         # Every Locust user comes from this machine's one address: lift the per-IP cap on lottery
         # entries (unknown to a server without lottery drops, which ignores it).
         with local_server(token, env={"LIVEBUY_DROP_ENTRIES_PER_MINUTE": "0"}) as server:
-            summary = run_scenario(config, server.base_url, args.out, args.processes)
+            summary = run_scenario(config, server.base_url, args.out, args.workers)
     (args.out / f"{config.scenario}_summary.json").write_text(
         json.dumps(summary.as_dict(), indent=2)
     )

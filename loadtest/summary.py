@@ -58,6 +58,9 @@ class Summary:
     bid_to_screen_ms: dict[str, float] = field(default_factory=dict)
     bids_timed: int = 0
     auction: dict[str, Any] | None = None
+    # distributed runs (``--workers N``): the most users each Locust worker held; the other
+    # figures are already the workers' merged statistics
+    users_per_worker: list[int] = field(default_factory=list)
 
     def game_counts(self, action: str) -> tuple[int, int, dict[str, int]]:
         """``action``'s successes, refusals, and the refusals by code."""
@@ -92,6 +95,11 @@ class Summary:
             f"  p99 {latency['p99']:.0f} ms  max {latency['max']:.0f} ms",
             f"seq gaps        {self.seq_gaps}",
         ]
+        if self.users_per_worker:
+            split = " + ".join(str(users) for users in self.users_per_worker)
+            lines.insert(
+                1, f"locust workers  {len(self.users_per_worker)}, users {split} (stats merged)"
+            )
         if self.chat_frames:
             chat = self.chat_latency_ms
             lines.append(
@@ -213,6 +221,7 @@ def summarize(
     deal_units: int | None,
     stock_consistent: bool | None = None,
     auction: dict[str, Any] | None = None,
+    users_per_worker: list[int] | None = None,
 ) -> Summary:
     """Build the summary of one run from its stats CSV."""
     rows = read_rows(stats_csv)
@@ -267,4 +276,5 @@ def summarize(
         bid_to_screen_ms=_latency(to_screen),
         bids_timed=to_screen.count if to_screen else 0,
         auction=auction,
+        users_per_worker=users_per_worker or [],
     )
