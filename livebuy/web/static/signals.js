@@ -1,5 +1,5 @@
 // What the viewer page tells the server about what it showed, for the producer's funnel.
-// reportCardSeen(socket, cueId): call it when the page reveals the card of a pin cue; it sends
+// reportCardSeen(socket, cueId, variant): call it when the page reveals the card of a pin cue; it sends
 // one `card_seen` frame per cue per page (docs/protocol.md, "Card views"). `socket` is a
 // WebSocket or a livebuySocket link (its current socket is used); `variant`, for an A/B-tested
 // card, names the variant the page drew (the server counts the one it assigns). Answers whether
