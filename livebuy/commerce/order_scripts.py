@@ -8,14 +8,21 @@ Refusals become errors through ``livebuy.errors.SCRIPT_REFUSALS``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 from redis.asyncio import Redis
 
 from livebuy import metrics
-from livebuy.commerce.order_keys import pay_keys, refund_keys, release_keys
+from livebuy.commerce.order_keys import (
+    dirty_key,
+    new_order_id,
+    pay_keys,
+    refund_keys,
+    release_keys,
+)
 from livebuy.errors import LivebuyError, refusal
 from livebuy.redis import keys
 from livebuy.redis.scripts import register
@@ -85,7 +92,6 @@ class OrderScripts:
         self,
         *,
         now: int,
-        order_id: str,
         customer: str,
         idempotency_key: str,
         body_hash: str,
@@ -108,15 +114,17 @@ class OrderScripts:
             CouponRejectedError: the coupon does not apply.
         """
         coupon = coupon or ""
+        order_id = new_order_id(customer)
+        bucket = keys.customer_bucket(customer)
         started = time.perf_counter()
         raw = await self._create(
             keys=[
                 keys.order_idempotency(customer, idempotency_key),
                 keys.order(order_id),
                 keys.customer_orders(customer),
-                keys.order_expiries(),
-                keys.orders_stream(),
-                keys.stock_dirty(),
+                keys.order_expiries(bucket),
+                keys.orders_stream(bucket),
+                dirty_key([line["sku"] for line in lines]),
                 keys.cart(customer),
                 deal.state_key if deal else "",
                 deal.counters_key if deal else "",
@@ -229,6 +237,18 @@ class OrderScripts:
             ],
         )
         return Reply.of(raw)
+
+
+async def due_in_buckets(
+    redis: Redis, set_key: Callable[[int], str], until: int, limit: int
+) -> list[str]:
+    """At most ``limit`` order ids scored up to ``until`` in one order set of every bucket
+    (expiries, refunds due, charge attempts), read in one pipelined round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for bucket in keys.order_buckets():
+            await pipe.zrangebyscore(set_key(bucket), 0, until, start=0, num=limit)
+        replies = cast(list[list[str]], await pipe.execute())
+    return [str(order_id) for ids in replies for order_id in ids][:limit]
 
 
 def _create_refusal(code: str, line: int, detail: str, lines: list[dict[str, Any]]) -> LivebuyError:

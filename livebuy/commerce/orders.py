@@ -18,7 +18,7 @@ from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import RunningDeal
 from livebuy.commerce.models import Order, OrderLine, OrderList, OrderRequest, PaymentRequest
-from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply
+from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply, due_in_buckets
 from livebuy.commerce.outbox import PaymentOutbox, charge_key
 from livebuy.commerce.payment import ChargeResult, PaymentGateway
 from livebuy.commerce.show_watch import ShowWatch
@@ -207,7 +207,6 @@ class OrderService:
         try:
             created = await self._scripts.create(
                 now=now_ms(),
-                order_id=secrets.token_hex(10),
                 customer=customer,
                 idempotency_key=idempotency_key,
                 body_hash=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
@@ -405,7 +404,7 @@ class OrderService:
         """Release an unpaid order whose hold is over; returns whether it expired now."""
         fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
         if not fields:
-            await self._redis.zrem(keys.order_expiries(), order_id)
+            await self._redis.zrem(keys.order_expiries(keys.order_bucket(order_id)), order_id)
             return False
         result = await self._run_release(fields, "expire", now)
         if result.status == "ok":
@@ -422,9 +421,8 @@ class OrderService:
                 log.exception("order release listener failed", extra={"order_id": fields["id"]})
 
     async def due_for_expiry(self, now: int, limit: int) -> list[str]:
-        """Ids of unpaid orders whose hold ended by ``now`` (oldest first)."""
-        ids = await self._redis.zrangebyscore(keys.order_expiries(), 0, now, start=0, num=limit)
-        return [str(order_id) for order_id in ids]
+        """Ids of at most ``limit`` unpaid orders whose hold ended by ``now``, every bucket's."""
+        return await due_in_buckets(self._redis, keys.order_expiries, now, limit)
 
     async def _run_release(self, fields: dict[str, str], reason: str, now: int) -> Reply:
         refund_first_at = self.outbox.first_attempt_at(now)

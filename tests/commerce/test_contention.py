@@ -46,7 +46,7 @@ async def _storm(
 
 async def _deal_orders(redis: Redis, deal_id: str) -> list[dict[str, str]]:
     orders = []
-    async for key in redis.scan_iter(match=keys.order("*")):
+    async for key in redis.scan_iter(match=keys.order_pattern()):
         fields = cast(dict[str, str], await redis.hgetall(key))
         if fields.get("deal_id") == deal_id:
             orders.append(fields)

@@ -23,6 +23,7 @@ from tests.commerce.helpers import (
     auth,
     buy,
     card,
+    in_buckets,
 )
 from tests.servers import TIMEOUT_S, ProcessServer, settings_for_tests
 
@@ -108,8 +109,8 @@ async def _settled(redis: Redis, survivor: ProcessServer) -> None:
         async with asyncio.timeout(TIMEOUT_S * 6):
             while True:
                 pending = {
-                    key: await redis.zrange(key, 0, -1, withscores=True)
-                    for key in (keys.refunds_due(), keys.charge_attempts(), keys.order_expiries())
+                    set_key.__name__: await in_buckets(redis, set_key)
+                    for set_key in (keys.refunds_due, keys.charge_attempts, keys.order_expiries)
                 }
                 if not any(pending.values()):
                     return
