@@ -160,13 +160,13 @@ def deal_counters(show_id: str, deal_id: str, started_at: int) -> str:
 
 
 def coupon(code: str) -> str:
-    """Hash of a coupon's terms and its total use count."""
-    return f"{PREFIX}:coupon:{code}"
+    """Hash of a coupon's terms and its total use count (the coupon's own hash tag)."""
+    return f"{PREFIX}:{{coupon:{code}}}"
 
 
 def coupon_uses(code: str) -> str:
     """Hash of a coupon's uses per customer."""
-    return f"{PREFIX}:coupon:{code}:uses"
+    return f"{coupon(code)}:uses"
 
 
 # --- chat and reactions (issue 6) ---
@@ -726,3 +726,32 @@ def funnel_orders_cursor() -> str:
 def funnel_orders_lease() -> str:
     """Lease naming the process that counts the orders stream into the shows' funnels."""
     return f"{PREFIX}:funnel:orders:lease"
+
+
+# --- commerce on a cluster (issue 15): an order's holds outside its customer's slot ---
+
+
+def orders_sync(bucket: int) -> str:
+    """Sorted set of a bucket's order ids whose holds may lag their status, by when to look."""
+    return f"{_bucket(bucket)}:orders:sync"
+
+
+def stock_hold(sku: str, order_id: str) -> str:
+    """State of one order's hold on a SKU: ``reserved``, ``sold`` or ``released`` (tombstone)."""
+    return f"{PREFIX}:{{stock:{stock_bucket(sku):02x}}}:hold:{order_id}:{sku}"
+
+
+def deal_hold(counters_key: str, order_id: str) -> str:
+    """JSON of the units one order took of a deal run (``released``: given back), beside the
+    run's counters ``deal_counters(...)`` in the show's slot."""
+    return f"{counters_key}:hold:{order_id}"
+
+
+def coupon_hold(code: str, order_id: str) -> str:
+    """The discount one order took with a coupon (``released``: its use given back)."""
+    return f"{coupon(code)}:hold:{order_id}"
+
+
+def sales_counted(show_id: str, order_id: str) -> str:
+    """Whether a paid order is ``counted`` in the show's sales (``uncounted``: taken back out)."""
+    return f"{_show(show_id)}:analytics:sales:counted:{order_id}"
