@@ -102,7 +102,8 @@ async def _request(server: ProcessServer, path: str, token: str, body: Any = Non
 
 
 async def _settled(redis: Redis, survivor: ProcessServer) -> None:
-    """No refund due, no charge attempt open, no reservation left (all expired or sold)."""
+    """No refund due, no charge attempt open, no reservation left (all expired or sold), no
+    order whose holds lag its status."""
     pending: dict[str, Any] = {}
     try:
         # Settling takes a hold (2 s) and a few refund retries; the margin is for a loaded machine.
@@ -110,7 +111,12 @@ async def _settled(redis: Redis, survivor: ProcessServer) -> None:
             while True:
                 pending = {
                     set_key.__name__: await in_buckets(redis, set_key)
-                    for set_key in (keys.refunds_due, keys.charge_attempts, keys.order_expiries)
+                    for set_key in (
+                        keys.refunds_due,
+                        keys.charge_attempts,
+                        keys.order_expiries,
+                        keys.orders_sync,
+                    )
                 }
                 if not any(pending.values()):
                     return
@@ -132,7 +138,8 @@ async def test_kill_9_in_every_window_of_pay_and_cancel(own_redis: EmbeddedRedis
         survivor = await shop.start(first=True)
         before = await assert_invariant(redis, SKU)
         token = await shop.token(survivor)
-        points = sorted(FAULT_POINTS)
+        # Paying and cancelling only; a crash inside creating is test_create_recovery's.
+        points = sorted(point for point in FAULT_POINTS if not point.startswith("create:"))
         for _ in range(ROUNDS):
             crashers = await asyncio.gather(*(shop.start([point]) for point in points))
             for point, crasher in zip(points, crashers, strict=True):
