@@ -6,7 +6,12 @@ imports nothing from ``livebuy`` (which builds on the catalog, not the other way
 
 from __future__ import annotations
 
+import zlib
+
 PREFIX = "lb"
+# SKUs' stock is spread over this many hash tags ``{stock:<bucket>}``; each bucket keeps its own
+# set of changed products beside the counters, so a stock step is one slot on a cluster.
+STOCK_BUCKETS = 16
 
 
 def catalog_product(product_id: str) -> str:
@@ -19,6 +24,11 @@ def catalog_index() -> str:
     return f"{PREFIX}:catalog:products"
 
 
+def stock_bucket(sku: str) -> int:
+    """The bucket (hash tag) of a SKU's stock keys."""
+    return zlib.crc32(sku.encode()) % STOCK_BUCKETS
+
+
 def inventory(sku: str) -> str:
     """Hash of one SKU's stock counters: available, reserved, sold, initial, restocked."""
-    return f"{PREFIX}:inventory:{sku}"
+    return f"{PREFIX}:{{stock:{stock_bucket(sku):02x}}}:inventory:{sku}"

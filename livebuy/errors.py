@@ -15,6 +15,7 @@ LivebuyError                      code            HTTP  websocket
     ├── OrderNotFoundError        unknown_order   404
     ├── IdempotencyKeyMissingError idempotency_key_required 400
     ├── IdempotencyConflictError  idempotency_conflict 409
+    ├── IdempotencyInProgressError idempotency_in_progress 409 (the key's first request is still creating)
     ├── EmptyCartError            empty_cart      409
     ├── OrderLineError            (names the line: index, sku)
     │   ├── OutOfStockError       out_of_stock    409
@@ -166,6 +167,13 @@ class IdempotencyConflictError(CommerceError):
     """The Idempotency-Key was already used with a different body."""
 
     code = "idempotency_conflict"
+    http_status = 409
+
+
+class IdempotencyInProgressError(CommerceError):
+    """The Idempotency-Key's first request is still creating its order: retry shortly."""
+
+    code = "idempotency_in_progress"
     http_status = 409
 
 
@@ -458,6 +466,7 @@ _ORDER_STATE_REFUSALS = (
     "payment_in_progress",
     "refund_due",
     "lock_lost",
+    "aborted",
 )
 # --- lottery drops (issue 14) ---
 

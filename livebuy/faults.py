@@ -4,6 +4,7 @@ Off unless ``LIVEBUY_FAULT_POINTS`` (a JSON list) names points; production never
 crash tests use it to hit each window of paying and cancelling deterministically instead of by
 luck. Points (see docs/commerce.md):
 
+- ``create:after_reserve``: an order's holds are taken (units reserved), it is not confirmed.
 - ``pay:after_begin``: the payment lock and the charge attempt are written, nothing charged.
 - ``pay:after_charge``: the gateway charged, the order does not know yet.
 - ``pay:after_commit``: the order is paid, the answer is not sent.
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 FAULT_POINTS = frozenset(
     {
+        "create:after_reserve",
         "pay:after_begin",
         "pay:after_charge",
         "pay:after_commit",

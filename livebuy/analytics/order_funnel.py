@@ -74,14 +74,17 @@ class OrderFunnel:
 
     async def step(self) -> int:
         """Count the entries after the cursor (one batch); returns how many it read."""
-        cursor = cast(str | None, await self._redis.get(keys.funnel_orders_cursor())) or "0-0"
-        reply = cast(
-            list[tuple[str, list[tuple[str, dict[str, str]]]]],
-            await self._redis.xread({keys.orders_stream(): cursor}, count=BATCH),
-        )
-        entries = reply[0][1] if reply else []
-        if not entries:
+        # One read position per bucket's stream (a hash bucket -> last entry id counted).
+        cursors = cast(dict[str, str], await self._redis.hgetall(keys.funnel_orders_cursor()))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for bucket in keys.order_buckets():
+                stream = keys.orders_stream(bucket)
+                await pipe.xrange(stream, f"({cursors.get(str(bucket), '0-0')}", "+", count=BATCH)
+            replies = cast(list[list[tuple[str, dict[str, str]]]], await pipe.execute())
+        read = {str(bucket): batch for bucket, batch in enumerate(replies) if batch}
+        if not read:
             return 0
+        entries = [entry for batch in read.values() for entry in batch]
         wanted = [(entry, step) for _, entry in entries if (step := transition(entry))]
         async with self._redis.pipeline(transaction=False) as pipe:
             for entry, _ in wanted:
@@ -91,5 +94,8 @@ class OrderFunnel:
             change = order_change(entry, order, step)
             if change is not None:
                 await self._funnel.order_changed(change)
-        await self._redis.set(keys.funnel_orders_cursor(), entries[-1][0])
+        await self._redis.hset(
+            keys.funnel_orders_cursor(),
+            mapping={bucket: batch[-1][0] for bucket, batch in read.items()},
+        )
         return len(entries)

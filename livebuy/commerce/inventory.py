@@ -64,7 +64,9 @@ class InventoryService:
             raise InvalidInputError("restock takes a positive number of units", field="units")
         info = await self._skus.get(sku)
         result = await self._restock(
-            RestockKeys(inventory=keys.inventory(sku), dirty=keys.stock_dirty()),
+            RestockKeys(
+                inventory=keys.inventory(sku), dirty=keys.stock_dirty(keys.stock_bucket(sku))
+            ),
             RestockArgs(units=units, product_id=info.product_id),
         )
         if int(result) < 0:

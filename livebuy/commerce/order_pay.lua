@@ -3,15 +3,15 @@
 -- 'commit' turns the reserved units into sold ones, 'fail' releases the lock and keeps the
 -- reservation until it expires. 'reconcile' settles an attempt whose request vanished (a crash),
 -- given what the gateway says it charged. A charge that can no longer be sold (the order expired
--- or was cancelled meanwhile) becomes a refund due, in the same step.
+-- or was cancelled meanwhile) becomes a refund due, in the same step. Every key is in the
+-- customer's slot: selling the units and counting the sale follow in their own slots (the
+-- order waits in the sync set until they did).
 local order_key = KEYS[1]
 local expiries_key = KEYS[2]
 local stream_key = KEYS[3]
-local dirty_key = KEYS[4]
-local sales_key = KEYS[5]
-local attempts_key = KEYS[6]
-local refunds_due_key = KEYS[7]
-local recent_sales_key = KEYS[8]
+local attempts_key = KEYS[4]
+local refunds_due_key = KEYS[5]
+local sync_key = KEYS[6]
 local action = ARGV[1]
 local now = tonumber(ARGV[2])
 local token = ARGV[3]
@@ -19,10 +19,10 @@ local lock_ms = tonumber(ARGV[4])
 local payment_id = ARGV[5]
 local stream_maxlen = ARGV[6]
 local extra = ARGV[7]
-local recent_keep_ms = tonumber(ARGV[8])
+local sync_at = ARGV[8]
 
 local order = redis.call('HMGET', order_key, 'status', 'expires_at', 'lock_token', 'lock_until',
-  'lines', 'customer', 'id', 'refund_status')
+  'lines', 'customer', 'id', 'refund_status', 'show_id')
 local status = order[1]
 if not status then
   return {'error', 'unknown_order'}
@@ -104,19 +104,13 @@ else
 end
 
 -- commit (or reconcile of a pending order): the lock kept the sweeper and cancels away, so the
--- order is still pending and its units reserved.
+-- order is still pending and its units reserved (its stock holds are sold after this step).
 local lines = cjson.decode(order[5])
-for index, line in ipairs(lines) do
-  local inventory_key = KEYS[8 + index]
-  redis.call('HINCRBY', inventory_key, 'reserved', -line['quantity'])
-  redis.call('HINCRBY', inventory_key, 'sold', line['quantity'])
-  redis.call('SADD', dirty_key, line['product_id'])
-end
--- The show's dashboard counts the sale now, per product; the order keeps what was counted so a
--- cancel or refund takes exactly that back out. The coupon's discount is shared out over the
--- products in proportion to their amounts (the last takes the rounding), so the products' revenue
--- adds up to what was paid.
-if sales_key ~= '' then
+-- What the show's dashboard counts for the sale, per product (sales_count.lua adds it in the
+-- show's slot); the order keeps it so a cancel takes exactly that back out. The coupon's
+-- discount is shared out over the products in proportion to their amounts (the last takes the
+-- rounding), so the products' revenue adds up to what was paid.
+if order[9] and order[9] ~= '' then
   local money = redis.call('HMGET', order_key, 'subtotal', 'discount', 'currency')
   local subtotal, discount, currency = tonumber(money[1]), tonumber(money[2]), money[3]
   local products, order_of = {}, {}
@@ -138,24 +132,15 @@ if sales_key ~= '' then
     end
     shared = shared + share
     product['revenue'] = product['amount'] - share
-    redis.call('HINCRBY', sales_key, 'units:' .. id, product['units'])
-    redis.call('HINCRBY', sales_key, 'revenue:' .. id, product['revenue'])
-    redis.call('HINCRBY', sales_key, 'orders:' .. id, 1)
-    redis.call('HSET', sales_key, 'currency:' .. id, currency)
     table.insert(counted, {product_id = id, units = product['units'], revenue = product['revenue']})
-    -- "N bought in the last minute" needs when each unit sold, which the running totals above
-    -- cannot tell: one member per order and product, scored by the paid time.
-    redis.call('ZADD', recent_sales_key, now, order_id .. '|' .. id .. '|' .. product['units'])
   end
-  redis.call('ZREMRANGEBYSCORE', recent_sales_key, '-inf', now - recent_keep_ms)
-  redis.call('PEXPIRE', recent_sales_key, recent_keep_ms)
-  redis.call('HINCRBY', sales_key, 'orders', 1)
   redis.call('HSET', order_key, 'counted_sales', cjson.encode(counted))
 end
 redis.call('HSET', order_key, 'status', 'paid', 'payment_id', payment_id, 'paid_at', now,
   'updated_at', now, 'lock_token', '', 'lock_until', 0)
 redis.call('ZREM', expiries_key, order_id)
 redis.call('ZREM', attempts_key, order_id)
+redis.call('ZADD', sync_key, sync_at, order_id)
 redis.call('XADD', stream_key, 'MAXLEN', '~', stream_maxlen, '*',
   'order_id', order_id, 'status', 'paid', 'customer', order[6],
   'at', now)

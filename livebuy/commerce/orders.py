@@ -18,7 +18,7 @@ from livebuy import metrics
 from livebuy.clock import now_ms
 from livebuy.commerce.deals import RunningDeal
 from livebuy.commerce.models import Order, OrderLine, OrderList, OrderRequest, PaymentRequest
-from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply
+from livebuy.commerce.order_scripts import DealCheck, OrderScripts, Reply, due_in_buckets
 from livebuy.commerce.outbox import PaymentOutbox, charge_key
 from livebuy.commerce.payment import ChargeResult, PaymentGateway
 from livebuy.commerce.show_watch import ShowWatch
@@ -46,8 +46,9 @@ LIST_LIMIT = 50
 # The payment id of an order the wallet paid in full (no card was charged).
 WALLET_PAYMENT_ID = "wallet"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-# Refusals order_create.lua makes only after every stock check passed.
+# Refusals made only after every stock hold was taken (the deal's limit, the coupon).
 _PAST_STOCK = frozenset({"limit_exceeded", "coupon_rejected"})
+_UNMADE = frozenset({"reserving", "aborted"})
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class OrderService:
         self.policy = policy
         self.outbox = outbox
         self._faults = faults
-        self._scripts = OrderScripts(redis)
+        self._scripts = OrderScripts(redis, faults)
         # Told (with the order's fields) when an unpaid order is cancelled or expires: a lottery
         # drop passes the unit on to its waitlist at once instead of at the hold's end.
         self.release_listeners: list[ReleaseListener] = []
@@ -207,7 +208,6 @@ class OrderService:
         try:
             created = await self._scripts.create(
                 now=now_ms(),
-                order_id=secrets.token_hex(10),
                 customer=customer,
                 idempotency_key=idempotency_key,
                 body_hash=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
@@ -405,7 +405,7 @@ class OrderService:
         """Release an unpaid order whose hold is over; returns whether it expired now."""
         fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
         if not fields:
-            await self._redis.zrem(keys.order_expiries(), order_id)
+            await self._redis.zrem(keys.order_expiries(keys.order_bucket(order_id)), order_id)
             return False
         result = await self._run_release(fields, "expire", now)
         if result.status == "ok":
@@ -422,9 +422,8 @@ class OrderService:
                 log.exception("order release listener failed", extra={"order_id": fields["id"]})
 
     async def due_for_expiry(self, now: int, limit: int) -> list[str]:
-        """Ids of unpaid orders whose hold ended by ``now`` (oldest first)."""
-        ids = await self._redis.zrangebyscore(keys.order_expiries(), 0, now, start=0, num=limit)
-        return [str(order_id) for order_id in ids]
+        """Ids of at most ``limit`` unpaid orders whose hold ended by ``now``, every bucket's."""
+        return await due_in_buckets(self._redis, keys.order_expiries, now, limit)
 
     async def _run_release(self, fields: dict[str, str], reason: str, now: int) -> Reply:
         refund_first_at = self.outbox.first_attempt_at(now)
@@ -436,8 +435,18 @@ class OrderService:
             return_grace_ms=self.policy.credit_return_grace_ms,
         )
 
+    async def due_for_sync(self, now: int, limit: int) -> list[str]:
+        """Ids of at most ``limit`` orders whose holds may lag their status, due by ``now``."""
+        return await due_in_buckets(self._redis, keys.orders_sync, now, limit)
+
+    async def sync(self, order_id: str, now: int) -> str:
+        """Bring the order's holds in line with its status (an order whose request vanished
+        while it was ``reserving`` is given up first); returns the status synced to."""
+        return await self._scripts.holds.sync(order_id, now, give_up_reserving=True)
+
     async def _fields(self, customer: str, order_id: str) -> dict[str, str]:
         fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
-        if not fields or fields["customer"] != customer:
+        # An order still being created, or given up, is nobody's order yet.
+        if not fields or fields["customer"] != customer or fields["status"] in _UNMADE:
             raise OrderNotFoundError(f"unknown order '{order_id}'", order_id=order_id)
         return fields

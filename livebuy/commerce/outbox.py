@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from catalog.models import Money
 from livebuy import metrics
 from livebuy.clock import now_ms
-from livebuy.commerce.order_scripts import OrderScripts
+from livebuy.commerce.order_scripts import OrderScripts, due_in_buckets
 from livebuy.commerce.payment import PaymentGateway, RefundResult
 from livebuy.faults import Faults
 from livebuy.redis import keys
@@ -69,14 +69,12 @@ class PaymentOutbox:
 
     async def due_refunds(self, now: int, limit: int) -> list[str]:
         """Ids of orders whose refund is due by ``now``, earliest first."""
-        ids = await self._redis.zrangebyscore(keys.refunds_due(), 0, now, start=0, num=limit)
-        return [str(order_id) for order_id in ids]
+        return await due_in_buckets(self._redis, keys.refunds_due, now, limit)
 
     async def due_attempts(self, now: int, limit: int) -> list[str]:
         """Ids of orders whose charge attempt began before its lock (and a grace) ran out."""
         cutoff = now - self.policy.payment_lock_ms - self.policy.reconcile_grace_ms
-        ids = await self._redis.zrangebyscore(keys.charge_attempts(), 0, cutoff, start=0, num=limit)
-        return [str(order_id) for order_id in ids]
+        return await due_in_buckets(self._redis, keys.charge_attempts, cutoff, limit)
 
     async def refund(self, order_id: str, now: int | None = None) -> str:
         """Try the order's due refund once; returns ``refunded``, ``failed`` or ``noop``.
@@ -86,7 +84,7 @@ class PaymentOutbox:
         """
         fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
         if fields.get("refund_status") != "pending":
-            await self._redis.zrem(keys.refunds_due(), order_id)
+            await self._redis.zrem(keys.refunds_due(keys.order_bucket(order_id)), order_id)
             return "noop"
         # What the card paid; store credit went back to the wallet when the order was released.
         amount = Money(
@@ -131,7 +129,7 @@ class PaymentOutbox:
         """
         fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
         if not fields:
-            await self._redis.zrem(keys.charge_attempts(), order_id)
+            await self._redis.zrem(keys.charge_attempts(keys.order_bucket(order_id)), order_id)
             return "unknown_order"
         payment_id = await self._gateway.lookup(charge_key(order_id))
         result = await self._scripts.pay(

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from catalog.keys import STOCK_BUCKETS
 from catalog.models import ProductCard
 from catalog.store import CatalogStore
 from livebuy.background import ElectedLoop
@@ -74,8 +75,12 @@ class StockPusher:
 
     async def step(self, now: int) -> int:
         """Pop changed products and push those that are due; returns frames appended."""
-        popped = await self._redis.spop(keys.stock_dirty(), POP_BATCH)
-        self._pending.update(cast(list[str], popped or []))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for bucket in range(STOCK_BUCKETS):
+                await pipe.spop(keys.stock_dirty(bucket), POP_BATCH)
+            popped = cast(list[list[str] | None], await pipe.execute())
+        for products in popped:
+            self._pending.update(products or [])
         if not self._pending:
             return 0
         cards: list[ProductCard] = []

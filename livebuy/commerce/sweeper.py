@@ -1,4 +1,5 @@
-"""Background task that expires unpaid reservations; any number of processes may run it."""
+"""Background task that expires unpaid reservations and finishes orders a crash cut short;
+any number of processes may run it."""
 
 from __future__ import annotations
 
@@ -29,11 +30,32 @@ async def sweep_once(orders: OrderService, now: int) -> int:
             return expired
 
 
+async def sync_once(orders: OrderService, now: int) -> int:
+    """Bring in line the holds of every order due in the sync sets; returns how many.
+
+    Finds what a crash cut: an order left ``reserving`` is given up and its holds released; a
+    paid or released order whose holds were not sold or released gets them so. Every hold step
+    is idempotent, so racing sweepers and a request still finishing do each change once.
+    """
+    synced = 0
+    while True:
+        due = await orders.due_for_sync(now, BATCH)
+        for order_id in due:
+            await orders.sync(order_id, now)
+            synced += 1
+        if len(due) < BATCH:
+            return synced
+
+
 def sweeper_loop(orders: OrderService, interval_ms: int, clock: Clock = now_ms) -> ElectedLoop:
     """Sweep every ``interval_ms`` in every process (no lease: racing sweepers are safe)."""
 
     async def sweep() -> None:
-        count = await sweep_once(orders, clock())
+        now = clock()
+        count = await sweep_once(orders, now)
+        synced = await sync_once(orders, now)
+        if synced:
+            log.info("orders synced by the sweep", extra={"count": synced})
         if count:
             metrics.ORDER_TRANSITIONS.labels("expired").inc(count)
             log.info("reservations expired", extra={"count": count})

@@ -5,12 +5,15 @@ Keys of one show share the hash tag ``{show:<id>}`` so a show's Lua scripts stay
 
 from __future__ import annotations
 
+import zlib
+
 # The catalog's keys (product documents, the index, each SKU's stock hash) are built in
 # catalog/keys.py, since the catalog imports nothing from livebuy; listed here with the rest.
 from catalog.keys import PREFIX as PREFIX
 from catalog.keys import catalog_index as catalog_index
 from catalog.keys import catalog_product as catalog_product
 from catalog.keys import inventory as inventory
+from catalog.keys import stock_bucket as stock_bucket
 
 
 def shows_index() -> str:
@@ -63,46 +66,87 @@ def session(session_id: str) -> str:
 
 
 # --- commerce: favorites, carts, orders, deals, coupons ---
+# A customer's keys share the hash tag of the customer's bucket, ``{c:<bucket>}``, with the
+# bucket's share of the order sets (expiries, events, refunds due, charge attempts), so every
+# customer-side step of an order is one slot on a cluster (docs/scaling.md). An order id starts
+# with its customer's bucket, so its key is built from the id alone.
+
+CUSTOMER_BUCKETS = 16
+
+
+def customer_bucket(customer_id: str) -> int:
+    """The bucket of a customer's keys (fixed: it is part of every key of the customer)."""
+    return zlib.crc32(customer_id.encode()) % CUSTOMER_BUCKETS
+
+
+def order_bucket(order_id: str) -> int:
+    """The bucket of an order's keys: its id's first two hex digits (``new_order_id``)."""
+    try:
+        bucket = int(order_id[:2], 16)
+    except ValueError:
+        bucket = -1
+    if len(order_id) >= 2 and 0 <= bucket < CUSTOMER_BUCKETS:
+        return bucket
+    # An id livebuy did not make (a test's): still one fixed bucket.
+    return zlib.crc32(order_id.encode()) % CUSTOMER_BUCKETS
+
+
+def order_buckets() -> range:
+    """Every bucket, for the readers of the order sets (sweeper, payments worker, funnel)."""
+    return range(CUSTOMER_BUCKETS)
+
+
+def _bucket(bucket: int) -> str:
+    return f"{PREFIX}:{{c:{bucket:02x}}}"
+
+
+def _customer(customer_id: str) -> str:
+    return _bucket(customer_bucket(customer_id))
 
 
 def favorites(customer_id: str) -> str:
     """Sorted set of a customer's favorite product ids, scored by when they were added."""
-    return f"{PREFIX}:favorites:{customer_id}"
+    return f"{_customer(customer_id)}:favorites:{customer_id}"
 
 
 def cart(customer_id: str) -> str:
     """Hash of a customer's cart: sku -> quantity."""
-    return f"{PREFIX}:cart:{customer_id}"
+    return f"{_customer(customer_id)}:cart:{customer_id}"
 
 
 def order(order_id: str) -> str:
-    """Hash of one order (status, totals, lines JSON, payment)."""
-    return f"{PREFIX}:order:{order_id}"
+    """Hash of one order (status, totals, lines JSON, payment), in its customer's bucket."""
+    return f"{_bucket(order_bucket(order_id))}:order:{order_id}"
+
+
+def order_pattern() -> str:
+    """SCAN pattern matching every order hash."""
+    return f"{PREFIX}:{{c:*}}:order:*"
 
 
 def customer_orders(customer_id: str) -> str:
     """Sorted set of a customer's order ids, scored by creation time."""
-    return f"{PREFIX}:orders:customer:{customer_id}"
+    return f"{_customer(customer_id)}:orders:customer:{customer_id}"
 
 
 def order_idempotency(customer_id: str, idempotency_key: str) -> str:
     """Hash remembering the order an Idempotency-Key created, with the request body's hash."""
-    return f"{PREFIX}:orders:idempotency:{customer_id}:{idempotency_key}"
+    return f"{_customer(customer_id)}:orders:idempotency:{customer_id}:{idempotency_key}"
 
 
-def order_expiries() -> str:
-    """Sorted set of unpaid order ids scored by when their reservation expires."""
-    return f"{PREFIX}:orders:expiries"
+def order_expiries(bucket: int) -> str:
+    """Sorted set of a bucket's unpaid order ids scored by when their reservation expires."""
+    return f"{_bucket(bucket)}:orders:expiries"
 
 
-def orders_stream() -> str:
-    """Stream of every order state change, for downstream consumers."""
-    return f"{PREFIX}:orders:events"
+def orders_stream(bucket: int) -> str:
+    """Stream of every state change of a bucket's orders, for downstream consumers."""
+    return f"{_bucket(bucket)}:orders:events"
 
 
-def stock_dirty() -> str:
-    """Set of product ids whose stock changed since the last stock push."""
-    return f"{PREFIX}:stock:dirty"
+def stock_dirty(bucket: int) -> str:
+    """Set of product ids whose stock changed since the last stock push (a stock bucket's)."""
+    return f"{PREFIX}:{{stock:{bucket:02x}}}:stock:dirty"
 
 
 def stock_push_lease() -> str:
@@ -116,13 +160,13 @@ def deal_counters(show_id: str, deal_id: str, started_at: int) -> str:
 
 
 def coupon(code: str) -> str:
-    """Hash of a coupon's terms and its total use count."""
-    return f"{PREFIX}:coupon:{code}"
+    """Hash of a coupon's terms and its total use count (the coupon's own hash tag)."""
+    return f"{PREFIX}:{{coupon:{code}}}"
 
 
 def coupon_uses(code: str) -> str:
     """Hash of a coupon's uses per customer."""
-    return f"{PREFIX}:coupon:{code}:uses"
+    return f"{coupon(code)}:uses"
 
 
 # --- chat and reactions (issue 6) ---
@@ -273,14 +317,14 @@ def rate_limit(scope: str, client_ip: str) -> str:
 # --- payments outbox (issue 10 item 3): refunds due, charge attempts, the demo gateway's ledger ---
 
 
-def refunds_due() -> str:
-    """Sorted set of order ids whose refund is owed, scored by the next attempt's time (ms)."""
-    return f"{PREFIX}:orders:refunds_due"
+def refunds_due(bucket: int) -> str:
+    """Sorted set of a bucket's order ids whose refund is owed, by the next attempt's time (ms)."""
+    return f"{_bucket(bucket)}:orders:refunds_due"
 
 
-def charge_attempts() -> str:
-    """Sorted set of order ids being charged, scored by when the charge began (ms)."""
-    return f"{PREFIX}:orders:charge_attempts"
+def charge_attempts(bucket: int) -> str:
+    """Sorted set of a bucket's order ids being charged, scored by when the charge began (ms)."""
+    return f"{_bucket(bucket)}:orders:charge_attempts"
 
 
 def payments_worker_lease() -> str:
@@ -467,13 +511,12 @@ def giveaways_lease() -> str:
 
 
 # --- wallet (issue 13): store credit per session ---
-# One hash tag per session, so the wallet's own scripts run on a cluster. The order scripts touch
-# these keys together with the untagged commerce keys (orders, coupons, stock), like the coupon
-# keys: issue 15 re-keys commerce for Redis Cluster (see docs/architecture.md).
+# In the session's customer bucket (its hash tag), so the wallet's own scripts and the order
+# steps that spend and return credit each run in one slot (docs/scaling.md).
 
 
 def _wallet(session_id: str) -> str:
-    return f"{PREFIX}:{{wallet:{session_id}}}"
+    return f"{_customer(session_id)}:wallet:{session_id}"
 
 
 def wallet_lots(session_id: str) -> str:
@@ -559,7 +602,7 @@ def auction_closer_lease() -> str:
 
 def payment_method(customer_id: str) -> str:
     """JSON of the card a customer saved for auctions (demo gateway test cards)."""
-    return f"{PREFIX}:payment_method:{customer_id}"
+    return f"{_customer(customer_id)}:payment_method:{customer_id}"
 
 
 # --- prizes (issue 13): quiz payouts, per show so they live with the run's other keys ---
@@ -676,7 +719,7 @@ def funnel_watchers(show_id: str) -> str:
 
 
 def funnel_orders_cursor() -> str:
-    """Id of the last entry of the orders stream the funnel's order loop has counted."""
+    """Hash bucket -> id of the last entry of that bucket's orders stream the funnel counted."""
     return f"{PREFIX}:funnel:orders:cursor"
 
 
@@ -696,3 +739,32 @@ def experiment_exposures(show_id: str) -> str:
 def experiment_counts(show_id: str) -> str:
     """Hash of ``<experiment>|<variant>|<counter>`` -> count (exposed, mismatched, bagged, paid)."""
     return f"{_show(show_id)}:ab:counts"
+
+
+# --- commerce on a cluster (issue 15): an order's holds outside its customer's slot ---
+
+
+def orders_sync(bucket: int) -> str:
+    """Sorted set of a bucket's order ids whose holds may lag their status, by when to look."""
+    return f"{_bucket(bucket)}:orders:sync"
+
+
+def stock_hold(sku: str, order_id: str) -> str:
+    """State of one order's hold on a SKU: ``reserved``, ``sold`` or ``released`` (tombstone)."""
+    return f"{PREFIX}:{{stock:{stock_bucket(sku):02x}}}:hold:{order_id}:{sku}"
+
+
+def deal_hold(counters_key: str, order_id: str) -> str:
+    """JSON of the units one order took of a deal run (``released``: given back), beside the
+    run's counters ``deal_counters(...)`` in the show's slot."""
+    return f"{counters_key}:hold:{order_id}"
+
+
+def coupon_hold(code: str, order_id: str) -> str:
+    """The discount one order took with a coupon (``released``: its use given back)."""
+    return f"{coupon(code)}:hold:{order_id}"
+
+
+def sales_counted(show_id: str, order_id: str) -> str:
+    """Whether a paid order is ``counted`` in the show's sales (``uncounted``: taken back out)."""
+    return f"{_show(show_id)}:analytics:sales:counted:{order_id}"

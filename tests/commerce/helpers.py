@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, cast
 
 import httpx
@@ -107,6 +108,27 @@ async def gateway_log(redis: Redis) -> list[dict[str, Any]]:
     return [json.loads(entry) for entry in await redis.lrange(keys.demo_gateway_log(), 0, -1)]
 
 
+async def in_buckets(redis: Redis, set_key: Callable[[int], str]) -> dict[str, float]:
+    """Every bucket's members of one order set (expiries, refunds due, charge attempts)."""
+    members: dict[str, float] = {}
+    for bucket in keys.order_buckets():
+        scored = await redis.zrange(set_key(bucket), 0, -1, withscores=True)
+        members.update(cast(list[tuple[str, float]], scored))
+    return members
+
+
+async def order_events(redis: Redis, order_id: str | None = None) -> list[dict[str, str]]:
+    """Entries of the orders streams: ``order_id``'s (in order), or every bucket's."""
+    buckets = [keys.order_bucket(order_id)] if order_id else keys.order_buckets()
+    entries: list[dict[str, str]] = []
+    for bucket in buckets:
+        read = cast(
+            list[tuple[str, dict[str, str]]], await redis.xrange(keys.orders_stream(bucket))
+        )
+        entries.extend(fields for _, fields in read)
+    return [e for e in entries if order_id is None or e["order_id"] == order_id]
+
+
 async def money_moves(redis: Redis) -> tuple[Counter[str], Counter[str]]:
     """Charges per idempotency key and refunds per payment id, from the gateway's ledger."""
     log = await gateway_log(redis)
@@ -119,8 +141,8 @@ async def wait_until_settled(redis: Redis) -> None:
     """Wait until no refund is due and no charge attempt is open (the payments worker is done)."""
     async with asyncio.timeout(TIMEOUT_S * 3):
         while True:
-            if not await redis.zcard(keys.refunds_due()):
-                if not await redis.zcard(keys.charge_attempts()):
+            if not await in_buckets(redis, keys.refunds_due):
+                if not await in_buckets(redis, keys.charge_attempts):
                     return
             await asyncio.sleep(0.05)
 
@@ -140,7 +162,7 @@ async def assert_payments_consistent(redis: Redis) -> dict[str, int]:
     assert all(count == 1 for count in refunds.values()), refunds
     outcomes: Counter[str] = Counter()
     seen: set[str] = set()
-    async for key in redis.scan_iter(match=keys.order("*")):
+    async for key in redis.scan_iter(match=keys.order_pattern()):
         order = cast(dict[str, str], await redis.hgetall(key))
         charge = f"order:{order['id']}"
         seen.add(charge)

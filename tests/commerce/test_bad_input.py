@@ -16,8 +16,10 @@ HUGE = "x" * 2_000_000
 
 
 async def _snapshot(redis: Redis) -> dict[str, Any]:
-    """Everything commerce could have changed (sessions, shows and rate-limit counters aside, and
-    the funnel loop's read position, which moves over the orders stream on its own)."""
+    """Everything commerce could have changed (sessions, shows and rate-limit counters aside, the
+    funnel loop's read position, which moves over the orders stream on its own, and the stock
+    push's marks: a refused order may have reserved and given back units, so its products'
+    unchanged stock is pushed once more)."""
     state: dict[str, Any] = {}
     skipped = (
         keys.session(""),
@@ -27,7 +29,7 @@ async def _snapshot(redis: Redis) -> dict[str, Any]:
         keys.funnel_orders_lease(),
     )
     async for key in redis.scan_iter(match="lb:*"):
-        if key.startswith(skipped):
+        if key.startswith(skipped) or key.endswith(":stock:dirty"):
             continue
         kind = await redis.type(key)
         if kind == "hash":

@@ -46,7 +46,7 @@ async def _storm(
 
 async def _deal_orders(redis: Redis, deal_id: str) -> list[dict[str, str]]:
     orders = []
-    async for key in redis.scan_iter(match=keys.order("*")):
+    async for key in redis.scan_iter(match=keys.order_pattern()):
         fields = cast(dict[str, str], await redis.hgetall(key))
         if fields.get("deal_id") == deal_id:
             orders.append(fields)
@@ -92,8 +92,13 @@ async def test_duplicated_keys_and_per_customer_limits(
         outcome = answer["id"] if status in (200, 201) else answer["error"]["code"]
         by_request[(token, key)].append(outcome)
     # Both copies of a request got the same answer: the same order, or (no unit came back in
-    # between) the same refusal.
-    assert all(len(set(outcomes)) == 1 for outcomes in by_request.values())
+    # between) a refusal. A refusal is not remembered, so the copy that runs after it (once the
+    # first request's steps are done) tries again and may find the deal sold out meanwhile.
+    refused = ("out_of_stock", "limit_exceeded")
+    assert all(
+        len(set(outcomes)) == 1 or all(outcome in refused for outcome in outcomes)
+        for outcomes in by_request.values()
+    ), [outcomes for outcomes in by_request.values() if len(set(outcomes)) > 1]
     refusals = {o[0] for o in by_request.values() if o[0] in ("out_of_stock", "limit_exceeded")}
     assert refusals <= {"out_of_stock", "limit_exceeded"}
     order_ids = {o[0] for o in by_request.values()} - refusals

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import cast
 
 import httpx
 from redis.asyncio import Redis
 
-from livebuy.redis import keys
 from tests.commerce.helpers import (
     CARD_DECLINE,
     CARD_TIMEOUT,
@@ -19,6 +17,7 @@ from tests.commerce.helpers import (
     auth,
     buy,
     card,
+    order_events,
     session_tokens,
     start_deal,
 )
@@ -68,8 +67,8 @@ async def test_buy_now_pay_and_cancel_with_refund(make_server: MakeServer, redis
         assert await assert_invariant(redis, SKU) == {**before}
         listed = await client.get("/api/orders", headers=auth(token))
         assert [o["id"] for o in listed.json()["items"]] == [order["id"]]
-    events = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.orders_stream()))
-    assert [e[1]["status"] for e in events] == ["pending_payment", "paid", "cancelled", "refunded"]
+    events = await order_events(redis, order["id"])
+    assert [e["status"] for e in events] == ["pending_payment", "paid", "cancelled", "refunded"]
 
 
 async def test_decline_keeps_the_reservation_until_it_expires(

@@ -37,6 +37,7 @@ from tests.commerce.helpers import (
     CARD_REFUND_FAILS,
     assert_payments_consistent,
     gateway_log,
+    in_buckets,
     money_moves,
 )
 from tests.servers import settings_for_tests
@@ -118,8 +119,8 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.faults.armed.clear()
         for _ in range(20):
             await self._worker_pass()
-            if not await self.redis.zcard(keys.refunds_due()):
-                if not await self.redis.zcard(keys.charge_attempts()):
+            if not await in_buckets(self.redis, keys.refunds_due):
+                if not await in_buckets(self.redis, keys.charge_attempts):
                     return
         raise AssertionError("the payments worker did not settle in 20 passes")
 
@@ -208,8 +209,8 @@ class PaymentsMachine(RuleBasedStateMachine):
         log = await gateway_log(self.redis)
         payment_of = {e["idempotency_key"]: e["payment_id"] for e in log if e["kind"] == "charge"}
         refund_of = {e["payment_id"]: e["refund_id"] for e in log if e["kind"] == "refund"}
-        due = set(await self.redis.zrange(keys.refunds_due(), 0, -1))
-        open_attempts = set(await self.redis.zrange(keys.charge_attempts(), 0, -1))
+        due = set(await in_buckets(self.redis, keys.refunds_due))
+        open_attempts = set(await in_buckets(self.redis, keys.charge_attempts))
         reserved = dict.fromkeys(SKUS, 0)
         sold = dict.fromkeys(SKUS, 0)
         for order_id, customer in self.orders.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -24,6 +24,7 @@ from tests.commerce.helpers import (
     buy,
     card,
     money_moves,
+    order_events,
     session_tokens,
     wait_until_settled,
 )
@@ -92,8 +93,7 @@ async def test_failed_refund_is_retried_until_it_succeeds_once(
     assert list(refunds.values()) == [1]
     assert await assert_payments_consistent(redis) == {"cancelled+refunded": 1}
     assert await redis.hget(keys.order(order_id), "refund_attempts") == "3"
-    entries = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.orders_stream()))
-    events = [fields["status"] for _, fields in entries]
+    events = [fields["status"] for fields in await order_events(redis, order_id)]
     assert events == ["pending_payment", "paid", "cancelled", "refunded"]
     assert await assert_invariant(redis, SKU) == before
 

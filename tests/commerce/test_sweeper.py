@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import cast
 
 from redis.asyncio import Redis
 
 from livebuy.redis import keys
-from tests.commerce.helpers import SKU, assert_invariant, buy, many_sessions
+from tests.commerce.helpers import (
+    SKU,
+    assert_invariant,
+    buy,
+    in_buckets,
+    many_sessions,
+    order_events,
+)
 from tests.servers import TIMEOUT_S, LiveServer
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
@@ -35,11 +41,11 @@ async def test_two_sweepers_expire_each_order_once(make_server: MakeServer, redi
     # The sweepers run on their own clock: poll Redis until no reservation is left.
     async with asyncio.timeout(TIMEOUT_S):
         while True:
-            if not await redis.zcard(keys.order_expiries()):
+            if not await in_buckets(redis, keys.order_expiries):
                 break
             await asyncio.sleep(0.05)
-    events = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.orders_stream()))
-    assert Counter(fields["status"] for _, fields in events) == {
+    events = await order_events(redis)
+    assert Counter(fields["status"] for fields in events) == {
         "pending_payment": ORDERS,
         "expired": ORDERS,
     }

@@ -15,7 +15,7 @@ ROOT = Path(livebuy.__file__).parent
 CODES = re.compile(
     r"refuse\('([a-z_]+)'|\{'error', '([a-z_]+)'|^\s*return \{'(?!error')([a-z_]+)', "
 )
-NOT_REFUSALS = {"ok", "noop", "refunded", "failed"}
+NOT_REFUSALS = {"ok", "noop", "refunded", "failed", "seen"}
 
 
 def test_every_script_refusal_is_in_the_table() -> None:

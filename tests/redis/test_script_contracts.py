@@ -13,7 +13,13 @@ from livebuy.redis.scripts import LuaScript, is_variadic
 
 # Wrapped by hand in order_scripts.py / chat_scripts.py (variable key lists, refusal outcomes).
 HAND_WRAPPED = {
-    "order_create",
+    "order_open",
+    "order_confirm",
+    "order_sync",
+    "stock_hold",
+    "deal_hold",
+    "coupon_hold",
+    "sales_count",
     "order_pay",
     "order_release",
     "order_refund",

@@ -18,6 +18,7 @@ from livebuy.commerce.services import Commerce
 from livebuy.commerce.sweeper import sweep_once
 from livebuy.errors import OrderStateError
 from livebuy.events.stream import ShowStream
+from livebuy.redis import keys
 from livebuy.services import catalog_store
 from livebuy.wallet.service import WalletService
 from tests.commerce.helpers import CARD_OK, gateway_log
@@ -97,7 +98,7 @@ async def test_fully_credit_paid_order_is_paid_without_a_card_charge(
     cancelled = await shop.commerce.orders.cancel("ann", order.id)
     assert cancelled.refund_status == "refunded"
     assert await shop.wallet.balance("ann", "EUR") == 10_000_000
-    assert not await redis.zcard("lb:orders:refunds_due")
+    assert not await redis.zcard(keys.refunds_due(keys.order_bucket(order.id)))
 
 
 async def test_paid_order_refund_returns_credit_and_refunds_only_the_card(

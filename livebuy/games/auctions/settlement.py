@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from typing import Any, cast
 
 import orjson
@@ -150,7 +149,6 @@ class AuctionSettler:
         }
         created = await self._order_scripts.create(
             now=now,
-            order_id=secrets.token_hex(10),
             customer=bidder,
             idempotency_key=key,
             body_hash=hashlib.sha256(orjson.dumps(line)).hexdigest(),

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from typing import Any, cast
 
 import orjson
@@ -259,7 +258,6 @@ class DropCloser:
             try:
                 created = await self._orders.create(
                     now=now,
-                    order_id=secrets.token_hex(10),
                     customer=session_id,
                     # One order per run and session, whichever closer gets here (or again).
                     idempotency_key=f"drop:{run.show_id}:{run.deal_id}:{run.started_at}",

@@ -1,0 +1,279 @@
+"""An order's holds outside its customer's slot: stock per bucket, the deal, the coupon, sales.
+
+Each hold step is one Lua script in one slot, idempotent by order id and only moving forward
+(``reserved → sold → released``), so the customer-slot steps decide and the holds follow, as
+often as a crash makes it necessary (docs/scaling.md "Commerce on a cluster").
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, cast
+
+import orjson
+from redis.asyncio import Redis
+
+from livebuy.redis import keys
+from livebuy.redis.scripts import register
+
+# A hold released before it was reserved refuses a late reserve this long (far past any request).
+TOMBSTONE_MS = 24 * 3600 * 1000
+# Statuses whose holds are given back.
+RELEASED = frozenset({"aborted", "cancelled", "expired"})
+
+
+@dataclass(frozen=True)
+class DealCheck:
+    """What the deal hold checks, atomically, for a deal order: the show's state says the deal
+    runs (the run that started at ``started_at``), and its counters have units left."""
+
+    deal_id: str
+    state_key: str
+    state_field: str
+    started_at: int
+    counters_key: str
+    # The state field of the deal's lottery (refused ``deal_in_lottery`` while it runs); empty:
+    # no such check (a lottery winner's own order).
+    lottery_field: str = ""
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """What the holds took: the lines priced (a deal line at its deal price), the coupon's
+    discount and the deal's units."""
+
+    lines: list[dict[str, Any]]
+    discount: int
+    deal_units: int
+
+
+class HoldRefused(Exception):
+    """A hold step refused: ``code`` (a script refusal), the ``line`` and the ``detail``."""
+
+    def __init__(self, code: str, line: int, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.line = line
+        self.detail = detail
+
+
+def _show_of(fields: dict[str, str]) -> str:
+    return fields.get("show_id", "")
+
+
+class OrderHolds:
+    """Reserves, sells and releases an order's holds; ``sync`` makes them agree with its status."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._stock = register(redis, "livebuy.commerce", "stock_hold")
+        self._deal = register(redis, "livebuy.commerce", "deal_hold")
+        self._coupon = register(redis, "livebuy.commerce", "coupon_hold")
+        self._sales = register(redis, "livebuy.commerce", "sales_count")
+        self._sync = register(redis, "livebuy.commerce", "order_sync")
+
+    async def reserve(
+        self,
+        *,
+        now: int,
+        order_id: str,
+        customer: str,
+        lines: list[dict[str, Any]],
+        deal: DealCheck | None,
+        coupon: str,
+    ) -> Reserved:
+        """Take every hold of a new order: stock (bucket by bucket), the deal, the coupon.
+
+        Raises:
+            HoldRefused: a hold was refused; the holds taken before it are kept (the caller
+                aborts the order, then releases them all).
+        """
+        for bucket, indexed in _by_stock_bucket(lines):
+            reply = await self._stock(
+                keys=_stock_keys(bucket, order_id, [line for _, line in indexed]),
+                args=_stock_args("reserve", [line for _, line in indexed]),
+            )
+            if reply[0] == "error":
+                raise HoldRefused(str(reply[1]), indexed[int(reply[2])][0], str(reply[3]))
+        priced = [dict(line) for line in lines]
+        deal_units = 0
+        if deal is not None:
+            reply = await self._deal(
+                keys=[
+                    deal.state_key,
+                    deal.counters_key,
+                    keys.deal_hold(deal.counters_key, order_id),
+                ],
+                args=[
+                    "reserve",
+                    now,
+                    customer,
+                    deal.deal_id,
+                    str(deal.started_at),
+                    deal.state_field,
+                    deal.lottery_field,
+                    orjson.dumps(lines).decode(),
+                    TOMBSTONE_MS,
+                ],
+            )
+            if reply[0] == "error":
+                raise HoldRefused(str(reply[1]), int(reply[2]), str(reply[3]))
+            held = orjson.loads(reply[1])
+            deal_units = int(held["units"])
+            for line in priced:
+                if line["product_id"] == held["product_id"]:
+                    line["unit_price"] = held["price"]
+                    line["deal_id"] = deal.deal_id
+        discount = 0
+        if coupon:
+            subtotal = sum(int(line["unit_price"]) * int(line["quantity"]) for line in priced)
+            reply = await self._coupon(
+                keys=[
+                    keys.coupon(coupon),
+                    keys.coupon_uses(coupon),
+                    keys.coupon_hold(coupon, order_id),
+                ],
+                args=["reserve", now, customer, priced[0]["currency"], subtotal, TOMBSTONE_MS],
+            )
+            if reply[0] == "error":
+                raise HoldRefused(str(reply[1]), int(reply[2]), str(reply[3]))
+            discount = int(reply[1])
+        return Reserved(lines=priced, discount=discount, deal_units=deal_units)
+
+    async def abort(self, fields: dict[str, str], now: int) -> str:
+        """Give up an order still ``reserving`` (frees its Idempotency-Key); returns its status."""
+        reply = await self._sync(keys=_sync_keys(fields), args=["abort", now, fields["id"], ""])
+        return str(reply[1])
+
+    async def give_back(self, order_id: str, now: int) -> None:
+        """Undo a new order its own request could not finish (a refused hold): abort it, give
+        back every hold without a trace and delete it. If the sync sweep gave it up first,
+        its holds are released as the sweep does."""
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
+        if not fields:
+            return
+        if fields["status"] != "reserving" or await self.abort(fields, now) != "aborted":
+            await self.sync(order_id, now, give_up_reserving=True)
+            return
+        fields["status"] = "aborted"
+        await self._release_all(fields, now, action="discard")
+        await self._sync(keys=_sync_keys(fields), args=["forget", now, order_id, ""])
+
+    async def sync(self, order_id: str, now: int, *, give_up_reserving: bool = False) -> str:
+        """Bring the order's holds in line with its status; returns the status synced to.
+
+        ``give_up_reserving``: an order still ``reserving`` (its request vanished) is aborted
+        first; without it such an order is left alone.
+        """
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.order(order_id)))
+        if not fields:
+            await self._redis.zrem(keys.orders_sync(keys.order_bucket(order_id)), order_id)
+            return ""
+        status = fields["status"]
+        if status == "reserving":
+            if not give_up_reserving:
+                return status
+            status = await self.abort(fields, now)
+        if status in RELEASED:
+            await self._release_all(fields, now)
+        elif status == "paid":
+            await self._sell_all(fields, now)
+        await self._sync(keys=_sync_keys(fields), args=["done", now, order_id, status])
+        return status
+
+    async def _sell_all(self, fields: dict[str, str], now: int) -> None:
+        lines = orjson.loads(fields["lines"])
+        for bucket, indexed in _by_stock_bucket(lines):
+            group = [line for _, line in indexed]
+            await self._stock(
+                keys=_stock_keys(bucket, fields["id"], group), args=_stock_args("sell", group)
+            )
+        await self._count_sales(fields, "count", now)
+
+    async def _release_all(self, fields: dict[str, str], now: int, action: str = "release") -> None:
+        order_id, customer = fields["id"], fields["customer"]
+        lines = orjson.loads(fields["lines"])
+        for bucket, indexed in _by_stock_bucket(lines):
+            group = [line for _, line in indexed]
+            await self._stock(
+                keys=_stock_keys(bucket, order_id, group), args=_stock_args(action, group)
+            )
+        deal_key = fields.get("deal_key", "")
+        if deal_key:
+            show_id = _show_of(fields)
+            await self._deal(
+                keys=[keys.show_state(show_id), deal_key, keys.deal_hold(deal_key, order_id)],
+                args=[action, now, customer, "", "", "", "", "[]", TOMBSTONE_MS],
+            )
+        coupon = fields.get("coupon", "")
+        if coupon:
+            await self._coupon(
+                keys=[
+                    keys.coupon(coupon),
+                    keys.coupon_uses(coupon),
+                    keys.coupon_hold(coupon, order_id),
+                ],
+                args=[action, now, customer, "", 0, TOMBSTONE_MS],
+            )
+        if action == "release":
+            await self._count_sales(fields, "uncount", now)
+
+    async def _count_sales(self, fields: dict[str, str], action: str, now: int) -> None:
+        show_id = _show_of(fields)
+        if not show_id:
+            return
+        await self._sales(
+            keys=[
+                keys.analytics_sales(show_id),
+                keys.analytics_sales_recent(show_id),
+                keys.sales_counted(show_id, fields["id"]),
+            ],
+            args=[
+                action,
+                now,
+                fields["id"],
+                fields.get("counted_sales") or "[]",
+                fields.get("currency", ""),
+                SALES_RECENT_KEEP_MS,
+            ],
+        )
+
+
+# How long a paid unit stays in a show's recent sales (the sales velocity window's upper bound).
+SALES_RECENT_KEEP_MS = 10 * 60_000
+
+
+def _by_stock_bucket(
+    lines: list[dict[str, Any]],
+) -> list[tuple[int, list[tuple[int, dict[str, Any]]]]]:
+    """The lines (with their index) grouped by their SKU's stock bucket, buckets in order."""
+    indexed = sorted(enumerate(lines), key=lambda item: keys.stock_bucket(item[1]["sku"]))
+    return [
+        (bucket, list(group))
+        for bucket, group in itertools.groupby(
+            indexed, key=lambda item: keys.stock_bucket(item[1]["sku"])
+        )
+    ]
+
+
+def _stock_keys(bucket: int, order_id: str, lines: list[dict[str, Any]]) -> list[str]:
+    pairs = [
+        (keys.inventory(line["sku"]), keys.stock_hold(line["sku"], order_id)) for line in lines
+    ]
+    return [keys.stock_dirty(bucket), *(key for pair in pairs for key in pair)]
+
+
+def _stock_args(action: str, lines: list[dict[str, Any]]) -> list[Any]:
+    return [
+        action,
+        orjson.dumps([int(line["quantity"]) for line in lines]).decode(),
+        orjson.dumps([line["product_id"] for line in lines]).decode(),
+        TOMBSTONE_MS,
+    ]
+
+
+def _sync_keys(fields: dict[str, str]) -> list[str]:
+    bucket = keys.order_bucket(fields["id"])
+    idem = keys.order_idempotency(fields["customer"], fields.get("idempotency_key", ""))
+    return [keys.order(fields["id"]), idem, keys.orders_sync(bucket)]
