@@ -35,7 +35,7 @@ from livebuy.api.limits import RequestLimitMiddleware
 from livebuy.api.openapi import install_openapi
 from livebuy.api.order_fastpath import OrderFastPath
 from livebuy.api.timing import TimingMiddleware
-from livebuy.background import LoopRegistry
+from livebuy.background import LoopRegistry, waking
 from livebuy.chat.batcher import BatcherRegistry
 from livebuy.chat.moderation import ModerationService
 from livebuy.chat.service import ChatService
@@ -160,6 +160,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
             lease_ms=settings.auctions.auction_lease_ms,
         )
         loops.add(auction_closer.loop)
+        # An auction opened here ends the closer's idle rest at once (its end may be near).
+        show_service.cue_handlers["auction"] = waking(auction_closer.loop, auctions.play_cue)
         drop_closer = DropCloser(
             redis,
             stream,
@@ -171,6 +173,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         # A cancelled or expired winner's order passes its unit on at once, not at the hold's end.
         commerce.orders.release_listeners.append(drop_closer.on_release)
         loops.add(drop_closer.loop)
+        drops.scheduled.append(drop_closer.loop.wake)
         snapshots = JoinSnapshots(redis, show_service, polls, giveaways, auctions)
         loaded = await load_content(redis, catalog, show_service, settings)
         known_starts = {show.id: show.starts_at_ms for show in loaded}

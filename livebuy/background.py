@@ -7,6 +7,12 @@ here: taking, renewing and releasing the lease, retrying with backoff after any 
 never ends by itself: a sweeper that died on one unexpected reply would strand every reservation
 after it), telling a cancellation disguised as a Redis error apart (``raise_if_cancelled``), and a
 stop that cannot hang. A feature adds background work by building a loop and registering it.
+
+An idle loop need not wake every ``interval_s``: its owner's ``idle`` hint says, after each step,
+whether there is nothing to do and until when (the next due time it knows of, or ``inf``). The loop
+then waits longer and longer (doubling from ``interval_s``) up to the hint and ``max_idle_s``, which
+never exceeds a third of the lease (the renewal period, so the failover bound is unchanged). Work
+that appears meanwhile is picked up within ``max_idle_s``, or at once through ``wake``/``wake_on``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 from livebuy.clock import Clock, now_ms
 from livebuy.redis.lease import Lease
@@ -22,11 +29,17 @@ from livebuy.tasks import raise_if_cancelled, stop_within
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+T = TypeVar("T")
 Step = Callable[[], Awaitable[object]]
 Hook = Callable[[], Awaitable[None]]
+# After a step: None while there is work, else the seconds until the next work known of (or inf).
+IdleHint = Callable[[], float | None]
 
 # After consecutive failures the wait doubles, up to this (or the interval, if that is longer).
 MAX_BACKOFF_S = 1.0
+# The shortest idle rest (a hint of zero must not spin the loop).
+MIN_REST_S = 0.001
 # ``LoopRegistry.stop``: how long loops get to finish their step, then again once cancelled.
 STOP_TIMEOUT_S = 2.0
 
@@ -65,6 +78,8 @@ class ElectedLoop:
         on_lost: Hook | None = None,
         on_stop: Hook | None = None,
         wake_on: Sequence[asyncio.Event] = (),
+        idle: IdleHint | None = None,
+        max_idle_s: float = 0.0,
         clock: Clock = now_ms,
     ) -> None:
         self.name = name
@@ -81,6 +96,14 @@ class ElectedLoop:
         self._clock = clock
         self._paused_until = 0
         self._stopping = asyncio.Event()
+        self._idle = idle
+        # A longer rest would let the lease lapse between renewals.
+        lease_third_s = float("inf") if lease is None else lease.ttl_ms / 3000
+        self.max_idle_s = min(max_idle_s, lease_third_s)
+        self.idle_passes = 0
+        self._stepped = False
+        self._sleeper: asyncio.Future[None] | None = None
+        self._woken = False
 
     def stop(self) -> None:
         """Ask ``run`` to return after the current step.
@@ -89,6 +112,19 @@ class ElectedLoop:
         cancellation that lands mid-command, which would leave a cancelled loop running.
         """
         self._stopping.set()
+        self._rouse()
+
+    def wake(self) -> None:
+        """Start the next step at once and leave any idle rest (work appeared in this process)."""
+        self.idle_passes = 0
+        self._rouse()
+
+    def _rouse(self) -> None:
+        # Called during a step, it makes the next wait return at once.
+        self._woken = True
+        sleeper = self._sleeper
+        if sleeper is not None and not sleeper.done():
+            sleeper.set_result(None)
 
     async def run(self) -> None:
         """Step until stopped; then ``on_stop`` and release the lease (shielded)."""
@@ -105,16 +141,35 @@ class ElectedLoop:
                     next_at = loop.time() + delay
                 else:
                     self.failures = 0
-                    next_at = max(next_at + self.interval_s, loop.time())
+                    rest = self._rest()
+                    if rest is None:
+                        next_at = max(next_at + self.interval_s, loop.time())
+                    else:
+                        next_at = loop.time() + rest
                 await self._wait(next_at - loop.time())
         finally:
             await asyncio.shield(self._finish())
 
+    def _rest(self) -> float | None:
+        """How long to wait after a step that found nothing to do (None: the usual cadence)."""
+        hint = None
+        if self._stepped and self._idle is not None and self.max_idle_s > self.interval_s:
+            hint = self._idle()
+        if hint is None:
+            self.idle_passes = 0
+            return None
+        self.idle_passes += 1
+        backoff = self.interval_s * 2.0 ** min(self.idle_passes, 30)
+        # Up to the hint exactly (a cue's time), never a busy spin.
+        return max(min(backoff, hint, self.max_idle_s), MIN_REST_S)
+
     async def _pass(self) -> bool:
         """One pass; returns whether it failed with a retried error."""
+        self._stepped = False
         try:
             if await self._elected():
                 await self._step()
+                self._stepped = True
         except LeaseLost:
             log.warning("lease lost", extra={"loop": self.name})
             await self._lose()
@@ -167,17 +222,28 @@ class ElectedLoop:
             await hook()
 
     async def _wait(self, delay_s: float) -> None:
-        events = (self._stopping, *self._wake_on)
-        if not any(event.is_set() for event in events):
-            waiters = [asyncio.ensure_future(event.wait()) for event in events]
-            try:
-                await asyncio.wait(
-                    waiters, timeout=max(delay_s, 0), return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+        if self._woken or self._stopping.is_set():
+            self._woken = False
+            return
+        # One future and one timer per pass (no task) unless there are events to watch.
+        loop = asyncio.get_running_loop()
+        self._sleeper = sleeper = loop.create_future()
+        timer = loop.call_later(max(delay_s, 0), _settle, sleeper)
+        waiters = [asyncio.ensure_future(event.wait()) for event in self._wake_on]
+        for waiter in waiters:
+            waiter.add_done_callback(lambda _: _settle(sleeper))
+        try:
+            if not any(event.is_set() for event in self._wake_on):
+                await sleeper
+        finally:
+            timer.cancel()
+            self._sleeper = None
+            self._woken = False
+            for waiter in waiters:
+                waiter.cancel()
         for event in self._wake_on:
+            if event.is_set():
+                self.idle_passes = 0
             event.clear()
 
     async def _finish(self) -> None:
@@ -187,6 +253,17 @@ class ElectedLoop:
             log.exception("background loop stop hook failed", extra={"loop": self.name})
         if self.lease is not None:
             await self.lease.release()
+
+
+def waking(loop: ElectedLoop, action: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """``action`` that then wakes ``loop`` (e.g. an auction opened here: its closer looks now)."""
+
+    async def woken(*args: P.args, **kwargs: P.kwargs) -> T:
+        result = await action(*args, **kwargs)
+        loop.wake()
+        return result
+
+    return woken
 
 
 class LoopRegistry:
@@ -246,6 +323,11 @@ class LoopRegistry:
         task = asyncio.create_task(loop.run(), name=loop.name)
         self._tasks[loop.name] = task
         task.add_done_callback(lambda done: _log_crash(loop.name, done))
+
+
+def _settle(sleeper: asyncio.Future[None]) -> None:
+    if not sleeper.done():
+        sleeper.set_result(None)
 
 
 def _log_crash(name: str, task: asyncio.Task[None]) -> None:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from livebuy.background import ElectedLoop, LeaseLost, LoopRegistry, StepAside
+from livebuy.redis import keys
+from livebuy.redis.connection import connect
+from livebuy.redis.embedded import EmbeddedRedis
 from livebuy.redis.lease import Lease
-from tests.servers import TIMEOUT_S
+from tests.servers import TIMEOUT_S, LiveServer
 
 LEASE_KEY = "test:{background}:lease"
+DEMO_SHOW = "spring-runway"
+MakeServer = Callable[..., Awaitable[LiveServer]]
 
 
 async def _until(event: asyncio.Event, what: str) -> None:
@@ -206,3 +214,80 @@ async def test_a_step_that_steps_aside_releases_the_lease_after_on_lost(redis: R
     assert seen == [lease.owner]
     assert await redis.get(LEASE_KEY) is None
     await registry.stop()
+
+
+async def test_an_idle_loop_rests_wakes_at_once_and_resumes_its_cadence(redis: Redis) -> None:
+    """A step that reports nothing to do backs off (a few passes in a window, not one per
+    interval); ``wake`` runs the next pass at once; busy again, it steps at the usual cadence."""
+    busy = False
+    passes: list[int] = []
+    woken = asyncio.Event()
+    resumed = asyncio.Event()
+
+    async def step() -> None:
+        passes.append(1)
+        if len(passes) == mark + 1:
+            woken.set()
+        if len(passes) >= mark + 40:
+            resumed.set()
+
+    mark = 10**9
+    registry = LoopRegistry()
+    loop = registry.add(
+        ElectedLoop(
+            "job",
+            None,
+            step,
+            0.001,
+            idle=lambda: None if busy else float("inf"),
+            max_idle_s=3600,
+        )
+    )
+    # With a lease, the rest stops at its renewal period (a third of it).
+    leased = ElectedLoop("leased", Lease(redis, LEASE_KEY, 300), step, 0.001, max_idle_s=3600)
+    assert leased.max_idle_s == pytest.approx(0.1)
+    registry.start()
+    window_s = 0.5
+    await asyncio.sleep(window_s)
+    # A 1 ms cadence would be ~500 passes; doubling rests make about log2(500) + 1.
+    assert len(passes) <= 15, len(passes)
+    assert loop.idle_passes >= 5
+    mark = len(passes)
+    busy = True
+    loop.wake()
+    await _until(woken, "the woken pass")
+    await _until(resumed, "40 passes at the usual cadence")
+    assert loop.idle_passes == 0
+    await registry.stop()
+
+
+async def test_an_idle_server_polls_redis_at_its_idle_rests(
+    make_server: MakeServer, redis_server: EmbeddedRedis
+) -> None:
+    """With nothing to do, the stock pusher, the auction and drop closers and the payments worker
+    look at Redis at their idle rests, not at their ticks (counted per key with MONITOR; the
+    sharded sets by their first bucket, each pass reads every bucket once)."""
+    await make_server(stock_push_interval_ms=250, auction_tick_ms=100, drop_tick_ms=200)
+    window_s = 3.0
+    seen: Counter[str] = Counter()
+    watched = {
+        f"SPOP {keys.stock_dirty(0)}": 1 / 0.25,
+        f"ZRANGEBYSCORE {keys.auctions_open(DEMO_SHOW)}": 1 / 1.0,
+        f"ZRANGEBYSCORE {keys.drops_due()}": 1 / 1.0,
+        f"ZRANGEBYSCORE {keys.refunds_due(0)}": 1 / 1.0,
+    }
+    client = connect(redis_server.url)
+    try:
+        async with client.monitor() as monitor:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(window_s):
+                    async for command in monitor.listen():
+                        words = str(command["command"]).split(" ")
+                        seen[" ".join(words[:2])] += 1
+    finally:
+        await client.aclose()
+    for command, per_s in watched.items():
+        # The rest's rate, plus the doubling passes after a busy spell, with room to spare.
+        bound = window_s * per_s * 1.5 + 8
+        assert seen[command] <= bound, (command, seen[command], bound)
+        assert seen[command] >= 1, (command, seen)

@@ -21,6 +21,9 @@ from livebuy.redis.lease import Lease
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# With nothing due, the worker sleeps until the earliest refund or reconciliation due, at most
+# this long: a refund queued meanwhile (a cancellation, on any process) starts within it.
+IDLE_MAX_S = 1.0
 
 
 @dataclass
@@ -53,15 +56,37 @@ def payments_loop(
     Any error is retried (Redis or payment-gateway trouble): the next pass tries again.
     """
 
+    rest_s: list[float | None] = [None]
+
     async def work() -> None:
-        done = await work_once(outbox, clock())
+        now = clock()
+        done = await work_once(outbox, now)
         if done.reconciled or done.refunded or done.retried:
             log.info("payments worker pass", extra=vars(done))
+            rest_s[0] = None
+            return
+        rest_s[0] = await _until_due(redis, outbox, now)
 
     return ElectedLoop(
         "payments-worker",
         Lease(redis, keys.payments_worker_lease(), lease_ms),
         work,
         tick_ms / 1000,
+        idle=lambda: rest_s[0],
+        max_idle_s=IDLE_MAX_S,
         clock=clock,
     )
+
+
+async def _until_due(redis: Redis, outbox: PaymentOutbox, now: int) -> float | None:
+    """Seconds until the earliest refund or stale charge attempt falls due (None: one is due)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for bucket in keys.order_buckets():
+            await pipe.zrange(keys.refunds_due(bucket), 0, 0, withscores=True)
+            await pipe.zrange(keys.charge_attempts(bucket), 0, 0, withscores=True)
+        firsts = await pipe.execute()
+    stale_after = outbox.policy.payment_lock_ms + outbox.policy.reconcile_grace_ms
+    dues = [float(refund[0][1]) for refund in firsts[0::2] if refund]
+    dues += [float(attempt[0][1]) + stale_after for attempt in firsts[1::2] if attempt]
+    rest_s = (min(dues, default=float("inf")) - now) / 1000
+    return None if rest_s <= 0 else rest_s

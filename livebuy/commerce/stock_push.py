@@ -6,6 +6,9 @@ other shows have no use for it (their snapshot and pin frames carry the card whe
 Inventory scripts add the product to a dirty set; the pusher pops it, and sends a frame for a
 product at most once per ``interval_ms`` — except a sold-out product, which goes out at once.
 A pusher that dies after popping loses only those few changes until the product's next change.
+With nothing popped and nothing pending it rests, doubling its tick up to ``interval_ms`` (the
+period a busy product's frames are coalesced over anyway), so the first change after a quiet
+spell goes out within ``interval_ms`` and every later one at the usual tick.
 """
 
 from __future__ import annotations
@@ -66,12 +69,18 @@ class StockPusher:
             Lease(redis, keys.stock_push_lease(), lease_ms),
             lambda: self.step(clock()),
             TICK_MS / 1000,
+            idle=self._idle,
+            max_idle_s=interval_ms / 1000,
             clock=clock,
         )
+        self._popped = True
         self._deals = DealBook(redis)
         self._pending: set[str] = set()
         self._last_push: dict[str, int] = {}
         self._sold_out_pushed: set[str] = set()
+
+    def _idle(self) -> float | None:
+        return None if self._popped or self._pending else float("inf")
 
     async def step(self, now: int) -> int:
         """Pop changed products and push those that are due; returns frames appended."""
@@ -79,6 +88,7 @@ class StockPusher:
             for bucket in range(STOCK_BUCKETS):
                 await pipe.spop(keys.stock_dirty(bucket), POP_BATCH)
             popped = cast(list[list[str] | None], await pipe.execute())
+        self._popped = any(popped)
         for products in popped:
             self._pending.update(products or [])
         if not self._pending:

@@ -47,6 +47,25 @@ class RunSheetPlayer:
         """Which run of the sheet a sheet position is in (negative before the start)."""
         return int(position // self.show.length_ms)
 
+    def next_at(self, timeline: Timeline) -> float | None:
+        """Wall time of the first cue past where the player got (``inf``: none ahead, or paused
+        before it; ``None``: the player has not stepped since its reset)."""
+        if self._cursor is None:
+            return None
+        since = self._cursor
+        first_run = max(self.run_of(since), 0)
+        runs = (first_run, first_run + 1) if self.show.loop else (0,)
+        ahead = [
+            run * self.show.length_ms + line.offset_ms
+            for run in runs
+            for line in self.show.cues
+            if run * self.show.length_ms + line.offset_ms > since
+        ]
+        if not ahead:
+            return float("inf")
+        at = timeline.wall_at(min(ahead))
+        return float("inf") if at is None else at
+
     def step(self, now_ms: int, timeline: Timeline) -> list[DueCue]:
         """Cues the play head passed since the previous step, up to where it is at ``now_ms``."""
         position = timeline.position_at(now_ms)

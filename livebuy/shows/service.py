@@ -108,6 +108,8 @@ class ShowService:
         self.timelines = TimelineStore(redis, speed)
         # Cue kinds played by their feature's own step (``CueHandler``), filled in by the app.
         self.cue_handlers: dict[str, CueHandler] = {}
+        # Told the show's id when its timeline or start changes here (its player wakes up).
+        self.timeline_listeners: list[Callable[[str], None]] = []
 
     async def save(self, show: ShowDefinition, *, keep_start: bool = False) -> ShowDefinition:
         """Store a show; with ``keep_start`` an already stored start time wins (restarts resume)."""
@@ -122,7 +124,13 @@ class ShowService:
                 # A timeline is anchored on the start it was made for; a new start drops it.
                 await pipe.delete(keys.show_timeline(show.id))
             await pipe.execute()
+        if previous is not None and previous.starts_at_ms != show.starts_at_ms:
+            self._timeline_changed(show.id)
         return show
+
+    def _timeline_changed(self, show_id: str) -> None:
+        for listener in self.timeline_listeners:
+            listener(show_id)
 
     async def get(self, show_id: str) -> ShowDefinition:
         """One show.
@@ -286,6 +294,7 @@ class ShowService:
         if change.changed:
             event = TimelineEvent.model_validate(timeline.to_json())
             await self._stream.append(show_id, timeline.anchor.wall_ms, event)
+            self._timeline_changed(show_id)
         return timeline.view(show, now)
 
     async def snapshot(self, show_id: str) -> ShowSnapshot:

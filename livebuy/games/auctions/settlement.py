@@ -43,6 +43,10 @@ from livebuy.redis.lease import Lease
 
 log = logging.getLogger(__name__)
 
+# With nothing due, the closer sleeps until the earliest close it knows of, at most this long: an
+# auction opened by another process is seen within it (one opened here wakes the closer at once).
+IDLE_MAX_S = 1.0
+
 
 class AuctionSettler:
     """Closes due auctions and settles closed ones (called by the elected ``AuctionCloser``)."""
@@ -233,11 +237,15 @@ class AuctionCloser:
         self._redis = redis
         self._settler = settler
         self._clock = clock
+        # Seconds from the last pass to the earliest close or settle it saw (None: work was due).
+        self._rest_s: float | None = None
         self.loop = ElectedLoop(
             "auction-closer",
             Lease(redis, keys.auction_closer_lease(), lease_ms),
             self.step,
             tick_ms / 1000,
+            idle=lambda: self._rest_s,
+            max_idle_s=IDLE_MAX_S,
             clock=clock,
         )
 
@@ -249,9 +257,20 @@ class AuctionCloser:
             for show_id in show_ids:
                 await pipe.zrangebyscore(keys.auctions_open(show_id), "-inf", now)
                 await pipe.zrangebyscore(keys.auctions_settling(show_id), "-inf", now)
+                await pipe.zrange(keys.auctions_open(show_id), 0, 0, withscores=True)
+                await pipe.zrange(keys.auctions_settling(show_id), 0, 0, withscores=True)
             due = await pipe.execute()
-        for index, show_id in enumerate(show_ids):
-            for auction_id in due[2 * index]:
+        rows = [due[4 * index : 4 * index + 4] for index in range(len(show_ids))]
+        nothing_due = not any(closing or settling for closing, settling, _, _ in rows)
+        firsts = [
+            float(first[0][1])
+            for *_, open_first, settle_first in rows
+            for first in (open_first, settle_first)
+            if first
+        ]
+        self._rest_s = (min(firsts, default=float("inf")) - now) / 1000 if nothing_due else None
+        for show_id, (closing, settling, _, _) in zip(show_ids, rows, strict=True):
+            for auction_id in closing:
                 await self._settler.close(show_id, auction_id)
-            for auction_id in due[2 * index + 1]:
+            for auction_id in settling:
                 await self._settler.settle(show_id, auction_id, now)

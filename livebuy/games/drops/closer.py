@@ -61,6 +61,10 @@ from livebuy.redis.lease import Lease
 
 log = logging.getLogger(__name__)
 
+# With nothing due, the closer sleeps until the earliest run due, at most this long: a run that
+# another process opens or closes early is seen within it (one of this process wakes it at once).
+IDLE_MAX_S = 1.0
+
 # Holders looked at per run per pass: a pass stays short; the rest are due on the next one.
 HOLDERS_PER_PASS = 1000
 # An unpaid order past its hold that the sweeper has not expired yet is looked at this often.
@@ -114,8 +118,12 @@ class DropCloser:
             Lease(redis, keys.drops_lease(), lease_ms),
             self.step,
             tick_ms / 1000,
+            idle=lambda: self._rest_s,
+            max_idle_s=IDLE_MAX_S,
             clock=clock,
         )
+        # Seconds from the last pass to the earliest run due (None: it is due already).
+        self._rest_s: float | None = None
 
     async def step(self) -> None:
         """One pass over every drop run whose time has come."""
@@ -123,6 +131,10 @@ class DropCloser:
         members = cast(list[str], await self._redis.zrangebyscore(keys.drops_due(), "-inf", now))
         for member in members:
             await self.advance(*parse_member(member), now)
+        # Read after the pass: it rescheduled the runs it advanced.
+        first = await self._redis.zrange(keys.drops_due(), 0, 0, withscores=True)
+        rest_s = (float(first[0][1]) - now) / 1000 if first else float("inf")
+        self._rest_s = None if members or rest_s <= 0 else rest_s
 
     async def advance(self, show_id: str, deal_id: str, started_at: int, now: int) -> None:
         """Draw the run if due, settle its due holders, publish what changed, reschedule."""
@@ -364,6 +376,7 @@ class DropCloser:
         await self._redis.zadd(run.holds, {fields["customer"]: now}, xx=True)
         if await self._redis.zscore(run.holds, fields["customer"]) is not None:
             await self._redis.zadd(keys.drops_due(), {run.member: now})
+            self.loop.wake()
 
 
 def _summary(run: _Run, fields: dict[str, str]) -> dict[str, Any]:

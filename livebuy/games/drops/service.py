@@ -4,6 +4,7 @@ answer a viewer's standing and publish the draw. Drawing and the waitlist are in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
@@ -71,6 +72,12 @@ class DropService:
         self._open = DROP_OPEN.bind(redis)
         self._enter = DROP_ENTER.bind(redis)
         self._close = DROP_CLOSE.bind(redis)
+        # Called when a run falls due sooner (the app wakes the drop closer from its idle rest).
+        self.scheduled: list[Callable[[], None]] = []
+
+    def _notify_scheduled(self) -> None:
+        for listener in self.scheduled:
+            listener()
 
     async def open(
         self, show_id: str, cue: DealStartCue, at_ms: int, speed: float
@@ -105,6 +112,7 @@ class DropService:
         await self._redis.zadd(
             keys.drops_due(), {due_member(show_id, cue.deal_id, at_ms): draw_at}, nx=True
         )
+        self._notify_scheduled()
         return {
             "entry_window_ms": window,
             "pay_hold_ms": int(stored[2]),
@@ -198,6 +206,7 @@ class DropService:
                 entries_close_at=int(deal["entries_close_at"]),
             )
         await self._redis.zadd(keys.drops_due(), {due_member(show_id, deal_id, started_at): now})
+        self._notify_scheduled()
         return await self.document(show_id, deal_id)
 
     async def mine(self, show_id: str, deal_id: str, session: Session) -> MyEntry:

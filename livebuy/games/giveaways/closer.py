@@ -17,6 +17,10 @@ from livebuy.redis.lease import Lease
 
 log = logging.getLogger(__name__)
 
+# With no giveaway open, the closer rests up to this long between looks: one opened meanwhile has
+# its entry counts pushed within it (an open one keeps the tick, so it still closes on time).
+IDLE_MAX_S = 1.0
+
 
 class GiveawayCloser:
     """Each tick (lease-elected): draw the giveaways whose window ended, then push the entry
@@ -44,8 +48,11 @@ class GiveawayCloser:
             self.tick,
             tick_ms / 1000,
             on_elected=self._elected,
+            idle=lambda: None if self._busy else float("inf"),
+            max_idle_s=IDLE_MAX_S,
             clock=clock,
         )
+        self._busy = True
 
     async def _elected(self) -> None:
         # A new holder does not know what the last one pushed: it pushes every count once.
@@ -65,6 +72,8 @@ class GiveawayCloser:
                 # Its data is gone: only the index is left.
                 await self._redis.zrem(keys.giveaways_due(), due_member(show_id, giveaway_id))
         counts = await self._giveaways.open_counts()
+        # Nothing open: rest (an open giveaway keeps the tick, so it closes on time).
+        self._busy = bool(counts)
         for (show_id, giveaway_id), count in counts.items():
             if self._pushed.get((show_id, giveaway_id)) != count:
                 event = GiveawayEntriesEvent(giveaway_id=giveaway_id, entries=count)

@@ -33,6 +33,9 @@ from livebuy.redis.lease import Lease
 from livebuy.settings import Settings
 from livebuy.wallet.service import WalletService
 
+# With no poll open (or a final quiz unpaid), the loop rests up to this long between looks: a
+# poll opened meanwhile gets its first live frame within it, and it closes on time as before.
+IDLE_MAX_S = 1.0
 # Credits in flight at once while paying a quiz's winners (bounded: a quiz may have 100k).
 PAYOUT_BATCH = 100
 
@@ -65,17 +68,24 @@ class PollPusher:
             Lease(redis, keys.poll_lease(show_id), settings.polls.poll_lease_ms),
             lambda: self.step(clock()),
             settings.polls.poll_tick_ms / 1000,
+            idle=lambda: None if self._busy else float("inf"),
+            max_idle_s=IDLE_MAX_S,
             clock=clock,
         )
+        self._busy = True
 
     async def step(self, now: int) -> int:
         """Push what changed, finalise what is due and pay final quizzes; returns frames appended."""
         fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(self.show_id)))
         appended = 0
-        for poll in polls_in(fields):
+        polls = polls_in(fields)
+        self._busy = False
+        for poll in polls:
             if poll["final"] is not None:
                 await self._pay(poll)
+                self._busy = self._busy or not self._settled(poll)
                 continue
+            self._busy = True
             if now >= poll["closes_at"] + self._tolerance_ms:
                 await self._finalize(poll, poll_correct_option(fields, poll["poll_id"]))
                 await self._pay(poll)
@@ -83,6 +93,11 @@ class PollPusher:
             elif await self._push_live(poll, now):
                 appended += 1
         return appended
+
+    def _settled(self, poll: dict[str, Any]) -> bool:
+        """Whether a final poll needs nothing more (a quiz's prize is paid)."""
+        unpaid = poll["kind"] == "quiz" and poll.get("prize") is not None
+        return not unpaid or (poll["poll_id"], poll["opened_at"]) in self._paid
 
     async def _pay(self, poll: dict[str, Any]) -> None:
         """Credit a final quiz's prize to each correct answerer, once (see the module docstring)."""

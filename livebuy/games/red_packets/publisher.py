@@ -26,6 +26,10 @@ from livebuy.redis.lease import Lease
 
 log = logging.getLogger(__name__)
 
+# With no rain in any show, the publisher rests up to this long between looks: a rain started
+# meanwhile gets its first counts within it (a running rain keeps the interval).
+IDLE_MAX_S = 1.0
+
 # A grant still in the outbox this long after its grab lost its request: the publisher pays it.
 SETTLE_AFTER_MS = 2000
 
@@ -65,17 +69,24 @@ class RainPublisher:
             Lease(redis, keys.red_packets_lease(), lease_ms),
             lambda: self.step(clock()),
             interval_ms / 1000,
+            idle=lambda: None if self._busy else float("inf"),
+            max_idle_s=IDLE_MAX_S,
             clock=clock,
         )
+        self._busy = True
 
     async def step(self, now: int) -> int:
         """Publish what changed in every show's rains; returns the events appended."""
         appended = 0
+        busy = False
         show_ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
         for show_id in show_ids:
-            await self._service.settle_due(show_id, now - SETTLE_AFTER_MS)
+            busy = await self._service.settle_due(show_id, now - SETTLE_AFTER_MS) > 0 or busy
             for counts in await self._service.counts(show_id):
+                busy = True
                 appended += await self._publish(show_id, counts, now)
+        # No rain anywhere: rest (a running rain keeps the interval, so it ends on time).
+        self._busy = busy
         return appended
 
     async def _publish(self, show_id: str, counts: RainCounts, now: int) -> int:

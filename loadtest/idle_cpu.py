@@ -1,0 +1,196 @@
+"""What an idle livebuy costs: CPU of the server and its Redis, and Redis commands/s, no viewers.
+
+Starts a real ``livebuy serve`` (demo content, one worker) on an embedded redis-server (or on
+``--redis-url``), waits until it answers ``/readyz`` and then ``--warmup-seconds`` more (the
+demo show starts a few seconds after boot), then samples over ``--seconds``: the server's and
+redis-server's CPU time from ``/proc/<pid>/stat`` (as % of one core) and Redis's
+``INFO commandstats`` delta (commands/s, the top commands). ``--no-play-shows`` measures a
+process that runs no show player (as the fan-out benchmark's server does)::
+
+    python -m loadtest.idle_cpu
+    python -m loadtest.idle_cpu --no-play-shows --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis as redis_sync
+
+from livebuy.processes import terminate
+from livebuy.redis.embedded import EmbeddedRedis, free_port
+
+TICKS = os.sysconf("SC_CLK_TCK")
+READY_TIMEOUT_S = 60
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from ``/proc/<pid>/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def command_counts(client: redis_sync.Redis) -> dict[str, int]:
+    """Calls per command so far (``INFO commandstats``)."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(row["calls"]) for name, row in stats.items()}
+
+
+@dataclass(frozen=True)
+class IdleSample:
+    """One measured window."""
+
+    seconds: float
+    server_cpu_share: float
+    redis_cpu_share: float
+    commands_per_s: float
+    top: list[tuple[str, float]]
+
+
+def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {READY_TIMEOUT_S} s")
+
+
+@contextmanager
+def _redis(url: str | None, data: Path) -> Iterator[str]:
+    if url is not None:
+        yield url
+        return
+    with EmbeddedRedis(data / "redis") as embedded:
+        yield embedded.url
+
+
+@contextmanager
+def idle_server(
+    redis_url: str | None, *, play_shows: bool, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, str]]:
+    """A ready ``livebuy serve`` with the demo content; yields its pid and its Redis URL."""
+    with tempfile.TemporaryDirectory(prefix="livebuy-idle-") as scratch:
+        data = Path(scratch)
+        with _redis(redis_url, data) as url:
+            port = free_port()
+            server_env = {
+                **os.environ,
+                "LIVEBUY_REDIS_URL": url,
+                "LIVEBUY_PORT": str(port),
+                "LIVEBUY_DATA_DIR": str(data / "state"),
+                "LIVEBUY_PRODUCER_TOKEN": secrets.token_urlsafe(12),
+                "LIVEBUY_SESSION_SECRET": secrets.token_urlsafe(32),
+                "LIVEBUY_PLAY_SHOWS": "true" if play_shows else "false",
+                "LIVEBUY_LOG_JSON": "false",
+                **(env or {}),
+            }
+            with (data / "server.log").open("wb") as log:
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "livebuy", "serve", "--workers", "1"],
+                    env=server_env,
+                    stdout=log,
+                    stderr=log,
+                )
+                try:
+                    _wait_ready(port, server)
+                    yield server.pid, url
+                finally:
+                    terminate(server, timeout_s=15)
+
+
+def measure(server_pid: int, redis_url: str, seconds: float, top: int = 12) -> IdleSample:
+    """Sample both processes' CPU and Redis's command counts over ``seconds``."""
+    client = redis_sync.Redis.from_url(redis_url)
+    try:
+        redis_pid = int(client.info("server")["process_id"])
+        started = time.monotonic()
+        server_before, redis_before = cpu_seconds(server_pid), cpu_seconds(redis_pid)
+        counts_before = command_counts(client)
+        time.sleep(seconds)
+        counts_after = command_counts(client)
+        server_after, redis_after = cpu_seconds(server_pid), cpu_seconds(redis_pid)
+        elapsed = time.monotonic() - started
+    finally:
+        client.close()
+    # The two INFO calls of the measurement itself are not the server's.
+    deltas = {
+        name: calls - counts_before.get(name, 0) - (2 if name == "info" else 0)
+        for name, calls in counts_after.items()
+    }
+    rates = sorted(
+        ((name, delta / elapsed) for name, delta in deltas.items() if delta > 0),
+        key=lambda row: -row[1],
+    )
+    return IdleSample(
+        seconds=elapsed,
+        server_cpu_share=(server_after - server_before) / elapsed,
+        redis_cpu_share=(redis_after - redis_before) / elapsed,
+        commands_per_s=sum(rate for _, rate in rates),
+        top=rates[:top],
+    )
+
+
+def report(sample: IdleSample, label: str) -> str:
+    """The sample as markdown rows."""
+    lines = [
+        f"### {label}: {sample.seconds:.1f} s, load average "
+        f"{' '.join(f'{value:.2f}' for value in os.getloadavg())}",
+        "",
+        "| process | % of a core |",
+        "|---|---:|",
+        f"| livebuy serve | {sample.server_cpu_share:.1%} |",
+        f"| redis-server | {sample.redis_cpu_share:.1%} |",
+        "",
+        f"Redis commands/s: {sample.commands_per_s:.1f}",
+        "",
+        "| command | calls/s |",
+        "|---|---:|",
+        *(f"| {name} | {rate:.1f} |" for name, rate in sample.top),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start, settle, measure, print."""
+    parser = argparse.ArgumentParser(prog="idle_cpu", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0, help="the measured window")
+    parser.add_argument(
+        "--warmup-seconds", type=float, default=8.0, help="after /readyz, before measuring"
+    )
+    parser.add_argument("--redis-url", help="use this Redis (default: an embedded one)")
+    parser.add_argument(
+        "--play-shows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the show player in the measured process (the default of `livebuy serve`)",
+    )
+    args = parser.parse_args(argv)
+    with idle_server(args.redis_url, play_shows=args.play_shows) as (pid, url):
+        time.sleep(args.warmup_seconds)
+        sample = measure(pid, url, args.seconds)
+    label = "play shows" if args.play_shows else "no show player"
+    print(report(sample, label), flush=True)
+
+
+if __name__ == "__main__":
+    main()
