@@ -97,6 +97,9 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
         return
     # Which process took the viewer: with ``serve --workers N`` every worker shares the port.
     await websocket.accept(headers=[(b"x-livebuy-pid", _PID)])
+    accepted: RawSocket | None = websocket.scope.get(RAW_SOCKET)
+    if accepted is not None:
+        accepted.accepted()
     try:
         await _serve_viewer(websocket, show_id, settings)
     except RedisError:

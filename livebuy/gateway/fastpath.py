@@ -98,6 +98,12 @@ class RawSocket:
         transport.close()
         asyncio.get_running_loop().call_later(abort_after_s, self._abort_unless_gone)
 
+    def accepted(self) -> None:
+        """The handshake is answered: drop what uvicorn keeps of it (the request and response,
+        with their headers, a few KiB per viewer), which it reads only until then."""
+        del self._protocol.request
+        del self._protocol.response
+
     def denied(self) -> None:
         """The app answered the handshake with an HTTP response (``send_denial_response``).
 
