@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from livebuy.drain import drain_app
 from livebuy.gateway.endpoint import direct_show_socket
-from livebuy.gateway.fastpath import LeanWebSocketsProtocol, PushFastPath
+from livebuy.gateway.fastpath import PushFastPath
 from livebuy.http_parser import head_limited_protocol
 from livebuy.settings import Settings
 
@@ -62,8 +62,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
         port=settings.server.port if port is None else port,
         http=head_limited_protocol(settings.limits.max_header_bytes),
         h11_max_incomplete_event_size=settings.limits.max_header_bytes,
-        # websockets-sansio with a lighter receive queue and writable flag per viewer.
-        ws=LeanWebSocketsProtocol,
+        ws="websockets-sansio",
         ws_max_size=settings.gateway.max_client_frame_bytes,
         ws_per_message_deflate=False,
         ws_ping_interval=None,

@@ -18,7 +18,7 @@ import asyncio
 import socket
 import struct
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -121,87 +121,6 @@ class RawSocket:
             # leaving an orphaned socket retrying towards a peer that does not read.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
-
-
-class _ReceiveQueue:
-    """The three calls uvicorn's protocol makes on its ``asyncio.Queue`` (``put_nowait``, ``get``,
-    ``empty``), without the queue's three deques (over 2 KiB per viewer). Readers wait on one
-    shared future: the endpoint reads one message at a time, so one reader's cancellation (a
-    console's auth timeout) never reaches another."""
-
-    __slots__ = ("_getter", "_items")
-
-    def __init__(self) -> None:
-        self._items: list[Any] = []
-        self._getter: asyncio.Future[None] | None = None
-
-    def empty(self) -> bool:
-        """Nothing to read."""
-        return not self._items
-
-    def put_nowait(self, item: Any) -> None:
-        """Queue ``item`` and wake the reader."""
-        self._items.append(item)
-        getter, self._getter = self._getter, None
-        if getter is not None and not getter.done():
-            getter.set_result(None)
-
-    async def get(self) -> Any:
-        """The oldest item, once there is one (cancellable, like ``asyncio.Queue.get``)."""
-        while not self._items:
-            getter = self._getter
-            if getter is None or getter.done():
-                getter = self._getter = asyncio.get_running_loop().create_future()
-            await getter
-        return self._items.pop(0)
-
-
-class _Writable:
-    """uvicorn's ``writable`` flag (an ``asyncio.Event``, whose waiter deque is over half a KiB
-    per viewer); senders wait on one shared future, as there is one sender at a time."""
-
-    __slots__ = ("_set", "_waiter")
-
-    def __init__(self) -> None:
-        self._set = True
-        self._waiter: asyncio.Future[None] | None = None
-
-    def is_set(self) -> bool:
-        """Writes may go out."""
-        return self._set
-
-    def set(self) -> None:
-        """Writes may go out again: wake the sender."""
-        self._set = True
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def clear(self) -> None:
-        """The transport's buffer is over its high-water mark."""
-        self._set = False
-
-    async def wait(self) -> None:
-        """Until writes may go out."""
-        while not self._set:
-            waiter = self._waiter
-            if waiter is None or waiter.done():
-                waiter = self._waiter = asyncio.get_running_loop().create_future()
-            await waiter
-
-
-class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websockets-sansio protocol with a lighter receive queue and writable flag.
-
-    One lives per viewer for as long as it watches; uvicorn's ``asyncio.Queue`` and
-    ``asyncio.Event`` are a quarter of a quiet viewer's memory. Behaviour is unchanged: the same
-    calls, for the one reader and the one sender an ASGI app has at a time.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.queue = cast(Any, _ReceiveQueue())
-        self.writable = cast(Any, _Writable())
 
 
 class PushFastPath:

@@ -6,26 +6,17 @@ reports an unsent backlog); everything of livebuy's is the real code.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Coroutine
 from types import SimpleNamespace
 from typing import Any, cast
-
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from livebuy.gateway.connection import Position, State, ViewerConnection
 from livebuy.gateway.endpoint import direct_show_socket
 from livebuy.gateway.fastpath import (
     RAW_SOCKET,
-    LeanWebSocketsProtocol,
     RawSocket,
-    _ReceiveQueue,
-    _Writable,
 )
 from livebuy.gateway.frames import Frame
-from livebuy.server import uvicorn_config
-from livebuy.settings import Settings
 
 
 class FakeTransport:
@@ -166,42 +157,3 @@ def test_the_show_socket_is_served_directly_and_nothing_else() -> None:
     assert handler is not None
     cast(Coroutine[Any, Any, None], handler).close()
     assert served["app"] is app and served["path_params"] == {"show_id": "spring"}
-
-
-async def test_the_lean_receive_queue_behaves_like_asyncio_queue_for_one_reader() -> None:
-    """A waiting get gets the next item; a cancelled get loses nothing; order is kept."""
-    queue = _ReceiveQueue()
-    assert queue.empty()
-    waiting = asyncio.ensure_future(queue.get())
-    await asyncio.sleep(0)
-    queue.put_nowait("first")
-    assert await waiting == "first"
-    cancelled = asyncio.ensure_future(queue.get())
-    await asyncio.sleep(0)
-    cancelled.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await cancelled
-    queue.put_nowait("second")
-    queue.put_nowait("third")
-    assert not queue.empty()
-    assert [await queue.get(), await queue.get()] == ["second", "third"]
-    assert queue.empty()
-
-
-async def test_the_lean_writable_flag_wakes_its_sender() -> None:
-    """A sender waits while the flag is clear and goes on once it is set."""
-    writable = _Writable()
-    await writable.wait()
-    writable.clear()
-    waiting = asyncio.ensure_future(writable.wait())
-    await asyncio.sleep(0)
-    assert not waiting.done() and not writable.is_set()
-    writable.set()
-    await asyncio.wait_for(waiting, 1)
-
-
-def test_uvicorn_runs_the_lean_protocol() -> None:
-    """The server's websocket protocol is the lean one, which the fast path still recognises."""
-    config = uvicorn_config(cast(Any, SimpleNamespace()), Settings(redis_url="redis://x"))
-    assert config.ws is LeanWebSocketsProtocol
-    assert issubclass(LeanWebSocketsProtocol, WebSocketsSansIOProtocol)
