@@ -12,9 +12,10 @@ from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from livebuy.drain import drain_app
+from livebuy.gateway.endpoint import direct_show_socket
 from livebuy.gateway.fastpath import PushFastPath
 from livebuy.http_parser import head_limited_protocol
 from livebuy.settings import Settings
@@ -27,7 +28,8 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
 
     ``permessage-deflate`` is off: it costs CPU on every delivery and invites compression bombs.
     Client frames over ``max_client_frame_bytes`` are refused by the protocol with close 1009.
-    ``PushFastPath`` lets the gateway write pre-built frames straight to each viewer's transport.
+    ``PushFastPath`` lets the gateway write pre-built frames straight to each viewer's transport,
+    and serves the show socket without the app's middleware and router (``direct_show_socket``).
 
     Keepalive is the hub's (one pre-built ping written to every viewer in its fan-out loop, see
     ``gateway/hub.py``), not uvicorn's timer, ping and pong bookkeeping per connection; a peer that
@@ -44,8 +46,15 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
     send_buffer_bytes = settings.gateway.ws_kernel_send_buffer_bytes or None
     asgi_app: ASGIApp = app
     if settings.gateway.ws_fast_path:
+
+        def direct(scope: Scope, receive: Receive, send: Send) -> Awaitable[None] | None:
+            return direct_show_socket(app, scope, receive, send)
+
         asgi_app = PushFastPath(
-            app, user_timeout_ms=user_timeout_ms, send_buffer_bytes=send_buffer_bytes
+            app,
+            user_timeout_ms=user_timeout_ms,
+            send_buffer_bytes=send_buffer_bytes,
+            direct=direct,
         )
     return uvicorn.Config(
         asgi_app,

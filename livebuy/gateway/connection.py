@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from starlette.websockets import WebSocket
 
@@ -121,7 +122,25 @@ class ViewerConnection:
     ``deliver`` never awaits. A viewer that stops reading overflows its bound (the join queue,
     the transport's unsent bytes, or the ASGI queue, each at most ``max_bytes``) and is closed with
     4429, to reconnect with ``since``.
+
+    One lives per viewer for as long as it watches: slots, and a plain list for the join queue
+    (an empty deque or ``asyncio.Event`` is over half a KiB).
     """
+
+    __slots__ = (
+        "_close_timeout_s",
+        "_close_with",
+        "_max_frames",
+        "_pending",
+        "_pending_bytes",
+        "_position",
+        "_raw",
+        "_sink",
+        "max_bytes",
+        "restarted_while_joining",
+        "state",
+        "websocket",
+    )
 
     def __init__(
         self, websocket: WebSocket, *, max_frames: int, max_bytes: int, close_timeout_s: float
@@ -137,9 +156,8 @@ class ViewerConnection:
         self._position = Position()
         self._max_frames = max_frames
         self._close_timeout_s = close_timeout_s
-        self._pending: deque[tuple[int | None, Frame]] = deque()
+        self._pending: list[tuple[int | None, Frame]] = []
         self._pending_bytes = 0
-        self._closing = asyncio.Event()
         # The close this viewer gets once it is CLOSING: 4429 (too slow) or 1012 (drain).
         self._close_with = (CloseCode.TOO_SLOW, TOO_SLOW_REASON)
 
@@ -208,7 +226,7 @@ class ViewerConnection:
         if self.state is not State.JOINING:
             return
         self.state = State.LIVE
-        pending, self._pending = self._pending, deque()
+        pending, self._pending = self._pending, []
         self._pending_bytes = 0
         fresh: list[Frame] = []
         for seq, frame in pending:
@@ -226,7 +244,7 @@ class ViewerConnection:
 
         Frames not yet handed to the sink are dropped. A live viewer's close goes out right away
         (on a raw transport, behind what it already holds); one still joining is closed by
-        ``run_writer`` once its join frames are out.
+        ``writer`` once its join frames are out.
         """
         self._close(CloseCode.TOO_SLOW, TOO_SLOW_REASON)
 
@@ -247,17 +265,20 @@ class ViewerConnection:
         self._pending_bytes = 0
         if was_live:
             self._sink.close(code, reason, self._close_timeout_s)
-        self._closing.set()
         return True
 
-    async def run_writer(self) -> None:
-        """Run the sink (the ASGI writer) until this viewer is closed as too slow."""
+    def writer(self) -> Coroutine[Any, Any, None] | None:
+        """After ``start``: the ASGI writer, to run until this viewer is closed; None on a raw
+        transport, which needs no task (frames are written as they come, and its close ends
+        the endpoint's read, see ``RawSocket.close``).
+
+        A viewer closed while it was joining gets its close now that its join frames are out.
+        """
         if self.state is State.CLOSING:
             self._sink.close(*self._close_with, self._close_timeout_s)
         if isinstance(self._sink, AsgiSink):
-            await self._sink.run()
-        else:
-            await self._closing.wait()
+            return self._sink.run()
+        return None
 
     def restart(self, seq: int, frame: Frame) -> None:
         """The show's history was lost: drop what is queued, deliver ``frame`` (a fresh snapshot

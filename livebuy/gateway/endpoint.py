@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import secrets
+from collections.abc import Awaitable
 from typing import assert_never
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from livebuy import metrics
@@ -49,6 +52,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 _PID = str(os.getpid()).encode()
+# The route's path, as Starlette's router matches ``{show_id}`` (one non-empty path segment).
+_SHOW_SOCKET_PATH = re.compile(r"/ws/shows/([^/]+)")
 
 
 def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -92,6 +97,9 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
         return
     # Which process took the viewer: with ``serve --workers N`` every worker shares the port.
     await websocket.accept(headers=[(b"x-livebuy-pid", _PID)])
+    accepted: RawSocket | None = websocket.scope.get(RAW_SOCKET)
+    if accepted is not None:
+        accepted.accepted()
     try:
         await _serve_viewer(websocket, show_id, settings)
     except RedisError:
@@ -99,6 +107,27 @@ async def show_socket(websocket: WebSocket, show_id: str) -> None:
         log.exception("viewer join failed on Redis", extra={"show_id": show_id})
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await websocket.close(CloseCode.SERVER_ERROR, "temporarily unavailable: reconnect")
+
+
+def direct_show_socket(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> Awaitable[None] | None:
+    """``show_socket`` for a show socket's scope, without the app's middleware and router (for
+    ``PushFastPath``'s ``direct``); None for any other scope.
+
+    Those layers do nothing for this route (the middleware passes websockets through; the route
+    has no dependencies), but their frames would stay alive as long as the viewer does. The scope
+    gets what the router would have set and the endpoint reads: the app and the path parameter.
+    """
+    if scope["type"] != "websocket" or scope.get("root_path"):
+        return None
+    match = _SHOW_SOCKET_PATH.fullmatch(scope["path"])
+    if match is None:
+        return None
+    show_id = match.group(1)
+    scope["app"] = app
+    scope["path_params"] = {"show_id": show_id}
+    return show_socket(WebSocket(scope, receive, send), show_id)
 
 
 async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) -> None:
@@ -157,7 +186,9 @@ async def _serve_viewer(websocket: WebSocket, show_id: str, settings: Settings) 
             await websocket.close(CloseCode.RESTARTING, "show history was lost: reconnect")
             return
         connection.start()
-        writer = asyncio.create_task(connection.run_writer())
+        writing = connection.writer()
+        if writing is not None:
+            writer = asyncio.create_task(writing)
         signals = CardSignals(services.funnel, show_id)
         await _receive(connection, writer, channel, signals, services.presence)
         if connection.too_slow:
@@ -201,6 +232,8 @@ async def _send_initial(
 class CardSignals:
     """What a viewer's ``card_seen`` frames count: per session, or per connection without one."""
 
+    __slots__ = ("_anonymous", "_funnel", "_show_id")
+
     def __init__(self, funnel: FunnelService, show_id: str) -> None:
         self._funnel = funnel
         self._show_id = show_id
@@ -219,13 +252,18 @@ class CardSignals:
 
 async def _receive(
     connection: ViewerConnection,
-    writer: asyncio.Task[None],
+    writer: asyncio.Task[None] | None,
     channel: ChatChannel,
     signals: CardSignals,
     presence: ShowPresence,
 ) -> None:
-    """Read client frames until the viewer leaves or the writer ends the connection."""
+    """Read client frames until the viewer leaves or is closed: by the ASGI ``writer`` ending,
+    or, on a raw transport (no writer), by the disconnect its close puts in the read queue."""
     websocket = connection.websocket
+    if writer is None:
+        while (message := await websocket.receive())["type"] != "websocket.disconnect":
+            await _handle_client_frame(connection, channel, signals, presence, message.get("text"))
+        return
     receiving = asyncio.ensure_future(websocket.receive())
     try:
         while True:

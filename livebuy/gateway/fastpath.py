@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +29,10 @@ from websockets.exceptions import InvalidState
 from livebuy.gateway.frames import Frame
 
 RAW_SOCKET = "livebuy.raw_socket"
+
+# A websocket route served without the framework's layers: the handler's awaitable for a scope it
+# serves, None for any other (which goes through the app as usual).
+DirectRoute = Callable[[Scope, Receive, Send], Awaitable[None] | None]
 
 
 class RawSocket:
@@ -70,7 +74,8 @@ class RawSocket:
     def close(self, code: int, reason: str, abort_after_s: float) -> None:
         """Send a close frame now, behind the frames already queued, and stop the connection.
 
-        Nothing is written after the close frame, and the transport closes as soon as its buffer
+        Nothing is written after the close frame, the endpoint's next ``receive`` is the
+        disconnect, and the transport closes as soon as its buffer
         has reached the kernel (the peer gets the queued frames, the close frame, then FIN). A
         peer that does not read long enough for that to happen within ``abort_after_s`` is reset
         instead (RST), which frees the buffer at once whatever the peer does.
@@ -87,8 +92,17 @@ class RawSocket:
             return
         transport.write(b"".join(protocol.conn.data_to_send()))
         protocol.close_sent = True
+        # What uvicorn does when the app sends a close: the app's next receive is the disconnect,
+        # which is how the endpoint's read loop learns of this close without a task to wait on.
+        protocol.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
         transport.close()
         asyncio.get_running_loop().call_later(abort_after_s, self._abort_unless_gone)
+
+    def accepted(self) -> None:
+        """The handshake is answered: drop what uvicorn keeps of it (the request and response,
+        with their headers, a few KiB per viewer), which it reads only until then."""
+        del self._protocol.request
+        del self._protocol.response
 
     def denied(self) -> None:
         """The app answered the handshake with an HTTP response (``send_denial_response``).
@@ -120,6 +134,10 @@ class PushFastPath:
     growing to megabytes: a viewer's backlog then reaches the gateway's bound (and 4429) after a
     few hundred KiB rather than several MiB, and a slow viewer that still reads gets its close
     frame within ``ws_slow_close_s`` (the kernel wakes the writer once half its buffer is free).
+
+    With ``direct``, the websocket routes it serves skip the app's middleware and router: their
+    coroutines (a dozen frames, exit stacks and exception wrappers) would stay alive, per viewer,
+    for as long as the viewer watches.
     """
 
     def __init__(
@@ -128,10 +146,12 @@ class PushFastPath:
         *,
         user_timeout_ms: int | None = None,
         send_buffer_bytes: int | None = None,
+        direct: DirectRoute | None = None,
     ) -> None:
         self.app = app
         self.user_timeout_ms = user_timeout_ms
         self.send_buffer_bytes = send_buffer_bytes
+        self.direct = direct
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -142,7 +162,14 @@ class PushFastPath:
                     set_user_timeout(raw.transport, self.user_timeout_ms)
                 if self.send_buffer_bytes is not None:
                     set_send_buffer(raw.transport, self.send_buffer_bytes)
-                scope = {**scope, RAW_SOCKET: raw}
+                # Noted in uvicorn's own scope, not a copy: a copy is another dict per viewer for
+                # as long as it stays, and uvicorn reads the scope only to log the path.
+                scope[RAW_SOCKET] = raw
+            if self.direct is not None:
+                handler = self.direct(scope, receive, send)
+                if handler is not None:
+                    await handler
+                    return
         await self.app(scope, receive, send)
 
 

@@ -6,11 +6,16 @@ reports an unsent backlog); everything of livebuy's is the real code.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from types import SimpleNamespace
 from typing import Any, cast
 
 from livebuy.gateway.connection import Position, State, ViewerConnection
-from livebuy.gateway.fastpath import RAW_SOCKET, RawSocket
+from livebuy.gateway.endpoint import direct_show_socket
+from livebuy.gateway.fastpath import (
+    RAW_SOCKET,
+    RawSocket,
+)
 from livebuy.gateway.frames import Frame
 
 
@@ -120,3 +125,35 @@ def test_a_restart_when_live_sends_the_snapshot_and_continues_after_it() -> None
     connection.restart(2, snapshot)
     connection.deliver(3, [frame(3)])
     assert transport.written == [snapshot.wire, frame(3).wire]
+
+
+def test_a_raw_viewer_needs_no_writer_task_and_keeps_no_instance_dict() -> None:
+    """On a raw transport there is no writer to run, and the per-viewer object has slots only."""
+    connection, _ = viewer()
+    connection.start()
+    assert connection.writer() is None
+    assert not hasattr(connection, "__dict__")
+
+
+def test_the_show_socket_is_served_directly_and_nothing_else() -> None:
+    """Only a websocket scope on /ws/shows/{show_id} skips the app's layers, with its show id."""
+    app = cast(Any, SimpleNamespace())
+
+    def scope(kind: str, path: str, root_path: str = "") -> dict[str, Any]:
+        return {"type": kind, "path": path, "root_path": root_path, "query_string": b""}
+
+    async def never(*_: Any) -> Any:
+        raise AssertionError("not called")
+
+    for other in (
+        scope("http", "/ws/shows/spring"),
+        scope("websocket", "/ws/shows/"),
+        scope("websocket", "/ws/shows/spring/more"),
+        scope("websocket", "/ws/shows/spring", root_path="/api"),
+    ):
+        assert direct_show_socket(app, other, never, never) is None
+    served = scope("websocket", "/ws/shows/spring")
+    handler = direct_show_socket(app, served, never, never)
+    assert handler is not None
+    cast(Coroutine[Any, Any, None], handler).close()
+    assert served["app"] is app and served["path_params"] == {"show_id": "spring"}
