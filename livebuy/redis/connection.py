@@ -52,7 +52,8 @@ class _Cluster(RedisCluster):
         """A pipeline (``transaction=True``: a MULTI, whose keys must share one slot)."""
         if shard_hint:
             return super().pipeline(transaction, shard_hint)
-        return _QueueingClusterPipeline(self, transaction)
+        # redis-py's stubs declare an attribute abstract that its ClusterPipeline sets itself.
+        return _QueueingClusterPipeline(self, transaction)  # type: ignore[abstract]
 
 
 def connect(
