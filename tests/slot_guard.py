@@ -95,10 +95,10 @@ def _script_names() -> dict[str, str]:
         for library in sources.values():
             names[hashlib.sha1(library + source).hexdigest()] = name
     for declared in LuaScript.declared:
-        source = lua_source(declared.package, declared.name)
+        text = lua_source(declared.package, declared.name)
         if declared.prelude is not None:
-            source = lua_source(*declared.prelude) + source
-        names[hashlib.sha1(source.encode()).hexdigest()] = declared.name
+            text = lua_source(*declared.prelude) + text
+        names[hashlib.sha1(text.encode()).hexdigest()] = declared.name
     return names
 
 
