@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -21,15 +22,18 @@ async def load_catalog(redis: Redis, products: Sequence[Product]) -> None:
     Products missing from ``products`` but loaded earlier are left in place.
     """
     init_inventory = _inventory_init(redis)
+    # Inventory first, so a product is never listed before its stock exists. The script calls
+    # are concurrent, not pipelined: redis-py's cluster pipeline refuses EVALSHA.
+    await asyncio.gather(
+        *(
+            init_inventory(keys=[keys.inventory(variant.sku)], args=[variant.stock])
+            for product in products
+            for variant in product.variants
+        )
+    )
     # Not a MULTI: the keys live in different cluster slots, and every write is idempotent.
     async with redis.pipeline(transaction=False) as pipe:
         # Awaiting a command on a pipeline only queues it (and is what the typing expects).
-        # Inventory is queued first so a product is never listed before its stock exists.
-        for product in products:
-            for variant in product.variants:
-                await init_inventory(
-                    keys=[keys.inventory(variant.sku)], args=[variant.stock], client=pipe
-                )
         for position, product in enumerate(products):
             await pipe.set(keys.catalog_product(product.id), product.model_dump_json())
             await pipe.zadd(keys.catalog_index(), {product.id: position})

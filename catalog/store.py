@@ -59,9 +59,12 @@ class CatalogStore:
         """
         if not product_ids:
             return []
-        raws: list[str | bytes | None] = await self._redis.mget(
-            [keys.catalog_product(product_id) for product_id in product_ids]
-        )
+        # GETs in one pipeline, not MGET: products are in many slots, and a Redis Cluster
+        # refuses an MGET across slots (its client splits a pipeline by node instead).
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for product_id in product_ids:
+                await pipe.get(keys.catalog_product(product_id))
+            raws: list[str | bytes | None] = await pipe.execute()
         products: list[Product] = []
         for product_id, raw in zip(product_ids, raws, strict=True):
             if raw is None:

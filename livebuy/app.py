@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from catalog.demo import demo_images_dir
 from catalog.store import CatalogStore
@@ -88,10 +88,9 @@ def _replay(
         return ReplayService(redis, shows, catalog), []
     # Recorded segments live beside the live ones (LIVEBUY_VIDEO_REDIS_URL), copied inside it.
     video_url = settings.video.video_redis_url or redis_url
-    text = connect(video_url)
-    binary = Redis.from_pool(
-        BlockingConnectionPool.from_url(video_url, protocol=2, max_connections=8, timeout=10)
-    )
+    cluster = _video_cluster(settings)
+    text = connect(video_url, cluster=cluster)
+    binary = connect(video_url, cluster=cluster, decode=False, max_connections=8)
     service = ReplayService(
         redis,
         shows,
@@ -103,12 +102,17 @@ def _replay(
     return service, [text, binary]
 
 
+def _video_cluster(settings: Settings) -> bool:
+    """Whether the video's Redis is the cluster: a separate LIVEBUY_VIDEO_REDIS_URL is one Redis."""
+    return settings.redis.redis_cluster and settings.video.video_redis_url is None
+
+
 def create_app(settings: Settings, redis_url: str) -> FastAPI:
     """Build the app; Redis connections, content loading and show players start in the lifespan."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = connect(redis_url)
+        redis = connect(redis_url, cluster=settings.redis.redis_cluster)
         catalog = catalog_store(redis)
         stream = ShowStream(redis, settings.shows.stream_maxlen)
         # Games pay their prizes into it (giveaways, the poll loops' quizzes, red packets).
@@ -205,6 +209,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 settings.server.data_dir / "video",
                 segment_ms=settings.video.video_segment_ms,
                 lease_ms=settings.video.video_lease_ms,
+                cluster=_video_cluster(settings),
             )
         if video is not None:
             await video.start([show.id for show in loaded], loops)

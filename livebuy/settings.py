@@ -82,6 +82,10 @@ class RedisSettings(BaseModel):
     recovery_interval_s: float = Field(
         1.0, gt=0, description="how often each process checks that Redis still has its content"
     )
+    redis_cluster: bool = Field(
+        False,
+        description="LIVEBUY_REDIS_URL names any node of a Redis Cluster (redis-py's cluster client)",
+    )
 
 
 class ShowSettings(BaseModel):

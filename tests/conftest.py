@@ -11,7 +11,44 @@ from redis.asyncio import Redis
 
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
+from tests import slot_guard
 from tests.servers import InProcessServer, LiveServer, ProcessServer, settings_for_tests
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every Redis step of the suite is checked for keys in one slot (see tests/slot_guard.py)."""
+    config.stash[_GUARD_UNDO] = slot_guard.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the slot guard's wrappers."""
+    undo = config.stash.get(_GUARD_UNDO, None)
+    if undo is not None:
+        undo()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List every cross-slot step the run made (pending rekey ones too)."""
+    if slot_guard.violations:
+        terminalreporter.section("cross-slot steps (slot guard)")
+        terminalreporter.write_line(slot_guard.summary())
+
+
+_GUARD_UNDO = pytest.StashKey[Callable[[], None]]()
+
+
+@pytest.fixture(autouse=True)
+def _slot_guard() -> Iterator[None]:
+    """Fails the test if livebuy made a step a Redis Cluster would refuse, even one it caught."""
+    before = len(slot_guard.violations)
+    yield
+    new = slot_guard.violations[before:]
+    if new and slot_guard.MODE == "strict":
+        pytest.fail(
+            "cross-slot steps (a Redis Cluster refuses them):\n"
+            + "\n".join(v.describe() for v in new),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

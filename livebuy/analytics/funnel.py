@@ -41,6 +41,7 @@ from livebuy.analytics.service import product_names, sales_rows
 from livebuy.clock import now_ms
 from livebuy.errors import ShowNotFoundError, UnknownCueError
 from livebuy.redis import keys
+from livebuy.redis.connection import queue_pfcount
 from livebuy.redis.scripts import LuaScript
 from livebuy.shows.models import ShowDefinition
 from livebuy.shows.service import ShowService
@@ -312,8 +313,8 @@ class FunnelService:
         products = sorted(set(cast(set[str], counted)) | sales.keys())
         async with self._redis.pipeline(transaction=False) as pipe:
             for product_id in products:
-                await pipe.pfcount(keys.funnel_seen(show_id, product_id))
-                await pipe.pfcount(keys.funnel_added(show_id, product_id))
+                await queue_pfcount(pipe, keys.funnel_seen(show_id, product_id))
+                await queue_pfcount(pipe, keys.funnel_added(show_id, product_id))
             figures = await pipe.execute()
         names = await product_names(self._catalog, set(products))
         rows = []

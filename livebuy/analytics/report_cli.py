@@ -59,7 +59,7 @@ def read_report(redis_url: str, show_id: str, settings: Settings) -> ShowReport:
 
 
 async def _read(redis_url: str, show_id: str, settings: Settings) -> ShowReport:
-    redis = connect(redis_url)
+    redis = connect(redis_url, cluster=settings.redis.redis_cluster)
     try:
         catalog = catalog_store(redis)
         shows = ShowService(

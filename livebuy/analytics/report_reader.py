@@ -18,6 +18,7 @@ from livebuy.analytics.funnel import STEPS
 from livebuy.analytics.report import ReportInputs, StreamEntry
 from livebuy.analytics.service import product_names, sales_rows
 from livebuy.redis import keys
+from livebuy.redis.connection import queue_pfcount
 from livebuy.redis.scripts import LuaScript
 from livebuy.shows.service import ShowService
 
@@ -97,13 +98,13 @@ async def read_report_inputs(
         await pipe.smembers(keys.funnel_products(show_id))
         await pipe.smembers(keys.funnel_cues(show_id))
         await pipe.hgetall(keys.funnel_counts(show_id))
-        await pipe.pfcount(keys.funnel_watchers(show_id))
+        await queue_pfcount(pipe, keys.funnel_watchers(show_id))
         for key in step_keys:
-            await pipe.pfcount(key)
+            await queue_pfcount(pipe, key)
         # HyperLogLogs unite without double counting: the sessions at any step of a cart.
         bagged, checkout, paid = step_keys[2:]
-        await pipe.pfcount(bagged, checkout, paid)
-        await pipe.pfcount(bagged, checkout)
+        await queue_pfcount(pipe, bagged, checkout, paid)
+        await queue_pfcount(pipe, bagged, checkout)
         await pipe.hgetall(keys.experiment_counts(show_id))
         replies = await pipe.execute()
     viewers, chat, reactions, sales, products, cues, counts, watchers = replies[:8]
@@ -114,11 +115,11 @@ async def read_report_inputs(
     cue_ids = sorted(cast(set[str], cues))
     async with redis.pipeline(transaction=False) as pipe:
         for product_id in product_ids:
-            await pipe.pfcount(keys.funnel_seen(show_id, product_id))
-            await pipe.pfcount(keys.funnel_added(show_id, product_id))
+            await queue_pfcount(pipe, keys.funnel_seen(show_id, product_id))
+            await queue_pfcount(pipe, keys.funnel_added(show_id, product_id))
         for cue in cue_ids:
             for step in STEPS:
-                await pipe.pfcount(keys.funnel_cue_step(show_id, cue, step))
+                await queue_pfcount(pipe, keys.funnel_cue_step(show_id, cue, step))
         figures = [int(value) for value in await pipe.execute()]
     product_funnel = {
         product_id: (figures[2 * index], figures[2 * index + 1])

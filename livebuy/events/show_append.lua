@@ -12,9 +12,11 @@ local state_ops = ARGV[4]
 local maxlen = ARGV[5]
 local fresh_epoch = ARGV[6]
 local dedupe_ttl_ms = ARGV[7]
+-- Without a dedupe id the key is still one of the show's (a cluster routes a script by its keys,
+-- and refuses keys of two slots), and the TTL is 0: no marker is read or written.
 
 -- A run-sheet cue of one run is published at most once, whichever player gets there first.
-if dedupe_key ~= '' then
+if dedupe_ttl_ms ~= '0' then
   local previous = redis.call('GET', dedupe_key)
   if previous then
     return {0, tonumber(previous)}
@@ -40,7 +42,7 @@ for _, op in ipairs(cjson.decode(state_ops)) do
   end
 end
 
-if dedupe_key ~= '' then
+if dedupe_ttl_ms ~= '0' then
   redis.call('SET', dedupe_key, seq, 'PX', dedupe_ttl_ms)
 end
 return {1, seq}

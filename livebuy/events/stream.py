@@ -19,7 +19,7 @@ from livebuy.redis.scripts import LuaScript
 
 @dataclass(frozen=True)
 class AppendKeys:
-    """KEYS of ``show_append.lua`` (``dedupe`` is ``""`` for an append without an id)."""
+    """KEYS of ``show_append.lua`` (``dedupe``: see ``dedupe_marker``)."""
 
     seq: str
     events: str
@@ -45,6 +45,17 @@ SHOW_APPEND = LuaScript("livebuy.events", "show_append", AppendKeys, AppendArgs)
 
 # Run-sheet dedupe markers outlive any failover by far, and then go.
 DEDUPE_TTL_MS = 24 * 3600 * 1000
+
+
+def dedupe_marker(show_id: str, dedupe_id: str | None) -> tuple[str, int]:
+    """The marker key and its TTL for an append with ``dedupe_id``; without one, a key of the
+    show that is never written and a TTL of 0, which the scripts read as "no dedupe".
+
+    Never ``""``: a cluster routes a script by its keys, and ``""`` is in slot 0, not the show's.
+    """
+    if dedupe_id:
+        return keys.show_published(show_id, dedupe_id), DEDUPE_TTL_MS
+    return keys.show_published(show_id, ""), 0
 
 
 @dataclass(frozen=True)
@@ -93,13 +104,14 @@ class ShowStream:
 
         The event is serialised here, once: every delivery frames the stored text as it is.
         """
+        dedupe_key, dedupe_ttl_ms = dedupe_marker(show_id, dedupe_id)
         result = await self._append(
             AppendKeys(
                 seq=keys.show_seq(show_id),
                 events=keys.show_events(show_id),
                 state=keys.show_state(show_id),
                 epoch=keys.show_epoch(show_id),
-                dedupe=keys.show_published(show_id, dedupe_id) if dedupe_id else "",
+                dedupe=dedupe_key,
             ),
             AppendArgs(
                 event_type=event.event_type,
@@ -108,7 +120,7 @@ class ShowStream:
                 state_ops=orjson.dumps(state_ops or []).decode(),
                 maxlen=self._maxlen,
                 fresh_epoch=secrets.token_hex(8),
-                dedupe_ttl_ms=DEDUPE_TTL_MS,
+                dedupe_ttl_ms=dedupe_ttl_ms,
             ),
         )
         return Appended(seq=int(result[1]), created=bool(result[0]))

@@ -1,27 +1,104 @@
-"""The asyncio Redis client livebuy shares across a process."""
+"""The asyncio Redis client livebuy shares across a process: one Redis, or a Redis Cluster."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any, cast
+
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 
 # Enough for a burst of viewers joining at once (each join is a few short commands) plus one
 # blocking stream reader per watched show; past it, callers wait for a connection instead of failing.
 MAX_CONNECTIONS = 256
 POOL_TIMEOUT_S = 10
+# The cluster client's pool per node does not wait: past it a command fails at once
+# (MaxConnectionsError). Each node serves about a third of the shows' blocking reads and of the
+# joins, so the bound per node is the single Redis's, with room for a burst that lands on one node.
+CLUSTER_MAX_CONNECTIONS_PER_NODE = 512
 
 
-def connect(url: str) -> Redis:
-    """Client for ``url`` that returns ``str`` values; connections are opened lazily by the pool.
+class _QueueingClusterPipeline(ClusterPipeline):
+    """A cluster pipeline on which ``await pipe.set(...)`` queues the command, as on ``Redis``.
 
-    The pool blocks when exhausted (redis-py's default pool raises at once, which cut off viewers
-    joining in a burst). RESP2 is pinned: livebuy parses stream replies in their RESP2 shape.
+    livebuy awaits each command it queues (the typing of redis-py's asyncio pipeline asks for
+    it). The single-Redis pipeline's ``__await__`` returns it unchanged; redis-py's
+    ``ClusterPipeline.__await__`` re-initialises it instead, which empties its queue, so every
+    command queued before the last await would be dropped without an error.
     """
+
+    def __await__(self) -> Generator[Any, None, ClusterPipeline]:
+        return _itself(self).__await__()
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """Queue a command. In a transaction, without the ``keys`` option redis-py's command
+        methods add: its cluster MULTI passes every option to the reply's parser, and the parsers
+        of GET, HGETALL and others take none, so the MULTI failed with a TypeError after it ran
+        (the single-Redis client drops the option first). The slot comes from the arguments."""
+        if self._transaction:
+            kwargs.pop("keys", None)
+        return super().execute_command(*args, **kwargs)
+
+
+async def _itself(pipe: ClusterPipeline) -> ClusterPipeline:
+    return pipe
+
+
+class _Cluster(RedisCluster):
+    """``RedisCluster`` whose pipelines queue on await (see ``_QueueingClusterPipeline``)."""
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        """A pipeline (``transaction=True``: a MULTI, whose keys must share one slot)."""
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)
+        # redis-py's stubs declare an attribute abstract that its ClusterPipeline sets itself.
+        return _QueueingClusterPipeline(self, transaction)  # type: ignore[abstract]
+
+
+def connect(
+    url: str, *, cluster: bool = False, decode: bool = True, max_connections: int = MAX_CONNECTIONS
+) -> Redis:
+    """Client for ``url`` (returning ``str`` values unless ``decode`` is false); connections are
+    opened lazily by the pool.
+
+    The single-Redis pool blocks when exhausted (redis-py's default pool raises at once, which cut
+    off viewers joining in a burst). RESP2 is pinned: livebuy parses stream replies in their RESP2
+    shape.
+
+    ``cluster``: ``url`` names any node of a Redis Cluster, and the client is redis-py's
+    ``RedisCluster``. It discovers the other nodes, routes each command by its key's slot,
+    follows ``MOVED``/``ASK`` and loads a script on every primary when a node answers
+    ``NOSCRIPT``. It has the same command, script and pipeline methods as ``Redis`` but no common
+    base class: livebuy is typed against ``Redis`` and runs on both (``tests/cluster`` runs the
+    show, chat and games on a real three-master cluster).
+    """
+    if cluster:
+        client = _Cluster.from_url(
+            url,
+            decode_responses=decode,
+            protocol=2,
+            max_connections=max(max_connections, CLUSTER_MAX_CONNECTIONS_PER_NODE),
+            health_check_interval=30,
+        )
+        return cast(Redis, client)
     pool = BlockingConnectionPool.from_url(
         url,
-        decode_responses=True,
+        decode_responses=decode,
         health_check_interval=30,
         protocol=2,
-        max_connections=MAX_CONNECTIONS,
+        max_connections=max_connections,
         timeout=POOL_TIMEOUT_S,
     )
     return Redis.from_pool(pool)
+
+
+async def queue_pfcount(pipe: Pipeline, *keys: str) -> None:
+    """Queue ``PFCOUNT keys...`` on ``pipe``.
+
+    redis-py's cluster pipeline refuses its ``pfcount()`` method outright (a PFCOUNT of several
+    keys could span slots); the command itself, routed by its keys, runs. livebuy's PFCOUNTs name
+    keys of one show, which the slot guard of the test suite checks.
+    """
+    queue: Any = pipe
+    await queue.execute_command("PFCOUNT", *keys)

@@ -119,11 +119,14 @@ class ShowService:
             show = show.model_copy(update={"starts_at_ms": previous.starts_at_ms})
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.set(keys.show_definition(show.id), show.model_dump_json())
-            await pipe.sadd(keys.shows_index(), show.id)
             if previous is None or previous.starts_at_ms != show.starts_at_ms:
                 # A timeline is anchored on the start it was made for; a new start drops it.
                 await pipe.delete(keys.show_timeline(show.id))
             await pipe.execute()
+        # The index is in another slot than the show (a cluster runs no MULTI across slots), so it
+        # follows the definition: a listed id always has one, and a save that failed in between
+        # is listed by the next save (every start saves every show).
+        await self._redis.sadd(keys.shows_index(), show.id)
         if previous is not None and previous.starts_at_ms != show.starts_at_ms:
             self._timeline_changed(show.id)
         return show
@@ -146,11 +149,11 @@ class ShowService:
     async def list(self) -> list[ShowSummary]:
         """Every show, ordered by start time."""
         ids = sorted(cast(set[str], await self._redis.smembers(keys.shows_index())))
-        raws = (
-            await self._redis.mget([keys.show_definition(show_id) for show_id in ids])
-            if ids
-            else []
-        )
+        # One GET per show in a pipeline, not MGET: each show is in its own slot.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for show_id in ids:
+                await pipe.get(keys.show_definition(show_id))
+            raws: list[str | None] = await pipe.execute() if ids else []
         shows = [ShowDefinition.model_validate_json(raw) for raw in raws if raw is not None]
         return [
             ShowSummary(

@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from livebuy.background import LoopRegistry
@@ -48,16 +47,15 @@ class LiveVideo:
         lease_ms: int = 5000,
         ffmpeg: str = "ffmpeg",
         clock: Clock = now_ms,
+        cluster: bool = False,
     ) -> None:
         self.directory = directory
         self.segment_ms = segment_ms
         self.lease_ms = lease_ms
         # Its own clients: the video may live in a Redis of its own (LIVEBUY_VIDEO_REDIS_URL).
-        self._redis = connect(redis_url)
-        self._binary = Redis.from_pool(
-            BlockingConnectionPool.from_url(
-                redis_url, protocol=2, max_connections=BINARY_CONNECTIONS, timeout=10
-            )
+        self._redis = connect(redis_url, cluster=cluster)
+        self._binary = connect(
+            redis_url, cluster=cluster, decode=False, max_connections=BINARY_CONNECTIONS
         )
         self._ffmpeg = shutil.which(ffmpeg)
         self._clock = clock

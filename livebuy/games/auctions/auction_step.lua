@@ -107,7 +107,7 @@ if action == 'start' then
   local dedupe_ttl_ms = ARGV[10]
   local refused = ARGV[11]
   local strict = ARGV[12] == '1'
-  if dedupe_key ~= '' then
+  if dedupe_ttl_ms ~= '0' then
     local previous = redis.call('GET', dedupe_key)
     if previous then
       return {'ok', 'duplicate', tonumber(previous)}
@@ -146,7 +146,7 @@ if action == 'start' then
     redis.call('ZREM', settling_key, a.auction_id)
     publish(a, false)
   end
-  if dedupe_key ~= '' then
+  if dedupe_ttl_ms ~= '0' then
     redis.call('SET', dedupe_key, seq, 'PX', dedupe_ttl_ms)
   end
   return {'ok', refused == '' and 'started' or refused, seq, now, ends_at}
@@ -257,7 +257,7 @@ if action == 'cancel' then
   local data = ARGV[5]
   local at = ARGV[6]
   local dedupe_ttl_ms = ARGV[7]
-  if dedupe_key ~= '' then
+  if dedupe_ttl_ms ~= '0' then
     local previous = redis.call('GET', dedupe_key)
     if previous then
       return {'ok', 'duplicate', tonumber(previous)}
@@ -273,7 +273,7 @@ if action == 'cancel' then
   a.version = a.version + 1
   save(a, {'status', 'reason', 'version'})
   publish(a, false)
-  if dedupe_key ~= '' then
+  if dedupe_ttl_ms ~= '0' then
     redis.call('SET', dedupe_key, seq, 'PX', dedupe_ttl_ms)
   end
   return {'ok', 'cancelled', seq}

@@ -10,7 +10,7 @@ import orjson
 from redis.asyncio import Redis
 
 from livebuy.clock import Clock
-from livebuy.events.stream import DEDUPE_TTL_MS
+from livebuy.events.stream import dedupe_marker
 from livebuy.redis import keys
 from livebuy.redis.scripts import LuaScript, variadic
 
@@ -80,7 +80,7 @@ class AuctionScripts:
                 events=keys.show_events(show_id),
                 state=keys.show_state(show_id),
                 epoch=keys.show_epoch(show_id),
-                dedupe=keys.show_published(show_id, dedupe_id) if dedupe_id else "",
+                dedupe=dedupe_marker(show_id, dedupe_id)[0],
             ),
             StepArgs(
                 action=action,
@@ -117,7 +117,7 @@ class AuctionScripts:
                 duration_ms,
                 data_prefix,
                 at_ms,
-                DEDUPE_TTL_MS,
+                dedupe_marker(show_id, dedupe_id)[1],
                 refused,
                 "1" if strict else "0",
             ],
@@ -149,7 +149,11 @@ class AuctionScripts:
     ) -> StepReply:
         """Cancel an open auction and append the cancel cue (``data``)."""
         return await self._run(
-            "cancel", show_id, auction_id, [data, at_ms, DEDUPE_TTL_MS], dedupe_id
+            "cancel",
+            show_id,
+            auction_id,
+            [data, at_ms, dedupe_marker(show_id, dedupe_id)[1]],
+            dedupe_id,
         )
 
     async def settle(
