@@ -17,7 +17,8 @@ from tests.servers import InProcessServer, LiveServer, ProcessServer, settings_f
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every Redis step of the suite is checked for keys in one slot (see tests/slot_guard.py)."""
-    config.stash[_GUARD_UNDO] = slot_guard.install()
+    if slot_guard.MODE != "off":
+        config.stash[_GUARD_UNDO] = slot_guard.install()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -12,7 +12,8 @@ A violation raises ``CrossSlotError`` at the call (so the step does not run as i
 and is recorded; ``tests/conftest.py`` fails the test that made it at teardown, even if the
 server code that hit it caught the error (an elected loop logs and retries, an endpoint answers
 500). ``LIVEBUY_SLOT_GUARD=report`` records without raising and prints every distinct violation
-at the end of the run: the list of what to re-key.
+at the end of the run: the list of what to re-key. ``LIVEBUY_SLOT_GUARD=off`` does not install
+it (to time the suite without it).
 
 What it cannot see: keys a Lua script builds itself instead of taking them in ``KEYS``, and the
 commands of ``livebuy serve`` child processes (``make_server(process=True)``). The real cluster

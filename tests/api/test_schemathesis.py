@@ -24,7 +24,7 @@ from tests.servers import PRODUCER_TOKEN, LiveServer
 
 MakeServer = Callable[..., Awaitable[LiveServer]]
 # Examples per operation and mode: the whole run stays under a minute on a 2-core machine.
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 4
 CHECKS = [
     not_a_server_error,
     openapi_checks.status_code_conformance,

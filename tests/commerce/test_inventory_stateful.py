@@ -299,7 +299,7 @@ def test_inventory_invariant_holds(machine: type[InventoryMachine]) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=20,
+            max_examples=14,
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

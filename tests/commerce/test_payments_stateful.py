@@ -250,7 +250,7 @@ def test_payments_stay_consistent(machine: type[PaymentsMachine]) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=25,
+            max_examples=15,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -18,6 +18,8 @@ window.livebuyWords = (() => {
     unknown_order: "We could not find that order.",
     idempotency_key_required: "The shop could not tell this order apart: please try again.",
     idempotency_conflict: "This order was already sent with different items: please start again.",
+    idempotency_in_progress: "Your order is still being placed: wait a moment, then look in your orders.",
+    aborted: "This order was stopped before it was placed: nothing was charged, please try again.",
     empty_cart: "Your bag is empty.",
     out_of_stock: "This size just sold out.",
     deal_not_active: "The flash deal has ended; the regular price applies again.",
