@@ -29,6 +29,8 @@ SESSION_SECRET = "test-session-secret-0123456789"
 
 # Every wait for an event in the suite is scaled by this one constant (slow CI machines raise it).
 TIMEOUT_S = 10.0 * float(os.environ.get("LIVEBUY_TEST_TIMEOUT_SCALE", "1"))
+# Well under uvicorn's keep-alive timeout (5 s), so the client drops an idle connection first.
+KEEPALIVE_EXPIRY_S = 2.0
 
 
 def settings_for_tests(**overrides: Any) -> Settings:
@@ -79,7 +81,11 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/ws/shows/{show_id}" + (f"?{params}" if params else "")
 
     def http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, timeout=TIMEOUT_S)
+        """A client of this server that never reuses a connection uvicorn may be closing."""
+        # uvicorn closes a keep-alive connection idle for 5 s; a request sent on it as it closes
+        # fails with "Server disconnected" (a test that waited ~5 s for a frame met it in CI).
+        limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S)
+        return httpx.AsyncClient(base_url=self.base_url, timeout=TIMEOUT_S, limits=limits)
 
     async def post_cue(self, show_id: str, cue: dict[str, Any], cue_id: str | None = None) -> Any:
         """Publish a live cue as the producer and return the JSON answer."""
