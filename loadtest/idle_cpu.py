@@ -29,6 +29,7 @@ import redis as redis_sync
 
 from livebuy.processes import terminate
 from livebuy.redis.embedded import EmbeddedRedis, free_port
+from loadtest.local_server import wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
 READY_TIMEOUT_S = 60
@@ -55,24 +56,6 @@ class IdleSample:
     redis_cpu_share: float
     commands_per_s: float
     top: list[tuple[str, float]]
-
-
-def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server not ready after {READY_TIMEOUT_S} s")
 
 
 @contextmanager
@@ -112,7 +95,7 @@ def idle_server(
                     stderr=log,
                 )
                 try:
-                    _wait_ready(port, server)
+                    wait_ready(f"http://127.0.0.1:{port}", server, READY_TIMEOUT_S)
                     yield server.pid, url
                 finally:
                     terminate(server, timeout_s=15)

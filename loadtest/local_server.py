@@ -36,7 +36,8 @@ class LocalServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
+def wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Wait until the server at ``base`` answers ``/readyz`` (raises if it exits or times out)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -96,7 +97,7 @@ def local_server(
             try:
                 running = LocalServer(port=port, pid=server.pid, log=log_path, redis_url=redis.url)
                 # Each worker process starts on its own; on a busy machine they queue for a core.
-                _wait_ready(running.base_url, server, READY_TIMEOUT_S * workers)
+                wait_ready(running.base_url, server, READY_TIMEOUT_S * workers)
                 yield running
             finally:
                 terminate(server, timeout_s=15)
