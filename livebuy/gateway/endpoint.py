@@ -319,10 +319,12 @@ async def _handle_client_frame(
                 connection.deliver(None, [_control_frame(connection, "auth_ok", reply.data_json())])
             case ChatFrame():
                 stored = await channel.chat(frame.data.text)
-                if channel.session is not None:
-                    await presence.chatted(channel.show_id, channel.session.session_id)
+                # The ack goes before any further await: the next chat batch may already carry
+                # this message, and the sender must learn it is theirs first.
                 ack = _control_frame(connection, "chat_ack", stored.model_dump_json())
                 connection.deliver(None, [ack])
+                if channel.session is not None:
+                    await presence.chatted(channel.show_id, channel.session.session_id)
             case CardSeenFrame():
                 await signals.card_seen(channel, frame.data.cue_id, frame.data.variant)
             case ReactFrame():

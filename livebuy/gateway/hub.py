@@ -89,11 +89,14 @@ class ShowHub:
 
         Seen as an epoch that changed or vanished, or a seq that went back.
         """
+        # Taken before the read: while it is in flight the hub may broadcast frames appended after
+        # it, and comparing Redis's older seq with that newer position would see a seq go back.
+        epoch_before, seq_before = self.epoch, self.position.seq
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.get(keys.show_seq(self.show_id))
             await pipe.get(keys.show_epoch(self.show_id))
             seq, epoch = await pipe.execute()
-        return epoch != self.epoch or int(seq or 0) < self.position.seq
+        return epoch != epoch_before or int(seq or 0) < seq_before
 
     async def restart(self, snapshot: Snapshot) -> None:
         """Follow the show's new stream and give every viewer a fresh snapshot (``recovered:

@@ -29,7 +29,12 @@ window.livebuyChat = (() => {
 
   function addMessage(message, own = false) {
     const log = $("chat-log");
-    if (log.querySelector(`[data-message-id="${CSS.escape(message.id)}"]`)) return;
+    const shown = log.querySelector(`[data-message-id="${CSS.escape(message.id)}"]`);
+    if (shown) {
+      // The batch carrying this message may arrive before its ack: the ack still marks it ours.
+      if (own) shown.classList.add("own");
+      return;
+    }
     const item = el("li", { "data-message-id": message.id, class: own ? "own" : null });
     item.append(el("span", { class: "who" }, message.author.display_name), el("span", {}, message.text));
     log.append(item);
