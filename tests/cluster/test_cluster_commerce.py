@@ -1,5 +1,9 @@
 """Commerce on a real three-master Redis Cluster: a flash-deal and cart storm through a real
-server, with orders whose customers, stock and deal live on different masters."""
+server, with orders whose customers, stock and deal live on different masters; the hypothesis
+stateful commerce machines of tests/commerce on the cluster; and the cluster client's first burst.
+
+One module, so one pytest-xdist worker starts the session's cluster for all of them.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,23 @@ from typing import Any, cast
 import httpx
 import orjson
 import pytest
+import redis as sync_redis
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
 from redis.asyncio import Redis
 
+from catalog.demo import load_demo_catalog
+from catalog.loader import load_catalog
 from livebuy.commerce.services import Commerce
 from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
+from livebuy.redis.connection import connect
 from livebuy.services import catalog_store
 from livebuy.sessions.service import SessionService
 from tests.cluster_fixture import EmbeddedCluster
 from tests.commerce.helpers import SHOW, SKU, auth, card, many_sessions, start_deal, stock
+from tests.commerce.test_inventory_stateful import InventoryMachine
+from tests.commerce.test_payments_stateful import PaymentsMachine
 from tests.servers import TIMEOUT_S, LiveServer, ProcessServer, settings_for_tests
 
 DEAL = "cluster-storm"
@@ -230,3 +242,78 @@ async def test_storm_over_three_masters_never_oversells(
         for (token, key), order_id in made.items():
             again = await client.post("/api/orders", json=bodies[key], headers=auth(token, key))
             assert (again.status_code, again.json().get("id")) == (200, order_id), again.text
+
+
+class ClusterInventoryMachine(InventoryMachine):
+    """``InventoryMachine`` on a Redis Cluster."""
+
+    cluster = True
+
+
+class ClusterPaymentsMachine(PaymentsMachine):
+    """``PaymentsMachine`` on a Redis Cluster."""
+
+    cluster = True
+
+
+def _few(examples: int, steps: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+def test_inventory_invariant_holds_on_a_cluster(redis_cluster: EmbeddedCluster) -> None:
+    """On a cluster, after every step: each SKU's counters add up and match the orders, and
+    neither deal (first-come, or lottery) has more units taken than it offers."""
+    redis_cluster.flush()
+    ClusterInventoryMachine.redis_url = redis_cluster.url
+    run_state_machine_as_test(ClusterInventoryMachine, settings=_few(3, 25))
+
+
+def test_payments_stay_consistent_on_a_cluster(redis_cluster: EmbeddedCluster) -> None:
+    """On a cluster, after every step and once settled: paid ⇔ charged once, released ⇔
+    refunded once, whatever crashed where."""
+    redis_cluster.flush()
+    ClusterPaymentsMachine.redis_url = redis_cluster.url
+    run_state_machine_as_test(ClusterPaymentsMachine, settings=_few(3, 25))
+
+
+def _moved_errors(cluster: EmbeddedCluster) -> int:
+    """MOVED replies every node has sent since its stats were last reset."""
+    total = 0
+    for port in cluster.ports:
+        client = sync_redis.Redis(port=port, decode_responses=True)
+        try:
+            stats = client.info("errorstats")
+        finally:
+            client.close()
+        total += int(stats.get("errorstat_MOVED", {}).get("count", 0))
+    return total
+
+
+def _reset_stats(cluster: EmbeddedCluster) -> None:
+    for port in cluster.ports:
+        client = sync_redis.Redis(port=port)
+        try:
+            client.config_resetstat()
+        finally:
+            client.close()
+
+
+async def test_fresh_client_sends_each_script_to_its_keys_master(
+    redis_cluster: EmbeddedCluster,
+) -> None:
+    """A process's first commands are a concurrent burst of script calls (the catalog load at
+    start-up): each goes to its key's master, none is redirected with MOVED (redis-py sent them
+    all to one node before it knew the slots, then closed every connection in use after a few
+    MOVED, and the start-up failed with 'Connection closed')."""
+    _reset_stats(redis_cluster)
+    client = connect(redis_cluster.url, cluster=True)
+    try:
+        await load_catalog(client, load_demo_catalog())
+    finally:
+        await client.aclose()
+    assert _moved_errors(redis_cluster) == 0
