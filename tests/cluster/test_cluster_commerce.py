@@ -23,8 +23,13 @@ from redis.asyncio import Redis
 
 from catalog.demo import load_demo_catalog
 from catalog.loader import load_catalog
+from livebuy.clock import now_ms
+from livebuy.commerce.models import OrderRequest
+from livebuy.commerce.order_scripts import SYNC_GRACE_MS
 from livebuy.commerce.services import Commerce
+from livebuy.commerce.sweeper import sync_once
 from livebuy.events.stream import ShowStream
+from livebuy.faults import Faults
 from livebuy.redis import keys
 from livebuy.redis.connection import connect
 from livebuy.services import catalog_store
@@ -35,6 +40,7 @@ from tests.commerce.test_inventory_stateful import InventoryMachine
 from tests.commerce.test_payments_stateful import PaymentsMachine
 from tests.servers import TIMEOUT_S, LiveServer, ProcessServer, settings_for_tests
 
+MASTERS = 3
 DEAL = "cluster-storm"
 DEAL_UNITS = 40
 DEAL_BUYERS = 150
@@ -158,7 +164,7 @@ async def test_storm_over_three_masters_never_oversells(
     SKUs in multi-line carts (stock on three masters), some with a duplicated Idempotency-Key:
     no oversell, every unit accounted for by an order, every replay the same order, no 500."""
     stock_masters = {redis_cluster.master_of(keys.inventory(sku)) for sku in SCARCE}
-    assert len(stock_masters) == 3
+    assert len(stock_masters) == MASTERS
 
     tokens = await many_sessions(server, cluster_client, DEAL_BUYERS + CART_BUYERS)
     await _fill_carts(server, cluster_client, tokens[DEAL_BUYERS:])
@@ -198,9 +204,7 @@ async def test_storm_over_three_masters_never_oversells(
     assert {order["id"] for order in orders} == set(made.values())
     assert {order["status"] for order in orders} <= {"pending_payment", "paid"}
     # The customers' slots (where each order lives) cover all three masters.
-    assert {redis_cluster.master_of(keys.order(order["id"])) for order in orders} == set(
-        redis_cluster.ports
-    )
+    assert len({redis_cluster.master_of(keys.order(order["id"])) for order in orders}) == MASTERS
     deal_orders = [order for order in orders if order["deal_id"] == DEAL]
     assert len(deal_orders) == DEAL_UNITS
     assert len({order["customer"] for order in deal_orders}) == DEAL_UNITS
@@ -242,6 +246,49 @@ async def test_storm_over_three_masters_never_oversells(
         for (token, key), order_id in made.items():
             again = await client.post("/api/orders", json=bodies[key], headers=auth(token, key))
             assert (again.status_code, again.json().get("id")) == (200, order_id), again.text
+
+
+class Crash(Exception):
+    """Stands for the process dying at the fault point: nothing after it runs."""
+
+
+def _crash() -> None:
+    raise Crash
+
+
+async def test_crash_mid_create_across_masters_is_undone_by_the_sweep(
+    redis_cluster: EmbeddedCluster, cluster_client: Redis
+) -> None:
+    """A cart over three masters whose request died between its holds and its confirm: its
+    units stay out of sale until the sync sweep gives the order up, then come back once on every
+    master, and the key makes a new order."""
+    assert len({_master(redis_cluster, sku) for sku in SCARCE}) == MASTERS
+    redis_cluster.flush()
+    await load_catalog(cluster_client, load_demo_catalog())
+    faults = Faults(crash=_crash)
+    commerce = Commerce.build(
+        cluster_client,
+        catalog_store(cluster_client),
+        ShowStream(cluster_client, 1000),
+        settings_for_tests(),
+        faults=faults,
+    )
+    for sku in SCARCE:
+        await commerce.cart.put("ann", sku, 1)
+    before = {sku: await stock(cluster_client, sku) for sku in SCARCE}
+    faults.armed.add("create:after_reserve")
+    with pytest.raises(Crash):
+        await commerce.orders.create("ann", "k1", OrderRequest(from_cart=True))
+    faults.armed.clear()
+    for sku, first in before.items():
+        held = await stock(cluster_client, sku)
+        assert (held["available"], held["reserved"]) == (first["available"] - 1, 1), held
+    later = now_ms() + SYNC_GRACE_MS + 1
+    for _ in range(2):  # a second sweep (another process) changes nothing more
+        await sync_once(commerce.orders, later)
+        assert {sku: await stock(cluster_client, sku) for sku in SCARCE} == before
+    order, created = await commerce.orders.create("ann", "k1", OrderRequest(from_cart=True))
+    assert created and order.status == "pending_payment" and len(order.lines) == len(SCARCE)
 
 
 class ClusterInventoryMachine(InventoryMachine):
