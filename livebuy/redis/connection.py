@@ -46,7 +46,8 @@ async def _itself(pipe: ClusterPipeline) -> ClusterPipeline:
 
 
 class _Cluster(RedisCluster):
-    """``RedisCluster`` whose pipelines queue on await (see ``_QueueingClusterPipeline``)."""
+    """``RedisCluster`` whose pipelines queue on await (see ``_QueueingClusterPipeline``) and
+    whose commands wait for the slot table (see ``execute_command``)."""
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         """Run a command on the node of its key's slot, learning the slots first if needed.
