@@ -205,6 +205,25 @@ class OrderScripts:
         fields = dict(zip(flat[::2], flat[1::2], strict=True))
         return OrderCreated(order_id=order_id, created=True, fields=fields)
 
+    async def replayed(
+        self, customer: str, idempotency_key: str, body_hash: str
+    ) -> OrderCreated | None:
+        """The order the key made, without opening one: ``None`` if the key made none (or its
+        request was refused); waits for it while it is being made, as a replay in ``create``.
+
+        Raises:
+            IdempotencyConflictError: the key was used with another body.
+            IdempotencyInProgressError: the key's first request is still creating its order.
+        """
+        seen = await self._redis.hmget(
+            keys.order_idempotency(customer, idempotency_key), ["hash", "order_id"]
+        )
+        if seen[0] is None:
+            return None
+        if seen[0] != body_hash:
+            raise _create_refusal("idempotency_conflict", -1, "", [])
+        return await self._replayed(str(seen[1]))
+
     async def _replayed(self, order_id: str) -> OrderCreated | None:
         """The order an earlier request with the same key made, once it is made; ``None`` if
         that request was refused (the key is free again)."""

@@ -68,6 +68,11 @@ def card_amount(fields: dict[str, str]) -> int:
     return int(fields.get("card_amount") or fields["total"])
 
 
+def _body_hash(request: OrderRequest) -> str:
+    """What an Idempotency-Key's record keeps of its request, to tell a replay from a reuse."""
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
 def _order(fields: dict[str, str]) -> Order:
     currency = fields["currency"]
     lines = [
@@ -158,6 +163,9 @@ class OrderService:
             cart = cast(dict[str, str], await self._redis.hgetall(keys.cart(customer)))
             wanted = sorted((sku, int(quantity)) for sku, quantity in cart.items())
             if not wanted:
+                replayed = await self._replayed(customer, idempotency_key, request)
+                if replayed is not None:
+                    return replayed, False
                 raise EmptyCartError("the cart is empty", field="from_cart")
         lines: list[dict[str, Any]] = []
         for index, (sku, quantity) in enumerate(wanted):
@@ -192,6 +200,9 @@ class OrderService:
         if request.deal_id is not None and request.show_id is not None:
             deal = await self._watch.deal(request.show_id, request.deal_id)
             if deal is None:
+                replayed = await self._replayed(customer, idempotency_key, request)
+                if replayed is not None:
+                    return replayed, False
                 raise DealNotActiveError(
                     f"deal '{request.deal_id}' is not running", line=0, sku=lines[0]["sku"]
                 )
@@ -210,7 +221,7 @@ class OrderService:
                 now=now_ms(),
                 customer=customer,
                 idempotency_key=idempotency_key,
-                body_hash=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
+                body_hash=_body_hash(request),
                 hold_ms=self.policy.hold_ms,
                 idempotency_ttl_ms=self.policy.idempotency_ttl_ms,
                 lines=lines,
@@ -234,6 +245,15 @@ class OrderService:
             self._watch.gate.accepted(request.show_id, lines, request.deal_id)
         metrics.ORDER_TRANSITIONS.labels("pending_payment").inc()
         return _order(created.fields), True
+
+    async def _replayed(
+        self, customer: str, idempotency_key: str, request: OrderRequest
+    ) -> Order | None:
+        """The order an earlier request with this key and body made, for a request about to be
+        refused by what it names now (the cart its checkout emptied, the deal that ended since):
+        a retry must get its order back, as it would from the order script."""
+        made = await self._scripts.replayed(customer, idempotency_key, _body_hash(request))
+        return None if made is None else await self.get(customer, made.order_id)
 
     async def _gate(
         self,

@@ -46,7 +46,22 @@ async def _itself(pipe: ClusterPipeline) -> ClusterPipeline:
 
 
 class _Cluster(RedisCluster):
-    """``RedisCluster`` whose pipelines queue on await (see ``_QueueingClusterPipeline``)."""
+    """``RedisCluster`` whose pipelines queue on await (see ``_QueueingClusterPipeline``) and
+    whose commands wait for the slot table (see ``execute_command``)."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a command on the node of its key's slot, learning the slots first if needed.
+
+        redis-py 8 picks a command's target before it loads the slot table: every script call
+        (EVALSHA) of a fresh or just-reset client went to one node, most came back ``MOVED``,
+        and after a few the client closed every connection, including those of the commands
+        still in flight ('Connection closed'): a burst such as the catalog load at start-up
+        failed. Loading the table first (once; concurrent callers wait on redis-py's lock)
+        sends each command to its master.
+        """
+        if self._initialize:
+            _ = await self.initialize()
+        return await super().execute_command(*args, **kwargs)
 
     def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
         """A pipeline (``transaction=True``: a MULTI, whose keys must share one slot)."""

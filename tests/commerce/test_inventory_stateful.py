@@ -55,13 +55,15 @@ class InventoryMachine(RuleBasedStateMachine):
     """Drives the real services and scripts on a real Redis, one event loop per example."""
 
     redis_url = ""
+    # A Redis Cluster at redis_url (tests/cluster runs the machine there too).
+    cluster = False
     # Orders by bundle position: their ids are random, and draws must not depend on them.
     placed = Bundle("placed")
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.redis = connect(self.redis_url)
+        self.redis = connect(self.redis_url, cluster=self.cluster)
         settings = settings_for_tests(
             reservation_hold_ms=HOLD_MS, drop_waitlist_max=1, drop_entry_grace_ms=0
         )

@@ -65,12 +65,14 @@ class PaymentsMachine(RuleBasedStateMachine):
     """Drives the real services, scripts and demo gateway on a real Redis."""
 
     redis_url = ""
+    # A Redis Cluster at redis_url (tests/cluster runs the machine there too).
+    cluster = False
     placed = Bundle("placed")
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.redis = connect(self.redis_url)
+        self.redis = connect(self.redis_url, cluster=self.cluster)
         self.faults = Faults(crash=_crash)
         self.commerce = self._build()
         self.orders: dict[str, str] = {}  # order id -> customer
