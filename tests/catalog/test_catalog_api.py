@@ -32,7 +32,7 @@ async def client(redis: Redis) -> AsyncIterator[httpx.AsyncClient]:
     app.dependency_overrides[get_catalog] = lambda: catalog_store(redis)
     app.add_exception_handler(LivebuyError, livebuy_error)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(verify=False, transport=transport, base_url="http://test") as http:
         yield http
 
 

@@ -67,7 +67,7 @@ async def test_serve_refuses_placeholders_in_production_without_a_traceback(
 
 
 async def _wait_ready(port: int, process: asyncio.subprocess.Process) -> None:
-    async with asyncio.timeout(TIMEOUT_S * 3), httpx.AsyncClient() as client:
+    async with asyncio.timeout(TIMEOUT_S * 3), httpx.AsyncClient(verify=False) as client:
         while True:
             assert process.returncode is None, "the server exited"
             try:
@@ -116,7 +116,10 @@ async def test_demo_keeps_its_generated_session_secret_across_restarts(tmp_path:
     command = ["demo", "--port", str(port), "--no-video"]
     log = tmp_path / "demo.log"
     base = f"http://127.0.0.1:{port}"
-    async with _running(command, env, port, log), httpx.AsyncClient(base_url=base) as client:
+    async with (
+        _running(command, env, port, log),
+        httpx.AsyncClient(verify=False, base_url=base) as client,
+    ):
         token = (await client.post("/api/sessions")).json()["token"]
         assert (
             await client.get("/api/orders", headers={"Authorization": f"Bearer {token}"})
@@ -125,7 +128,10 @@ async def test_demo_keeps_its_generated_session_secret_across_restarts(tmp_path:
     secret = secret_file.read_text().strip()
     assert len(secret) >= 32
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
-    async with _running(command, env, port, log), httpx.AsyncClient(base_url=base) as client:
+    async with (
+        _running(command, env, port, log),
+        httpx.AsyncClient(verify=False, base_url=base) as client,
+    ):
         answer = await client.get("/api/orders", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, answer.text
         forged = token.split(".")[0] + ".0123456789abcdef0123456789abcdef"
@@ -141,7 +147,7 @@ async def test_demo_uses_an_explicit_session_secret(tmp_path: Path) -> None:
     env = cli_env(LIVEBUY_DATA_DIR=str(tmp_path), LIVEBUY_SESSION_SECRET=STRONG)
     async with (
         _running(["demo", "--port", str(port), "--no-video"], env, port, tmp_path / "demo.log"),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        httpx.AsyncClient(verify=False, base_url=f"http://127.0.0.1:{port}") as client,
     ):
         issued = (await client.post("/api/sessions")).json()
     session_id, _, signature = issued["token"].partition(".")

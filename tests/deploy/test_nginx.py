@@ -57,7 +57,9 @@ async def test_forwarded_headers_name_the_peer_and_upstream_connections_are_reus
     """A client's own X-Forwarded-For is replaced by its address; plain requests share one upstream connection."""
     nginx = await start_nginx(upstream.port)
     spoofed = {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"}
-    async with httpx.AsyncClient(base_url=nginx.base_url, timeout=TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        verify=False, base_url=nginx.base_url, timeout=TIMEOUT_S
+    ) as client:
         for _ in range(3):
             response = await client.get("/api/shows", headers={**spoofed, "Host": "shop.example"})
             assert response.status_code == 200, nginx.log_tail()
@@ -72,7 +74,9 @@ async def test_forwarded_headers_name_the_peer_and_upstream_connections_are_reus
     assert "connection" not in head
 
     handshake = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}
-    async with httpx.AsyncClient(base_url=nginx.base_url, timeout=TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        verify=False, base_url=nginx.base_url, timeout=TIMEOUT_S
+    ) as client:
         await client.get(f"/ws/shows/{SHOW}", headers={**handshake, "Sec-WebSocket-Key": "x" * 24})
     head = upstream.heads[-1]
     assert head["upgrade"] == ["websocket"]
@@ -88,7 +92,9 @@ async def test_websocket_and_api_through_nginx(
     async with connect(f"ws://127.0.0.1:{nginx.port}/ws/shows/{SHOW}") as ws:
         snapshot = await receive_json(ws)
         assert snapshot["type"] == "snapshot"
-        async with httpx.AsyncClient(base_url=nginx.base_url, timeout=TIMEOUT_S) as client:
+        async with httpx.AsyncClient(
+            verify=False, base_url=nginx.base_url, timeout=TIMEOUT_S
+        ) as client:
             published = await client.post(
                 f"/api/shows/{SHOW}/cues",
                 json={"cue": {"kind": "pin", "product_id": "lunaire-aviator"}},
@@ -122,7 +128,9 @@ async def test_oversized_requests_are_refused_by_nginx(
 ) -> None:
     """Bodies over 64 KiB get 413 and a header line over 8 KiB gets 400, before any gateway sees them."""
     nginx = await start_nginx(upstream.port)
-    async with httpx.AsyncClient(base_url=nginx.base_url, timeout=TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        verify=False, base_url=nginx.base_url, timeout=TIMEOUT_S
+    ) as client:
         body = await client.post("/api/sessions", content=b"x" * (64 * 1024 + 1))
         header = await client.get("/api/shows", headers={"X-Big": "x" * 9000})
         fine = await client.post("/api/sessions", content=b"x" * 1024)

@@ -22,7 +22,9 @@ VIEWERS = re.compile(r'^livebuy_viewers\{show_id="spring-runway"\} (\S+)$', re.M
 
 async def viewers_on(gateway: ComposedGateway) -> float:
     """Viewers of the show connected to this replica, from its own /metrics."""
-    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        verify=False, base_url=gateway.base_url, timeout=TIMEOUT_S
+    ) as client:
         match = VIEWERS.search((await client.get("/metrics")).text)
     return 0.0 if match is None else float(match.group(1))
 
@@ -59,7 +61,9 @@ async def test_composed_replicas_behind_nginx_serve_viewers_cues_and_video(
                     break
                 await asyncio.sleep(0.05)
 
-        async with httpx.AsyncClient(base_url=nginx.base_url, timeout=TIMEOUT_S) as client:
+        async with httpx.AsyncClient(
+            verify=False, base_url=nginx.base_url, timeout=TIMEOUT_S
+        ) as client:
             published = await client.post(
                 f"/api/shows/{SHOW}/cues",
                 json={"cue": {"kind": "pin", "product_id": "lunaire-aviator"}, "id": "deploy-pin"},
@@ -82,7 +86,7 @@ async def test_composed_replicas_behind_nginx_serve_viewers_cues_and_video(
             states = []
             for gateway in gateways:
                 async with httpx.AsyncClient(
-                    base_url=gateway.base_url, timeout=TIMEOUT_S
+                    verify=False, base_url=gateway.base_url, timeout=TIMEOUT_S
                 ) as direct:
                     states.append((await direct.get(f"/video/{SHOW}/status")).json()["encoding"])
         assert sorted(states) == [False] * (replicas - 1) + [True]

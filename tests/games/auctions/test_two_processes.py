@@ -107,8 +107,12 @@ async def test_bids_on_either_process_reach_viewers_and_the_race_is_judged_by_on
     handle_of = {issued.token: issued.handle for issued in sessions}
     limits = httpx.Limits(max_connections=32)
     async with (
-        httpx.AsyncClient(base_url=first.base_url, timeout=TIMEOUT_S, limits=limits) as on_a,
-        httpx.AsyncClient(base_url=second.base_url, timeout=TIMEOUT_S, limits=limits) as on_b,
+        httpx.AsyncClient(
+            verify=False, base_url=first.base_url, timeout=TIMEOUT_S, limits=limits
+        ) as on_a,
+        httpx.AsyncClient(
+            verify=False, base_url=second.base_url, timeout=TIMEOUT_S, limits=limits
+        ) as on_b,
         connect(first.ws_url(SHOW)) as viewer_on_a,
     ):
         await receive_json(viewer_on_a)
@@ -164,6 +168,7 @@ async def test_bids_on_either_process_reach_viewers_and_the_race_is_judged_by_on
         # Clients made and connected before the clock starts (making one takes milliseconds).
         racing = [
             httpx.AsyncClient(
+                verify=False,
                 base_url=(first, second)[index % 2].base_url,
                 # Idle between the two races for longer than uvicorn keeps a connection open.
                 limits=httpx.Limits(max_connections=1, keepalive_expiry=KEEPALIVE_EXPIRY_S),
