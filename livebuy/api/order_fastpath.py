@@ -65,13 +65,13 @@ class OrderFastPath:
         services = services_of(request)
         try:
             await services.rate_limiter.take("orders", request)
-            orders, replayable = services.commerce.orders, None
+            orders, probe, replayable = services.commerce.orders, None, None
             # A buy the sold-out gate holds refused needs the session and one more read (did its
             # Idempotency-Key make an order?): both in one round trip. A bad token is refused
             # here as ``authenticate`` refuses it, before anything else is read.
-            probe = orders.replay_probe(
-                services.sessions.verify_token(token), idempotency_key, order_request
-            )
+            if orders.held_refused(order_request):
+                customer = services.sessions.verify_token(token)
+                probe = orders.replay_record(customer, idempotency_key)
             if probe is None:
                 session = await services.sessions.authenticate(token)
             else:

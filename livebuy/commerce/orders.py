@@ -132,24 +132,24 @@ class OrderService:
         # drop passes the unit on to its waitlist at once instead of at the hold's end.
         self.release_listeners: list[ReleaseListener] = []
 
-    def replay_probe(
-        self, customer: str, idempotency_key: str | None, request: OrderRequest
-    ) -> str | None:
-        """The key of the Idempotency-Key's record when the sold-out gate holds this buy refused
-        (process memory only, nothing renewed); ``None`` otherwise.
+    def held_refused(self, request: OrderRequest) -> bool:
+        """Whether the sold-out gate holds this one-item buy refused (process memory only,
+        nothing renewed: a lapsed flag's probe is left to ``create``).
 
         The gate refuses only a key that made no order, which is one Redis read: a caller that
-        also reads the session reads both in one round trip and passes the answer to ``create``
-        as ``replayable``.
+        also reads the session reads both in one round trip (``replay_record``) and passes the
+        answer to ``create`` as ``replayable``.
         """
-        if (
-            request.sku is None
-            or request.show_id is None
-            or idempotency_key is None
-            or not _IDEMPOTENCY_KEY.match(idempotency_key)
-            or not self._watch.follows(request.show_id)
-            or not self._watch.gate.holds_refused(request.show_id, request.sku, request.deal_id)
-        ):
+        return (
+            request.sku is not None
+            and request.show_id is not None
+            and self._watch.follows(request.show_id)
+            and self._watch.gate.holds_refused(request.show_id, request.sku, request.deal_id)
+        )
+
+    def replay_record(self, customer: str, idempotency_key: str | None) -> str | None:
+        """The key of the record an Idempotency-Key's order leaves (``None``: no valid key)."""
+        if idempotency_key is None or not _IDEMPOTENCY_KEY.match(idempotency_key):
             return None
         return keys.order_idempotency(customer, idempotency_key)
 
@@ -163,7 +163,7 @@ class OrderService:
     ) -> tuple[Order, bool]:
         """Reserve the units and create the order; returns it and whether this call created it.
 
-        ``replayable``: whether the key's record (``replay_probe``) existed, read by the caller
+        ``replayable``: whether the key's record (``replay_record``) existed, read by the caller
         with the session; ``None``: the gate reads it itself when it needs it.
 
         Raises:
