@@ -3,9 +3,10 @@
 Starts an embedded ``redis-server`` and ``python -m livebuy serve`` (or targets ``--url``), then
 in one run measures: requests/s of ``GET /healthz``, orders/s of one-tap deal buys that all
 succeed, attempts/s of a flash storm (``--storm`` attempts for 100 units, the rest refused) and
-refusals/s once that deal is sold out, each with p50/p99 latency. The client is a minimal
-keep-alive HTTP/1.1 client on asyncio streams so that it, not the server, is never the
-bottleneck; ``--connections`` requests are in flight at once. ``--profile DIR`` samples the server
+refusals/s once that deal is sold out (by the buyers of the earlier phases, then as first taps
+of viewers whose session the server no longer holds in memory), each with p50/p99 latency. The
+client is a minimal keep-alive HTTP/1.1 client on asyncio streams so that it, not the server, is
+never the bottleneck; ``--connections`` requests are in flight at once. ``--profile DIR`` samples the server
 with py-spy during the order phases and prints the functions that cost the most.
 
     .venv/bin/python -m loadtest.buy_bench --requests 3000 --connections 50
@@ -37,6 +38,8 @@ SHOW = "spring-runway"
 SKU = "STW-CRT-WHT-40"
 PRODUCT = "stridewell-court-low"
 TOKEN = "bench-producer-token"
+# A little over the server's default LIVEBUY_SESSION_CACHE_MS.
+SESSION_CACHE_S = 2.5
 
 
 class Connection:
@@ -271,6 +274,15 @@ async def bench(
     producer = {"Authorization": f"Bearer {TOKEN}"}
     buyers = max(requests, storm)
     tokens = [(await setup.request("POST", "/api/sessions"))[1]["token"] for _ in range(buyers)]
+    # Viewers who joined the show (their session was used) and tap "buy" once, when the server
+    # no longer has their session in memory: the last phase's first taps.
+    first_tappers = [
+        (await setup.request("POST", "/api/sessions"))[1]["token"] for _ in range(requests)
+    ]
+    for token in first_tappers:
+        status, _ = await setup.request("GET", "/api/orders", {"Authorization": f"Bearer {token}"})
+        assert status == 200, status
+    warmed_at = time.monotonic()
     status, level = await setup.request(
         "POST", f"/api/inventory/{SKU}/restock", producer, {"units": requests + 200}
     )
@@ -319,6 +331,11 @@ async def bench(
     print(
         phase.line("sold out (all refused)", "refusals/s") + f"  {phase.rate / healthz_rate:.2f}x"
     )
+    # The server keeps a verified session LIVEBUY_SESSION_CACHE_MS (2 s by default).
+    await asyncio.sleep(max(0.0, SESSION_CACHE_S - (time.monotonic() - warmed_at)))
+    first = deal_buys("bench-storm", first_tappers, key="bench-storm-first")
+    phase = await run_phase(host, port, connections, first, server_pid, redis)
+    print(phase.line("sold out, first tap", "refusals/s") + f"  {phase.rate / healthz_rate:.2f}x")
     profiler.stop()
     if redis is not None:
         await redis.aclose()

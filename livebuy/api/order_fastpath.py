@@ -65,9 +65,19 @@ class OrderFastPath:
         services = services_of(request)
         try:
             await services.rate_limiter.take("orders", request)
-            session = await services.sessions.authenticate(token)
+            orders, probe, replayable = services.commerce.orders, None, None
+            # A buy the sold-out gate holds refused needs the session and one more read (did its
+            # Idempotency-Key make an order?): both in one round trip. A bad token is refused
+            # here as ``authenticate`` refuses it, before anything else is read.
+            if orders.held_refused(order_request):
+                customer = services.sessions.verify_token(token)
+                probe = orders.replay_record(customer, idempotency_key)
+            if probe is None:
+                session = await services.sessions.authenticate(token)
+            else:
+                session, replayable = await services.sessions.authenticate_probing(token, probe)
             order, created = await place_order(
-                services.commerce, session.session_id, idempotency_key, order_request
+                services.commerce, session.session_id, idempotency_key, order_request, replayable
             )
         except LivebuyError as error:
             headers = []

@@ -57,16 +57,23 @@ async def create_order(
 
 
 async def place_order(
-    commerce: Commerce, session_id: str, idempotency_key: str | None, body: OrderRequest
+    commerce: Commerce,
+    session_id: str,
+    idempotency_key: str | None,
+    body: OrderRequest,
+    replayable: bool | None = None,
 ) -> tuple[Order, bool]:
-    """The order and whether it is new (else an Idempotency-Key replay), counted in the metrics.
+    """The order and whether it is new (else an Idempotency-Key replay), counted in the metrics;
+    ``replayable`` as ``OrderService.create`` takes it.
 
     Raises:
         LivebuyError: whatever ``OrderService.create`` refuses with (counted by its code).
     """
     started = time.perf_counter()
     try:
-        order, created = await commerce.orders.create(session_id, idempotency_key, body)
+        order, created = await commerce.orders.create(
+            session_id, idempotency_key, body, replayable=replayable
+        )
     except LivebuyError as error:
         metrics.ORDER_OUTCOMES.labels(error.code).inc()
         metrics.ORDER_SECONDS.labels(error.code).observe(time.perf_counter() - started)

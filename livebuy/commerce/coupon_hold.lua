@@ -1,7 +1,8 @@
 -- One order's use of a coupon (the coupon's slot): 'reserve' checks the coupon's window,
 -- currency, minimum spend and uses left, takes one use and answers the discount; 'release'
 -- gives the use back. Idempotent by order id through the hold; a release before any reserve
--- leaves a tombstone that refuses a late reserve.
+-- leaves a tombstone that refuses a late reserve. Loaded after hold_lib.lua (hold_release,
+-- hold_replay).
 local coupon_key = KEYS[1]
 local coupon_uses_key = KEYS[2]
 local hold_key = KEYS[3]
@@ -13,25 +14,16 @@ local subtotal = tonumber(ARGV[5])
 local tombstone_ms = tonumber(ARGV[6])
 
 local held = redis.call('GET', hold_key)
--- 'discard': a release by the request that reserved, which leaves no trace.
+-- 'discard': a release by the request that reserved, which leaves no trace (hold_lib.lua).
 if action == 'release' or action == 'discard' then
-  if held and held ~= 'released' then
+  return hold_release(hold_key, held, action, tombstone_ms, function()
     redis.call('HINCRBY', coupon_key, 'used', -1)
     redis.call('HINCRBY', coupon_uses_key, customer, -1)
-  end
-  if action == 'discard' then
-    if held ~= 'released' then redis.call('DEL', hold_key) end
-  elseif held ~= 'released' then
-    redis.call('SET', hold_key, 'released', 'PX', tombstone_ms)
-  end
-  return {'ok'}
+  end)
 end
-
-if held == 'released' then
-  return {'error', 'aborted', -1, 'the order was given up'}
-end
-if held then
-  return {'ok', held}
+local replay = hold_replay(held, -1)
+if replay then
+  return replay
 end
 local function refuse(detail)
   return {'error', 'coupon_rejected', -1, detail}

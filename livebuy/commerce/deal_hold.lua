@@ -2,7 +2,8 @@
 -- (the run that started at started_at, not in its lottery phase), that the lines are its
 -- product in its currency, and its cap and per-customer limit, then takes the units; 'release'
 -- gives them back. The hold records what was taken, so both are idempotent by order id; a
--- release before any reserve leaves a tombstone that refuses a late reserve.
+-- release before any reserve leaves a tombstone that refuses a late reserve. Loaded after
+-- hold_lib.lua (hold_release, hold_replay).
 local state_key = KEYS[1]
 local counters_key = KEYS[2]
 local hold_key = KEYS[3]
@@ -17,26 +18,17 @@ local lines = cjson.decode(ARGV[8])
 local tombstone_ms = tonumber(ARGV[9])
 
 local held = redis.call('GET', hold_key)
--- 'discard': a release by the request that reserved, which leaves no trace.
+-- 'discard': a release by the request that reserved, which leaves no trace (hold_lib.lua).
 if action == 'release' or action == 'discard' then
-  if held and held ~= 'released' then
-    local units = cjson.decode(held)['units']
+  return hold_release(hold_key, held, action, tombstone_ms, function(value)
+    local units = cjson.decode(value)['units']
     redis.call('HINCRBY', counters_key, 'taken', -units)
     redis.call('HINCRBY', counters_key, 'c:' .. customer, -units)
-  end
-  if action == 'discard' then
-    if held ~= 'released' then redis.call('DEL', hold_key) end
-  elseif held ~= 'released' then
-    redis.call('SET', hold_key, 'released', 'PX', tombstone_ms)
-  end
-  return {'ok'}
+  end)
 end
-
-if held == 'released' then
-  return {'error', 'aborted', 0, 'the order was given up'}
-end
-if held then
-  return {'ok', held}
+local replay = hold_replay(held, 0)
+if replay then
+  return replay
 end
 local function refuse(code, line, detail)
   return {'error', code, line, detail}

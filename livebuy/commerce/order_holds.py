@@ -13,9 +13,10 @@ from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from livebuy.redis import keys
-from livebuy.redis.scripts import register
+from livebuy.redis.scripts import ScriptCall, lua_source, register, run_together
 
 # A hold released before it was reserved refuses a late reserve this long (far past any request).
 TOMBSTONE_MS = 24 * 3600 * 1000
@@ -68,8 +69,8 @@ class OrderHolds:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._stock = register(redis, "livebuy.commerce", "stock_hold")
-        self._deal = register(redis, "livebuy.commerce", "deal_hold")
-        self._coupon = register(redis, "livebuy.commerce", "coupon_hold")
+        self._deal = _register_with_hold_lib(redis, "deal_hold")
+        self._coupon = _register_with_hold_lib(redis, "coupon_hold")
         self._sales = register(redis, "livebuy.commerce", "sales_count")
         self._sync = register(redis, "livebuy.commerce", "order_sync")
 
@@ -89,34 +90,48 @@ class OrderHolds:
             HoldRefused: a hold was refused; the holds taken before it are kept (the caller
                 aborts the order, then releases them all).
         """
-        for bucket, indexed in _by_stock_bucket(lines):
-            reply = await self._stock(
-                keys=_stock_keys(bucket, order_id, [line for _, line in indexed]),
-                args=_stock_args("reserve", [line for _, line in indexed]),
+        # The stock buckets and the deal are independent steps: one round trip for them all.
+        # A refusal is the first in the order the single script checked (stock, then the deal);
+        # the holds the others took are given back with the order (``give_back``).
+        buckets = _by_stock_bucket(lines)
+        calls: list[ScriptCall] = [
+            (
+                self._stock,
+                _stock_keys(bucket, order_id, [line for _, line in indexed]),
+                _stock_args("reserve", [line for _, line in indexed]),
             )
+            for bucket, indexed in buckets
+        ]
+        if deal is not None:
+            calls.append(
+                (
+                    self._deal,
+                    [
+                        deal.state_key,
+                        deal.counters_key,
+                        keys.deal_hold(deal.counters_key, order_id),
+                    ],
+                    [
+                        "reserve",
+                        now,
+                        customer,
+                        deal.deal_id,
+                        str(deal.started_at),
+                        deal.state_field,
+                        deal.lottery_field,
+                        orjson.dumps(lines).decode(),
+                        TOMBSTONE_MS,
+                    ],
+                )
+            )
+        replies = await run_together(self._redis, calls)
+        for (_, indexed), reply in zip(buckets, replies, strict=False):
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), indexed[int(reply[2])][0], str(reply[3]))
         priced = [dict(line) for line in lines]
         deal_units = 0
         if deal is not None:
-            reply = await self._deal(
-                keys=[
-                    deal.state_key,
-                    deal.counters_key,
-                    keys.deal_hold(deal.counters_key, order_id),
-                ],
-                args=[
-                    "reserve",
-                    now,
-                    customer,
-                    deal.deal_id,
-                    str(deal.started_at),
-                    deal.state_field,
-                    deal.lottery_field,
-                    orjson.dumps(lines).decode(),
-                    TOMBSTONE_MS,
-                ],
-            )
+            reply = replies[-1]
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), int(reply[2]), str(reply[3]))
             held = orjson.loads(reply[1])
@@ -184,64 +199,84 @@ class OrderHolds:
 
     async def _sell_all(self, fields: dict[str, str], now: int) -> None:
         lines = orjson.loads(fields["lines"])
-        for bucket, indexed in _by_stock_bucket(lines):
-            group = [line for _, line in indexed]
-            await self._stock(
-                keys=_stock_keys(bucket, fields["id"], group), args=_stock_args("sell", group)
-            )
-        await self._count_sales(fields, "count", now)
+        calls: list[ScriptCall] = [
+            (self._stock, _stock_keys(bucket, fields["id"], group), _stock_args("sell", group))
+            for bucket, group in _stock_groups(lines)
+        ]
+        calls.extend(self._count_sales(fields, "count", now))
+        # Every hold follows the order on its own: one round trip for them all.
+        await run_together(self._redis, calls)
 
     async def _release_all(self, fields: dict[str, str], now: int, action: str = "release") -> None:
         order_id, customer = fields["id"], fields["customer"]
         lines = orjson.loads(fields["lines"])
-        for bucket, indexed in _by_stock_bucket(lines):
-            group = [line for _, line in indexed]
-            await self._stock(
-                keys=_stock_keys(bucket, order_id, group), args=_stock_args(action, group)
-            )
+        calls: list[ScriptCall] = [
+            (self._stock, _stock_keys(bucket, order_id, group), _stock_args(action, group))
+            for bucket, group in _stock_groups(lines)
+        ]
         deal_key = fields.get("deal_key", "")
         if deal_key:
             show_id = _show_of(fields)
-            await self._deal(
-                keys=[keys.show_state(show_id), deal_key, keys.deal_hold(deal_key, order_id)],
-                args=[action, now, customer, "", "", "", "", "[]", TOMBSTONE_MS],
+            calls.append(
+                (
+                    self._deal,
+                    [keys.show_state(show_id), deal_key, keys.deal_hold(deal_key, order_id)],
+                    [action, now, customer, "", "", "", "", "[]", TOMBSTONE_MS],
+                )
             )
         coupon = fields.get("coupon", "")
         if coupon:
-            await self._coupon(
-                keys=[
-                    keys.coupon(coupon),
-                    keys.coupon_uses(coupon),
-                    keys.coupon_hold(coupon, order_id),
-                ],
-                args=[action, now, customer, "", 0, TOMBSTONE_MS],
+            calls.append(
+                (
+                    self._coupon,
+                    [
+                        keys.coupon(coupon),
+                        keys.coupon_uses(coupon),
+                        keys.coupon_hold(coupon, order_id),
+                    ],
+                    [action, now, customer, "", 0, TOMBSTONE_MS],
+                )
             )
         if action == "release":
-            await self._count_sales(fields, "uncount", now)
+            calls.extend(self._count_sales(fields, "uncount", now))
+        await run_together(self._redis, calls)
 
-    async def _count_sales(self, fields: dict[str, str], action: str, now: int) -> None:
+    def _count_sales(self, fields: dict[str, str], action: str, now: int) -> list[ScriptCall]:
+        """The call that counts (or uncounts) a show order's sales; none without a show."""
         show_id = _show_of(fields)
         if not show_id:
-            return
-        await self._sales(
-            keys=[
-                keys.analytics_sales(show_id),
-                keys.analytics_sales_recent(show_id),
-                keys.sales_counted(show_id, fields["id"]),
-            ],
-            args=[
-                action,
-                now,
-                fields["id"],
-                fields.get("counted_sales") or "[]",
-                fields.get("currency", ""),
-                SALES_RECENT_KEEP_MS,
-            ],
-        )
+            return []
+        return [
+            (
+                self._sales,
+                [
+                    keys.analytics_sales(show_id),
+                    keys.analytics_sales_recent(show_id),
+                    keys.sales_counted(show_id, fields["id"]),
+                ],
+                [
+                    action,
+                    now,
+                    fields["id"],
+                    fields.get("counted_sales") or "[]",
+                    fields.get("currency", ""),
+                    SALES_RECENT_KEEP_MS,
+                ],
+            )
+        ]
 
 
 # How long a paid unit stays in a show's recent sales (the sales velocity window's upper bound).
 SALES_RECENT_KEEP_MS = 10 * 60_000
+
+
+# Functions the deal and coupon hold scripts share, put before their source.
+HOLD_LIB = ("livebuy.commerce", "hold_lib")
+
+
+def _register_with_hold_lib(redis: Redis, name: str) -> AsyncScript:
+    """``<name>.lua`` of livebuy.commerce with ``hold_lib.lua`` defined before it."""
+    return redis.register_script(lua_source(*HOLD_LIB) + lua_source("livebuy.commerce", name))
 
 
 def _by_stock_bucket(
@@ -255,6 +290,11 @@ def _by_stock_bucket(
             indexed, key=lambda item: keys.stock_bucket(item[1]["sku"])
         )
     ]
+
+
+def _stock_groups(lines: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
+    """The lines grouped by their SKU's stock bucket, buckets in order."""
+    return [(bucket, [line for _, line in indexed]) for bucket, indexed in _by_stock_bucket(lines)]
 
 
 def _stock_keys(bucket: int, order_id: str, lines: list[dict[str, Any]]) -> list[str]:

@@ -137,10 +137,39 @@ class OrderService:
         # drop passes the unit on to its waitlist at once instead of at the hold's end.
         self.release_listeners: list[ReleaseListener] = []
 
+    def held_refused(self, request: OrderRequest) -> bool:
+        """Whether the sold-out gate holds this one-item buy refused (process memory only,
+        nothing renewed: a lapsed flag's probe is left to ``create``).
+
+        The gate refuses only a key that made no order, which is one Redis read: a caller that
+        also reads the session reads both in one round trip (``replay_record``) and passes the
+        answer to ``create`` as ``replayable``.
+        """
+        return (
+            request.sku is not None
+            and request.show_id is not None
+            and self._watch.follows(request.show_id)
+            and self._watch.gate.holds_refused(request.show_id, request.sku, request.deal_id)
+        )
+
+    def replay_record(self, customer: str, idempotency_key: str | None) -> str | None:
+        """The key of the record an Idempotency-Key's order leaves (``None``: no valid key)."""
+        if idempotency_key is None or not _IDEMPOTENCY_KEY.match(idempotency_key):
+            return None
+        return keys.order_idempotency(customer, idempotency_key)
+
     async def create(
-        self, customer: str, idempotency_key: str | None, request: OrderRequest
+        self,
+        customer: str,
+        idempotency_key: str | None,
+        request: OrderRequest,
+        *,
+        replayable: bool | None = None,
     ) -> tuple[Order, bool]:
         """Reserve the units and create the order; returns it and whether this call created it.
+
+        ``replayable``: whether the key's record (``replay_record``) existed, read by the caller
+        with the session; ``None``: the gate reads it itself when it needs it.
 
         Raises:
             IdempotencyKeyMissingError, IdempotencyConflictError: key missing, or reused with
@@ -215,7 +244,7 @@ class OrderService:
                 counters_key=deal.counters_key(),
                 lottery_field=lottery_location(request.show_id, request.deal_id)[1],
             )
-        await self._gate(customer, idempotency_key, request.show_id, lines, deal)
+        await self._gate(customer, idempotency_key, request.show_id, lines, deal, replayable)
         try:
             created = await self._scripts.create(
                 now=now_ms(),
@@ -262,6 +291,7 @@ class OrderService:
         show_id: str | None,
         lines: list[dict[str, Any]],
         deal: RunningDeal | None,
+        replayable: bool | None,
     ) -> None:
         """Refuse, before the order script, a buy of what this process knows is sold out.
 
@@ -285,7 +315,11 @@ class OrderService:
         error = self._watch.gate.refusal(show_id, lines, deal.deal_id if deal else None)
         if error is None:
             return
-        if await self._redis.exists(keys.order_idempotency(customer, idempotency_key)):
+        if replayable is None:
+            replayable = bool(
+                await self._redis.exists(keys.order_idempotency(customer, idempotency_key))
+            )
+        if replayable:
             return
         metrics.SOLD_OUT_GATE_REFUSALS.inc()
         raise error

@@ -56,6 +56,14 @@ class SoldOutGate:
             return _out_of_stock(0, lines[0]["sku"], _DEAL_SOLD_OUT)
         return None
 
+    def holds_refused(self, show_id: str, sku: str, deal_id: str | None) -> bool:
+        """Whether a buy of ``sku`` (of ``deal_id``) in ``show_id`` is flagged sold out now; a
+        look only: unlike ``refusal``, a lapsed flag stays lapsed (its probe is still to come)."""
+        now = self._clock()
+        if self._skus.get((show_id, sku), now) > now:
+            return True
+        return deal_id is not None and self._deals.get((show_id, deal_id), now) > now
+
     def _holds(self, flags: dict[tuple[str, str], int], key: tuple[str, str], now: int) -> bool:
         until = flags.get(key)
         if until is None:

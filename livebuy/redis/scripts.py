@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from livebuy import metrics
 
@@ -116,3 +117,35 @@ def _values(declaration: Any) -> list[Any]:
         else:
             values.append(value)
     return values
+
+
+ScriptCall = tuple[AsyncScript, list[Any], list[Any]]
+
+
+async def run_together(redis: Redis, calls: list[ScriptCall]) -> list[Any]:
+    """Run script calls that do not depend on each other's answers; their replies, in order.
+
+    Each call is ``(script, keys, args)`` with its keys in one slot, the calls' slots may differ.
+    Several go in one non-transactional pipeline: a single Redis answers them in one round trip,
+    redis-py's cluster client splits them by node and sends to every node at once. A call that
+    met ``NOSCRIPT`` (a restarted Redis) did not run: it runs again alone, which loads it.
+
+    Raises:
+        redis.exceptions.RedisError: the first error a script raised (the others ran).
+    """
+    if len(calls) == 1:
+        script, keys, args = calls[0]
+        return [await script(keys=keys, args=args)]
+    async with redis.pipeline(transaction=False) as pipe:
+        for script, keys, args in calls:
+            # The command, not the ``evalsha`` method: redis-py's cluster pipeline refuses the
+            # method whatever the keys, but routes the command by its keys as any other.
+            await pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+    for index, reply in enumerate(replies):
+        if isinstance(reply, NoScriptError):
+            script, keys, args = calls[index]
+            replies[index] = await script(keys=keys, args=args)
+        elif isinstance(reply, Exception):
+            raise reply
+    return replies

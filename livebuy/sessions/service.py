@@ -15,6 +15,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
+from typing import cast
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
@@ -145,8 +146,31 @@ class SessionService:
         if cached is not None:
             return cached
         session_id = self.verify_token(token)
+        raw = cast(str | None, await self._redis.get(keys.session(session_id)))
+        return await self._verified(token, session_id, raw)
+
+    async def authenticate_probing(self, token: str, probe: str) -> tuple[Session, bool]:
+        """The session behind a token, as ``authenticate``, and whether the key ``probe`` exists,
+        read in one round trip: a caller that needs both (a buy the sold-out gate refuses, unless
+        its Idempotency-Key already made an order) pays one Redis round trip, not two.
+
+        Raises:
+            UnauthorizedError: bad token, or the session expired (whatever ``probe`` says).
+        """
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached, bool(await self._redis.exists(probe))
+        session_id = self.verify_token(token)
+        # Not a transaction: the session and the probe may live in different cluster slots.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await pipe.get(keys.session(session_id))
+            await pipe.exists(probe)
+            raw, found = await pipe.execute()
+        return await self._verified(token, session_id, raw), bool(found)
+
+    async def _verified(self, token: str, session_id: str, raw: str | None) -> Session:
+        """The session of a verified token from its Redis record ``raw``, marked in use."""
         key = keys.session(session_id)
-        raw = await self._redis.get(key)
         if raw is None:
             raise UnauthorizedError("session expired: create a new one")
         try:

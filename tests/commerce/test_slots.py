@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 from redis.crc import key_slot
 
@@ -17,6 +18,7 @@ from catalog.demo import load_demo_catalog
 from catalog.loader import load_catalog
 from livebuy.clock import now_ms
 from livebuy.commerce.models import Coupon, OrderRequest, PaymentRequest
+from livebuy.commerce.order_holds import HOLD_LIB
 from livebuy.commerce.services import Commerce
 from livebuy.commerce.sweeper import sweep_once
 from livebuy.events.stream import ShowStream
@@ -54,14 +56,18 @@ SINGLE_SLOT = {
 
 
 def _script_names() -> dict[str, str]:
-    """sha1 of every commerce and wallet script's source (also with the wallet prelude) -> name."""
-    prelude = resources.files(WALLET_LIB[0]).joinpath(f"{WALLET_LIB[1]}.lua").read_text("utf-8")
+    """sha1 of every commerce and wallet script's source (also with a prelude: the wallet's, the
+    holds') -> name."""
+    preludes = [
+        resources.files(package).joinpath(f"{name}.lua").read_text("utf-8")
+        for package, name in (WALLET_LIB, HOLD_LIB)
+    ]
     names: dict[str, str] = {}
     for package in ("livebuy.commerce", "livebuy.wallet"):
         for entry in resources.files(package).iterdir():
             if entry.name.endswith(".lua"):
                 source = entry.read_text("utf-8")
-                for text in (source, prelude + source):
+                for text in (source, *(prelude + source for prelude in preludes)):
                     names[hashlib.sha1(text.encode()).hexdigest()] = entry.name[:-4]
     return names
 
@@ -82,11 +88,21 @@ def script_calls() -> Iterator[list[tuple[str, list[str]]]]:
         calls.append((name, [str(key) for key in keys or []]))
         return await original(self, keys=keys, args=args, client=client)
 
+    def queued(self: Pipeline, *args: Any, **options: Any) -> Any:
+        # Holds sent together (``run_together``) are EVALSHA commands queued on a pipeline.
+        if str(args[0]).upper() == "EVALSHA":
+            count = int(args[2])
+            calls.append((names.get(args[1], args[1]), [str(key) for key in args[3 : 3 + count]]))
+        return queue(self, *args, **options)
+
+    queue = Pipeline.execute_command
     AsyncScript.__call__ = recorded  # type: ignore[method-assign]
+    Pipeline.execute_command = queued  # type: ignore[method-assign]
     try:
         yield calls
     finally:
         AsyncScript.__call__ = original  # type: ignore[method-assign]
+        Pipeline.execute_command = queue  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ HAND_WRAPPED = {
     "order_refund",
     "chat_post",
     "reaction_add",
+    # The hold scripts' library of functions (order_holds.py puts it before deal/coupon_hold).
+    "hold_lib",
 }
 HEADER = re.compile(r"^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 PACKAGE_DIR = Path(livebuy.__file__).parent
