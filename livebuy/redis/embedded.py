@@ -31,9 +31,12 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, data_dir: Path, *options: str) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, data_dir: Path, *options: str, config: Path | None = None
+) -> subprocess.Popen[bytes]:
     """A ``redis-server`` child on 127.0.0.1:``port`` with AOF persistence under ``data_dir``
-    (created if needed), logging to ``redis.log`` there; ``options`` add or override directives.
+    (created if needed), logging to ``redis.log`` there; ``options`` add or override directives,
+    which override those of the ``config`` file too.
 
     Raises:
         RedisServerMissingError: redis-server is not installed.
@@ -45,6 +48,7 @@ def start_server(port: int, data_dir: Path, *options: str) -> subprocess.Popen[b
     return subprocess.Popen(
         [
             binary,
+            *([str(config.resolve())] if config is not None else []),
             "--port",
             str(port),
             "--bind",
