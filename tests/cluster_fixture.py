@@ -69,6 +69,9 @@ class EmbeddedCluster:
                 str(self.node_timeout_ms),
                 "--appendfsync",
                 self.appendfsync,
+                # A replica's first sync would wait 5 s for others to join it.
+                "--repl-diskless-sync-delay",
+                "0",
             )
         for port in self.ports:
             self._wait(port, lambda client: bool(client.ping()))

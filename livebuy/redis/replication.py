@@ -24,9 +24,10 @@ async def wait_for_replicas(redis: Redis, marker: str, replicas: int, timeout_ms
     """Wait (at most ``timeout_ms``) until ``replicas`` replicas of the master serving
     ``marker``'s slot hold every write that master acknowledged so far; returns how many do.
 
-    ``WAIT`` covers the writes of the connection it runs on, and a pooled client may pick one
-    that wrote nothing (``WAIT`` then answers at once). So the same connection first writes
-    ``marker``: a replica that has the marker has every write its master made before it.
+    Which writes ``WAIT`` covers depends on the Redis version: recent ones count only the
+    writes of the connection it runs on, and a pooled client may pick one that wrote nothing
+    (``WAIT`` then answers at once). So the same connection first writes ``marker``: a replica
+    that has the marker has every write its master made before it, on any version.
     On a cluster, both commands go to the marker's master in one pipeline (one connection).
 
     Raises:
