@@ -36,6 +36,8 @@ ChatError (chat and reactions; websocket: error frame, connection stays)
 TooManyRequestsError              rate_limited    429   (+ retry_after_s; HTTP Retry-After)
 └── GameRateLimitedError          game_rate_limited 429 (a session's game actions, per minute)
 DrainingError                     draining        503   (websocket handshake refused with HTTP 503 + Retry-After while the gateway drains)
+NotReplicatedError                not_replicated  503   (LIVEBUY_REDIS_WAIT_REPLICAS: the order is saved but no replica
+                                                          confirmed it in time; + order_id, retry_after_ms)
 PollError (polls and quizzes: a vote refused)
 ├── PollNotFoundError             unknown_poll    404
 ├── PollClosedError               poll_closed     409   (+ closes_at)
@@ -556,4 +558,15 @@ class DrainingError(LivebuyError):
     """This gateway is shutting down: a new viewer must connect to another one (HTTP 503)."""
 
     code = "draining"
+    http_status = 503
+
+
+# --- replicas (issue 15, failover) ---
+
+
+class NotReplicatedError(LivebuyError):
+    """The write is done on its master but too few replicas confirmed it in time, so a failover
+    could still lose it (HTTP 503, retryable: the same Idempotency-Key finds the order)."""
+
+    code = "not_replicated"
     http_status = 503

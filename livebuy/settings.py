@@ -86,6 +86,18 @@ class RedisSettings(BaseModel):
         False,
         description="LIVEBUY_REDIS_URL names any node of a Redis Cluster (redis-py's cluster client)",
     )
+    redis_wait_replicas: int = Field(
+        0,
+        ge=0,
+        description="replicas that must confirm a new order (Redis WAIT) before it is answered; "
+        "0 answers at once (an order a failover loses is possible)",
+    )
+    redis_wait_timeout_ms: int = Field(
+        500,
+        gt=0,
+        description="how long an order waits for LIVEBUY_REDIS_WAIT_REPLICAS before a 503 "
+        "not_replicated (retry with the same Idempotency-Key)",
+    )
 
 
 class ShowSettings(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import redis
 
 from livebuy.processes import terminate
-from livebuy.redis.embedded import free_port
+from livebuy.redis.embedded import free_port, start_server, wait_until
 from tests.servers import TIMEOUT_S
 
 
@@ -20,32 +19,60 @@ class EmbeddedCluster:
     """``masters`` × (1 + ``replicas``) ``redis-server --cluster-enabled yes`` processes joined by
     ``redis-cli --cluster create``; ``url`` names the first node (any node will do)."""
 
-    def __init__(self, data_dir: Path, *, masters: int = 3, replicas: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        masters: int = 3,
+        replicas: int = 0,
+        node_timeout_ms: int = 2000,
+        appendfsync: str = "everysec",
+    ) -> None:
         self.data_dir = data_dir
         self.size = masters * (1 + replicas)
         self.replicas = replicas
+        self.node_timeout_ms = node_timeout_ms
+        self.appendfsync = appendfsync
         self.ports: list[int] = []
         self._processes: dict[int, subprocess.Popen[bytes]] = {}
 
     @property
     def url(self) -> str:
-        """``redis://`` URL of one node."""
-        return f"redis://127.0.0.1:{self.ports[0]}/0"
+        """``redis://`` URL of one running node."""
+        return f"redis://127.0.0.1:{next(iter(self._processes))}/0"
 
     def start(self) -> None:
-        """Start every node, create the cluster, and wait until every node says ``cluster_state:ok``.
+        """Start every node, create the cluster, and wait until every node says ``cluster_state:ok``
+        and every replica has finished its first sync.
 
         Raises:
             RuntimeError: a node exited, or the cluster did not form in time.
         """
-        binary = shutil.which("redis-server")
         cli = shutil.which("redis-cli")
-        if binary is None or cli is None:
-            raise RuntimeError("redis-server and redis-cli are needed for the cluster tests")
+        if cli is None:
+            raise RuntimeError("redis-cli is needed for the cluster tests")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.ports = [free_port() for _ in range(self.size)]
         for port in self.ports:
-            self._start_node(binary, port)
+            self._processes[port] = start_server(
+                port,
+                self.data_dir / str(port),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                f"nodes-{port}.conf",
+                # The bus defaults to port + 10000, which may be taken or past 65535.
+                "--cluster-port",
+                str(free_port()),
+                # A failed master is noticed after this; the failover test waits on it.
+                "--cluster-node-timeout",
+                str(self.node_timeout_ms),
+                "--appendfsync",
+                self.appendfsync,
+                # A replica's first sync would wait 5 s for others to join it.
+                "--repl-diskless-sync-delay",
+                "0",
+            )
         for port in self.ports:
             self._wait(port, lambda client: bool(client.ping()))
         subprocess.run(
@@ -65,62 +92,11 @@ class EmbeddedCluster:
         )
         for port in self.ports:
             self._wait(port, _cluster_ok)
-
-    def _start_node(self, binary: str, port: int) -> None:
-        node_dir = self.data_dir / str(port)
-        node_dir.mkdir(exist_ok=True)
-        self._processes[port] = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(node_dir.resolve()),
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                f"nodes-{port}.conf",
-                # The bus defaults to port + 10000, which may be taken or past 65535.
-                "--cluster-port",
-                str(free_port()),
-                # A failed master is noticed after this; the failover test waits on it.
-                "--cluster-node-timeout",
-                "2000",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-                "--daemonize",
-                "no",
-                "--logfile",
-                "redis.log",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        for port in self.ports:
+            self._wait(port, _synced)
 
     def _wait(self, port: int, ready: Callable[[redis.Redis], bool]) -> None:
-        deadline = time.monotonic() + TIMEOUT_S * 3
-        client = redis.Redis(port=port, socket_connect_timeout=0.5, decode_responses=True)
-        try:
-            while True:
-                process = self._processes[port]
-                if process.poll() is not None:
-                    raise RuntimeError(f"cluster node {port} exited with {process.returncode}")
-                try:
-                    if ready(client):
-                        return
-                except redis.RedisError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"cluster node {port} not ready in time")
-                time.sleep(0.05)
-        finally:
-            client.close()
+        wait_until(self._processes[port], port, ready, TIMEOUT_S * 3)
 
     def flush(self) -> None:
         """Empty every master (the tests' equivalent of ``FLUSHDB``)."""
@@ -136,7 +112,7 @@ class EmbeddedCluster:
 
     def master_of(self, key: str) -> int:
         """Port of the master that serves ``key``'s slot."""
-        client: Any = redis.Redis(port=self.ports[0], decode_responses=True)
+        client: Any = redis.Redis(port=next(iter(self._processes)), decode_responses=True)
         try:
             slot = int(client.execute_command("CLUSTER KEYSLOT", key))
             for start, end, master, *_ in client.execute_command("CLUSTER SLOTS"):
@@ -145,6 +121,10 @@ class EmbeddedCluster:
         finally:
             client.close()
         raise RuntimeError(f"no master serves slot {slot}")
+
+    def pid(self, port: int) -> int:
+        """The process id of the node on ``port``."""
+        return self._processes[port].pid
 
     def kill(self, port: int) -> None:
         """SIGKILL one node, as a crash would."""
@@ -162,3 +142,14 @@ def _cluster_ok(client: Any) -> bool:
     # redis-py parses the reply into a dict of the INFO fields.
     info = client.execute_command("CLUSTER INFO")
     return bool(info.get("cluster_state") == "ok")
+
+
+def _synced(client: Any) -> bool:
+    # A master is ready once its replicas are online; a replica once its link to the master is up.
+    info = client.info("replication")
+    if info["role"] == "master":
+        return all(
+            info[f"slave{index}"]["state"] == "online"
+            for index in range(int(info["connected_slaves"]))
+        )
+    return bool(info["master_link_status"] == "up")

@@ -29,6 +29,7 @@ from livebuy.errors import (
     IdempotencyKeyMissingError,
     InvalidInputError,
     LivebuyError,
+    NotReplicatedError,
     OrderNotFoundError,
     PaymentDeclinedError,
     PaymentTimeoutError,
@@ -38,6 +39,7 @@ from livebuy.errors import (
 from livebuy.events.state import deal_location, lottery_location
 from livebuy.faults import Faults
 from livebuy.redis import keys
+from livebuy.redis.replication import wait_for_replicas
 
 log = logging.getLogger(__name__)
 ReleaseListener = Callable[[dict[str, str]], Awaitable[None]]
@@ -61,6 +63,9 @@ class OrderPolicy:
     max_line_quantity: int
     # Store credit an order gave back lives at least this long after the return.
     credit_return_grace_ms: int = 0
+    # Replicas that must hold a new order before it is answered (0: none; see redis/replication).
+    wait_replicas: int = 0
+    wait_timeout_ms: int = 500
 
 
 def card_amount(fields: dict[str, str]) -> int:
@@ -267,6 +272,7 @@ class OrderService:
                 else:
                     self._watch.gate.refused(request.show_id, request.deal_id, error)
             raise
+        await self._replicated(created.order_id)
         if not created.created:
             # A replay answers before any stock check: it says nothing of stock now.
             return await self.get(customer, created.order_id), False
@@ -282,7 +288,32 @@ class OrderService:
         refused by what it names now (the cart its checkout emptied, the deal that ended since):
         a retry must get its order back, as it would from the order script."""
         made = await self._scripts.replayed(customer, idempotency_key, _body_hash(request))
-        return None if made is None else await self.get(customer, made.order_id)
+        if made is None:
+            return None
+        await self._replicated(made.order_id)
+        return await self.get(customer, made.order_id)
+
+    async def _replicated(self, order_id: str) -> None:
+        """With ``wait_replicas``, return only once that many replicas hold the order (a replay
+        waits too: its first answer may have been this error).
+
+        Raises:
+            NotReplicatedError: fewer replicas confirmed it within ``wait_timeout_ms``.
+        """
+        wanted = self.policy.wait_replicas
+        if wanted == 0:
+            return
+        marker = keys.replication_marker(keys.order_bucket(order_id))
+        confirmed = await wait_for_replicas(
+            self._redis, marker, wanted, self.policy.wait_timeout_ms
+        )
+        if confirmed < wanted:
+            raise NotReplicatedError(
+                f"the order is saved but {confirmed} of {wanted} replicas confirmed it: "
+                "retry with the same Idempotency-Key",
+                order_id=order_id,
+                retry_after_ms=self.policy.wait_timeout_ms,
+            )
 
     async def _gate(
         self,

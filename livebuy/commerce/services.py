@@ -68,6 +68,8 @@ class Commerce:
             idempotency_ttl_ms=settings.commerce.idempotency_ttl_ms,
             max_line_quantity=settings.commerce.max_line_quantity,
             credit_return_grace_ms=settings.wallet.wallet_return_grace_ms,
+            wait_replicas=settings.redis.redis_wait_replicas,
+            wait_timeout_ms=settings.redis.redis_wait_timeout_ms,
         )
         gateway = gateway or DemoGateway(redis)
         faults = faults or Faults(settings.server.fault_points)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.asyncio.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 # Enough for a burst of viewers joining at once (each join is a few short commands) plus one
 # blocking stream reader per watched show; past it, callers wait for a connection instead of failing.
@@ -43,6 +45,42 @@ class _QueueingClusterPipeline(ClusterPipeline):
 
 async def _itself(pipe: ClusterPipeline) -> ClusterPipeline:
     return pipe
+
+
+_CLOSED_WHILE_IN_USE = "connection closed by another task while in use (cluster failover)"
+
+
+class _ClusterConnection(Connection):
+    """A cluster node's connection that, closed by another task in the middle of a command,
+    fails with ``ConnectionError`` (what happened) instead of ``AttributeError``.
+
+    redis-py's asyncio cluster client closes every connection of every node when a node answers
+    ``CLUSTERDOWN`` (during a failover), connections other tasks are using included; their next
+    write met a ``None`` writer. An ``AttributeError`` is neither retried by redis-py nor an
+    outage to livebuy: a producer's cue was answered 500 and a hub's read would have stopped
+    (``tests/cluster/test_failover.py`` found it). As a ``ConnectionError`` redis-py retries it
+    on the refreshed slot map, and what still fails is a 503.
+    """
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        """Send ``command``; ``ConnectionError`` if the connection was closed under it."""
+        try:
+            await super().send_packed_command(command, check_health)
+        except AttributeError as error:
+            if self.is_connected:
+                raise
+            raise RedisConnectionError(_CLOSED_WHILE_IN_USE) from error
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        """Read a reply; ``ConnectionError`` if the connection was closed under it."""
+        try:
+            return await super().read_response(*args, **kwargs)
+        except AttributeError as error:
+            if self.is_connected:
+                raise
+            raise RedisConnectionError(_CLOSED_WHILE_IN_USE) from error
 
 
 class _Cluster(RedisCluster):
@@ -96,6 +134,11 @@ def connect(
             max_connections=max(max_connections, CLUSTER_MAX_CONNECTIONS_PER_NODE),
             health_check_interval=30,
         )
+        # RedisCluster takes no connection class (it pins its own); the nodes it creates later
+        # read it from these arguments.
+        client.nodes_manager.connection_kwargs["connection_class"] = _ClusterConnection
+        for node in client.nodes_manager.startup_nodes.values():
+            node.connection_class = _ClusterConnection
         return cast(Redis, client)
     pool = BlockingConnectionPool.from_url(
         url,

@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -28,6 +29,74 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def start_server(
+    port: int, data_dir: Path, *options: str, config: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A ``redis-server`` child on 127.0.0.1:``port`` with AOF persistence under ``data_dir``
+    (created if needed), logging to ``redis.log`` there; ``options`` add or override directives,
+    which override those of the ``config`` file too.
+
+    Raises:
+        RedisServerMissingError: redis-server is not installed.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RedisServerMissingError(INSTALL_HINT)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            binary,
+            *([str(config.resolve())] if config is not None else []),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir.resolve()),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "redis.log",
+            *options,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until(
+    process: subprocess.Popen[bytes],
+    port: int,
+    ready: Callable[[redis.Redis], bool],
+    timeout_s: float,
+) -> None:
+    """Poll the server on ``port`` until ``ready(client)`` holds (a Redis error counts as not yet).
+
+    Raises:
+        RuntimeError: the process exited, or ``ready`` did not hold within ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    client = redis.Redis(port=port, socket_connect_timeout=0.5, decode_responses=True)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server on {port} exited with {process.returncode}")
+            try:
+                if ready(client):
+                    return
+            except redis.RedisError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server on {port} not ready in time")
+            time.sleep(0.02)
+    finally:
+        client.close()
 
 
 class EmbeddedRedis:
@@ -54,49 +123,9 @@ class EmbeddedRedis:
             RedisServerMissingError: redis-server is not installed.
             RuntimeError: it did not come up in time.
         """
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RedisServerMissingError(INSTALL_HINT)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
-        self._process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir.resolve()),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                self.appendfsync,
-                "--save",
-                "",
-                "--daemonize",
-                "no",
-                "--logfile",
-                "redis.log",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout_s
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        try:
-            while True:
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with {self._process.returncode}")
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("redis-server did not answer PING in time") from None
-                    time.sleep(0.02)
-        finally:
-            client.close()
+        self._process = start_server(self.port, self.data_dir, "--appendfsync", self.appendfsync)
+        wait_until(self._process, self.port, lambda client: bool(client.ping()), timeout_s)
 
     def stop(self) -> None:
         """Shut the server down cleanly (flushing the AOF), killing it if it does not exit."""

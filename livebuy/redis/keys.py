@@ -768,3 +768,11 @@ def coupon_hold(code: str, order_id: str) -> str:
 def sales_counted(show_id: str, order_id: str) -> str:
     """Whether a paid order is ``counted`` in the show's sales (``uncounted``: taken back out)."""
     return f"{_show(show_id)}:analytics:sales:counted:{order_id}"
+
+
+# --- replicas (issue 15, failover) ---
+
+
+def replication_marker(bucket: int) -> str:
+    """A key written just before ``WAIT`` in a customer bucket's slot (``redis/replication.py``)."""
+    return f"{_bucket(bucket)}:replication:marker"

@@ -27,6 +27,7 @@ from tests.servers import TIMEOUT_S, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
+CLUSTER_COMPOSE_FILE = ROOT / "compose.cluster.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
 COMPOSE_ENV_SCRIPT = ROOT / "scripts" / "compose-env"
@@ -75,9 +76,10 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def load_compose(env: dict[str, str]) -> dict[str, Any]:
-    """compose.yaml parsed and interpolated from ``env`` (MissingVariableError like compose)."""
-    parsed: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
+def load_compose(env: dict[str, str], path: Path = COMPOSE_FILE) -> dict[str, Any]:
+    """compose.yaml (or ``path``) parsed and interpolated from ``env`` (MissingVariableError
+    like compose)."""
+    parsed: dict[str, Any] = yaml.safe_load(path.read_text())
     loaded: dict[str, Any] = interpolate(parsed, env)
     return loaded
 
