@@ -20,6 +20,7 @@ window.livebuyWords = (() => {
     idempotency_conflict: "This order was already sent with different items: please start again.",
     idempotency_in_progress: "Your order is still being placed: wait a moment, then look in your orders.",
     aborted: "This order was stopped before it was placed: nothing was charged, please try again.",
+    not_replicated: "Your order is saved but not yet confirmed: look in your orders in a moment.",
     empty_cart: "Your bag is empty.",
     out_of_stock: "This size just sold out.",
     deal_not_active: "The flash deal has ended; the regular price applies again.",
