@@ -25,6 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 # The only import of uvicorn's websocket internals (the version range is pinned in pyproject.toml).
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.protocol import Protocol
+from websockets.streams import StreamReader
 
 from livebuy.gateway.frames import Frame
 
@@ -100,9 +102,11 @@ class RawSocket:
 
     def accepted(self) -> None:
         """The handshake is answered: drop what uvicorn keeps of it (the request and response,
-        with their headers, a few KiB per viewer), which it reads only until then."""
+        with their headers, a few KiB per viewer), which it reads only until then, and what
+        websockets' parser keeps of it (see ``drop_handshake_parser``)."""
         del self._protocol.request
         del self._protocol.response
+        drop_handshake_parser(self._protocol.conn)
 
     def denied(self) -> None:
         """The app answered the handshake with an HTTP response (``send_denial_response``).
@@ -171,6 +175,28 @@ class PushFastPath:
                     await handler
                     return
         await self.app(scope, receive, send)
+
+
+def drop_handshake_parser(conn: Protocol) -> None:
+    """Give an open websocket's sans-I/O protocol a frame parser that holds no handshake.
+
+    The server's parser is one generator for the whole connection: it parses the HTTP request,
+    then frames for as long as the connection lives, and its suspended frame keeps the parsed
+    request (every header, ~2.5 KiB) as a local all that time. Between frames it waits in
+    ``StreamReader.at_eof`` with nothing buffered; a fresh frame parser (the base class's) starts
+    from that very state. Anywhere else (part of a frame already read) it is left alone.
+    """
+    outer = conn.parser
+    frames = getattr(outer, "gi_yieldfrom", None)
+    waiting = getattr(frames, "gi_yieldfrom", None)
+    if getattr(waiting, "gi_code", None) is not _AT_EOF or conn.reader.buffer or conn.reader.eof:
+        return
+    parser = Protocol.parse(conn)
+    next(parser)  # start the generator, as websockets does
+    conn.parser = parser
+
+
+_AT_EOF = StreamReader.at_eof.__code__
 
 
 def set_user_timeout(transport: asyncio.BaseTransport, timeout_ms: int) -> None:
