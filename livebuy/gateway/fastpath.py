@@ -4,7 +4,7 @@ Going through ASGI costs a message dict, framework checks, UTF-8 encoding and we
 for every frame and every viewer. Instead, the ASGI entry point (``PushFastPath``) notes the
 connection's transport in the scope, and the gateway writes frames it built once (``Frame.wire``)
 straight to it. Everything else (handshake, reading client frames, ordinary closes) stays with
-uvicorn and websockets; keepalive pings are the hub's (written like any other frame).
+uvicorn and websockets; keepalive frames are the hub's (written like any other frame).
 
 The one close the gateway writes itself is 4429 (too slow): uvicorn's ``send`` waits for a paused
 transport to drain, which a viewer that stops reading never lets happen, so ``RawSocket.close``
@@ -131,7 +131,7 @@ class PushFastPath:
     """ASGI wrapper that hands websocket scopes the raw socket when uvicorn provides one.
 
     With ``user_timeout_ms``, each such socket also gets ``TCP_USER_TIMEOUT``: the kernel closes
-    a connection whose sent data (frames, the hub's keepalive pings) stays unacknowledged that
+    a connection whose sent data (frames, the hub's keepalive frames) stays unacknowledged that
     long, which is how a vanished peer is detected without a pong timer per connection.
 
     With ``send_buffer_bytes``, each socket's kernel send buffer is fixed at that size instead of

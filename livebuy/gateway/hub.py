@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
-# A websocket ping with no payload: server frames are unmasked, so these bytes suit every viewer.
-PING_FRAME = b"\x89\x00"
+# The keepalive frame: an unsolicited websocket pong with no payload (RFC 6455 5.5.3: a one-way
+# heartbeat, never answered), so a quiet show's viewers send nothing back for the server to parse;
+# server frames are unmasked, so these bytes suit every viewer.
+KEEPALIVE_FRAME = b"\x8a\x00"
 # How early the keepalive may ping a hub, and its shortest sleep (so a hub due now is not spun on).
 KEEPALIVE_SLACK_S = 0.005
 
@@ -73,8 +75,8 @@ class ShowHub:
         self._live_transports: list[tuple[asyncio.Transport, int, ViewerConnection]] | None = None
         self._redis = redis
         self._task: asyncio.Task[None] | None = None
-        # Loop time of the last write to the live viewers: the keepalive pings only a hub that
-        # has been quiet for a whole interval (a frame puts bytes on the wire as well as a ping).
+        # Loop time of the last write to the live viewers: the keepalive serves only a hub that has
+        # been quiet for a whole interval (any frame puts bytes on the wire as well as it does).
         self.written_at = asyncio.get_running_loop().time()
 
     async def start(self) -> None:
@@ -180,17 +182,18 @@ class ShowHub:
         metrics.DELIVERIES.inc(len(self.connections) * len(frames))
 
     def ping(self) -> None:
-        """Keepalive: one ping to every live viewer, written in the fan-out loop.
+        """Keepalive: one empty pong frame to every live viewer, written in the fan-out loop.
 
-        The ping's only job is to put bytes on the wire: proxies and NATs see traffic, and a peer
-        that is gone leaves them unacknowledged until the kernel's ``TCP_USER_TIMEOUT`` closes the
-        connection. Viewers that caught up since the last broadcast go live first (on a quiet
-        show nothing else would promote them). ``HubRegistry`` calls it only for a hub that
-        wrote nothing for a whole interval: any frame does the ping's job, and every ping costs
-        a ``send`` per viewer and a pong per viewer to parse.
+        Its only job is to put bytes on the wire: proxies and NATs see traffic, and a peer that
+        is gone leaves them unacknowledged until the kernel's ``TCP_USER_TIMEOUT`` closes the
+        connection. A pong, not a ping, because nothing needs the answer: a ping would make every
+        viewer send a pong back for the server to read and parse. Viewers that caught up since
+        the last broadcast go live first (on a quiet show nothing else would promote them).
+        ``HubRegistry`` calls it only for a hub that wrote nothing for a whole interval: any
+        frame does its job, and each round costs a ``send`` per viewer.
         """
         self._promote()
-        self._write_live(PING_FRAME)
+        self._write_live(KEEPALIVE_FRAME)
 
     def _write_live(self, joined: bytes) -> None:
         self.written_at = asyncio.get_running_loop().time()
