@@ -1,15 +1,19 @@
-"""The websocket parser of an accepted viewer keeps nothing of its handshake (memory per viewer)."""
+"""What an accepted viewer keeps (memory per viewer): a websocket parser without its handshake, and
+uvicorn's receive queue and writable flag in light stand-ins that behave the same."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 
+import pytest
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from livebuy.gateway.fastpath import drop_handshake_parser
+from livebuy.gateway.fastpath import Inbox, Writable, drop_handshake_parser
+from tests.servers import TIMEOUT_S
 
 UPGRADE = (
     b"GET /ws/shows/spring-runway HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -63,3 +67,38 @@ def test_a_parser_inside_a_frame_is_left_alone() -> None:
     conn.receive_data(frame[4:])
     [event] = conn.events_received()
     assert isinstance(event, Frame) and event.data == b"hello"
+
+
+async def test_inbox_keeps_order_and_wakes_its_reader() -> None:
+    """Items queued before the swap come first, in order; a waiting ``get`` wakes on the next
+    ``put_nowait``; a second reader at once is refused rather than left hanging."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    queue.put_nowait("connect")
+    queue.put_nowait("frame")
+    inbox = Inbox(queue)
+    assert [await inbox.get(), await inbox.get()] == ["connect", "frame"]
+    assert inbox.empty()
+    reading = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)  # one loop pass: the task starts and waits (no time involved)
+    with pytest.raises(RuntimeError):
+        await inbox.get()
+    inbox.put_nowait("disconnect")
+    assert await asyncio.wait_for(reading, TIMEOUT_S) == "disconnect"
+    assert inbox.empty()
+
+
+async def test_writable_waits_while_cleared_and_wakes_every_waiter() -> None:
+    """``wait`` returns at once while set; while cleared, every waiter waits for ``set``; a
+    cancelled waiter leaves nothing behind."""
+    writable = Writable(True)
+    assert await writable.wait()
+    writable.clear()
+    waiters = [asyncio.ensure_future(writable.wait()) for _ in range(3)]
+    cancelled = asyncio.ensure_future(writable.wait())
+    await asyncio.sleep(0)  # one loop pass: the task starts and waits (no time involved)
+    assert not any(waiter.done() for waiter in waiters)
+    cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+    writable.set()
+    assert await asyncio.wait_for(asyncio.gather(*waiters), TIMEOUT_S) == [True, True, True]
+    assert writable.is_set()
