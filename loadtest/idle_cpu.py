@@ -113,6 +113,8 @@ def idle_server(
                     env=server_env,
                     stdout=log,
                     stderr=log,
+                    # ``-m`` puts the working directory before PYTHONPATH: run in the source tree.
+                    cwd=source,
                 )
                 try:
                     wait_ready(f"http://127.0.0.1:{port}", server, READY_TIMEOUT_S)
