@@ -31,8 +31,8 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, port: int | None = None)
     ``PushFastPath`` lets the gateway write pre-built frames straight to each viewer's transport,
     and serves the show socket without the app's middleware and router (``direct_show_socket``).
 
-    Keepalive is the hub's (one pre-built ping written to every viewer in its fan-out loop, see
-    ``gateway/hub.py``), not uvicorn's timer, ping and pong bookkeeping per connection; a peer that
+    Keepalive is the hub's (one pre-built empty pong written to every viewer of a quiet show in its
+    fan-out loop, see ``gateway/hub.py``), not uvicorn's timer, ping and pong bookkeeping per connection; a peer that
     stops acknowledging is closed by the kernel (``TCP_USER_TIMEOUT``).
 
     HTTP is httptools with a cap on each request's head (``max_header_bytes``: 431 and close, see

@@ -138,7 +138,7 @@ class GatewaySettings(BaseModel):
         4096, ge=128, description="bigger client frames: close 1009"
     )
     ws_ping_interval_s: float = Field(
-        20.0, ge=0, description="keepalive ping to every viewer this often (0: none)"
+        20.0, ge=0, description="keepalive frame to a viewer quiet this long (0: none)"
     )
     ws_ping_timeout_s: float = Field(
         20.0, gt=0, description="a peer that acknowledges nothing for interval + this is closed"

@@ -9,11 +9,23 @@ process that runs no show player (as the fan-out benchmark's server does)::
 
     python -m loadtest.idle_cpu
     python -m loadtest.idle_cpu --no-play-shows --seconds 20
+
+``--viewers N`` connects N idle websocket viewers of one show first (the fan-out benchmark's
+client, its own process, answering pings as every client does), so the window measures what an
+idle server spends per connected viewer (keepalive, timers, per-connection work).
+``--sources now=.,base=DIR`` runs the server on each tree in turn (``DIR/livebuy``, e.g. after
+``git archive <commit> | tar -x -C DIR``), ``--rounds`` times, alternating, so both see the
+same machine load::
+
+    python -m loadtest.idle_cpu --no-play-shows --viewers 5000 --seconds 40 \
+        --sources base=/tmp/base,now=. --rounds 2
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import secrets
 import subprocess
@@ -33,6 +45,8 @@ from loadtest.local_server import wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
 READY_TIMEOUT_S = 60
+VIEWER_SHOW = "spring-runway"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def cpu_seconds(pid: int) -> float:
@@ -69,9 +83,14 @@ def _redis(url: str | None, data: Path) -> Iterator[str]:
 
 @contextmanager
 def idle_server(
-    redis_url: str | None, *, play_shows: bool, env: dict[str, str] | None = None
-) -> Iterator[tuple[int, str]]:
-    """A ready ``livebuy serve`` with the demo content; yields its pid and its Redis URL."""
+    redis_url: str | None,
+    *,
+    play_shows: bool,
+    env: dict[str, str] | None = None,
+    source: Path | None = None,
+) -> Iterator[tuple[int, str, int]]:
+    """A ready ``livebuy serve`` with the demo content (on ``source``'s code if given); yields
+    its pid, its Redis URL and its port."""
     with tempfile.TemporaryDirectory(prefix="livebuy-idle-") as scratch:
         data = Path(scratch)
         with _redis(redis_url, data) as url:
@@ -85,6 +104,7 @@ def idle_server(
                 "LIVEBUY_SESSION_SECRET": secrets.token_urlsafe(32),
                 "LIVEBUY_PLAY_SHOWS": "true" if play_shows else "false",
                 "LIVEBUY_LOG_JSON": "false",
+                **({"PYTHONPATH": str(source)} if source is not None else {}),
                 **(env or {}),
             }
             with (data / "server.log").open("wb") as log:
@@ -93,12 +113,50 @@ def idle_server(
                     env=server_env,
                     stdout=log,
                     stderr=log,
+                    # ``-m`` puts the working directory before PYTHONPATH: run in the source tree.
+                    cwd=source,
                 )
                 try:
                     wait_ready(f"http://127.0.0.1:{port}", server, READY_TIMEOUT_S)
-                    yield server.pid, url
+                    yield server.pid, url, port
                 finally:
                     terminate(server, timeout_s=15)
+
+
+@contextmanager
+def idle_viewers(port: int, count: int) -> Iterator[int]:
+    """``count`` websocket viewers of the demo show, connected (yields how many are) and idle."""
+    client = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loadtest.fanout_bench",
+            "client",
+            "--port",
+            str(port),
+            "--path",
+            f"/ws/shows/{VIEWER_SHOW}",
+            "--count",
+            str(count),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert client.stdout is not None
+        ready = json.loads(client.stdout.readline() or b"{}")
+        if "connected" not in ready:
+            raise RuntimeError("the viewers' client exited")
+        yield int(ready["connected"])
+    finally:
+        assert client.stdin is not None
+        try:
+            client.stdin.write(b"quit\n")
+            client.stdin.close()
+        except BrokenPipeError:
+            pass
+        terminate(client, timeout_s=15)
 
 
 def measure(server_pid: int, redis_url: str, seconds: float, top: int = 12) -> IdleSample:
@@ -154,7 +212,7 @@ def report(sample: IdleSample, label: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Start, settle, measure, print."""
+    """Start, settle, measure, print (per source and round, alternating)."""
     parser = argparse.ArgumentParser(prog="idle_cpu", description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0, help="the measured window")
     parser.add_argument(
@@ -167,12 +225,40 @@ def main(argv: list[str] | None = None) -> None:
         default=True,
         help="run the show player in the measured process (the default of `livebuy serve`)",
     )
+    parser.add_argument("--viewers", type=int, default=0, help="idle viewers connected first")
+    parser.add_argument(
+        "--sources", help="name=DIR,... : livebuy trees to compare (default: this one)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per source")
     args = parser.parse_args(argv)
-    with idle_server(args.redis_url, play_shows=args.play_shows) as (pid, url):
-        time.sleep(args.warmup_seconds)
-        sample = measure(pid, url, args.seconds)
+    sources: dict[str, Path | None] = {"now": None}
+    if args.sources:
+        sources = {}
+        for item in args.sources.split(","):
+            name, _, path = item.partition("=")
+            sources[name] = Path(path or ".").resolve()
     label = "play shows" if args.play_shows else "no show player"
-    print(report(sample, label), flush=True)
+    shares: dict[str, list[float]] = {name: [] for name in sources}
+    for round_ in range(args.rounds):
+        for name, source in sources.items():
+            with idle_server(args.redis_url, play_shows=args.play_shows, source=source) as (
+                pid,
+                url,
+                port,
+            ):
+                connected = 0
+                with contextlib.ExitStack() as stack:
+                    if args.viewers:
+                        connected = stack.enter_context(idle_viewers(port, args.viewers))
+                    time.sleep(args.warmup_seconds)
+                    sample = measure(pid, url, args.seconds)
+            shares[name].append(sample.server_cpu_share)
+            title = f"{label}, {name} round {round_ + 1}, {connected} viewers"
+            print(report(sample, title), flush=True)
+    if len(sources) > 1 or args.rounds > 1:
+        print("\n| source | livebuy serve, % of a core per round |\n|---|---|")
+        for name, values in shares.items():
+            print(f"| {name} | {' / '.join(f'{value:.1%}' for value in values)} |")
 
 
 if __name__ == "__main__":

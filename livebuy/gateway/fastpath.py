@@ -4,7 +4,7 @@ Going through ASGI costs a message dict, framework checks, UTF-8 encoding and we
 for every frame and every viewer. Instead, the ASGI entry point (``PushFastPath``) notes the
 connection's transport in the scope, and the gateway writes frames it built once (``Frame.wire``)
 straight to it. Everything else (handshake, reading client frames, ordinary closes) stays with
-uvicorn and websockets; keepalive pings are the hub's (written like any other frame).
+uvicorn and websockets; keepalive frames are the hub's (written like any other frame).
 
 The one close the gateway writes itself is 4429 (too slow): uvicorn's ``send`` waits for a paused
 transport to drain, which a viewer that stops reading never lets happen, so ``RawSocket.close``
@@ -25,6 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 # The only import of uvicorn's websocket internals (the version range is pinned in pyproject.toml).
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.protocol import Protocol
+from websockets.streams import StreamReader
 
 from livebuy.gateway.frames import Frame
 
@@ -100,9 +102,19 @@ class RawSocket:
 
     def accepted(self) -> None:
         """The handshake is answered: drop what uvicorn keeps of it (the request and response,
-        with their headers, a few KiB per viewer), which it reads only until then."""
-        del self._protocol.request
-        del self._protocol.response
+        with their headers, a few KiB per viewer), which it reads only until then, and what
+        websockets' parser keeps of it (see ``drop_handshake_parser``); give the protocol a
+        light receive queue and writable flag (see ``Inbox`` and ``Writable``)."""
+        protocol = self._protocol
+        del protocol.request
+        del protocol.response
+        drop_handshake_parser(protocol.conn)
+        # Called by the endpoint's own coroutine, so nothing awaits either of them now.
+        if type(protocol.queue) is asyncio.Queue and type(protocol.writable) is asyncio.Event:
+            # Stand-ins with the methods uvicorn calls, not subclasses of what it declares.
+            loose: Any = protocol
+            loose.queue = Inbox(protocol.queue)
+            loose.writable = Writable(protocol.writable.is_set())
 
     def denied(self) -> None:
         """The app answered the handshake with an HTTP response (``send_denial_response``).
@@ -123,11 +135,93 @@ class RawSocket:
         self.transport.abort()
 
 
+class Inbox:
+    """uvicorn's receive queue for one accepted websocket, as a list and one waiter.
+
+    ``asyncio.Queue`` carries three deques and an ``asyncio.Event`` (a fourth): ~3.7 KiB per
+    viewer, for a queue that holds a client frame or a disconnect at a time. uvicorn uses only
+    ``put_nowait``, ``get`` and ``empty``; the one reader is the endpoint's coroutine.
+    """
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self, queue: asyncio.Queue[Any]) -> None:
+        self._items: list[Any] = []
+        while not queue.empty():
+            self._items.append(queue.get_nowait())
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        """Queue ``item`` and wake the reader."""
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        """Nothing is queued."""
+        return not self._items
+
+    async def get(self) -> Any:
+        """The oldest item, once there is one."""
+        while not self._items:
+            if self._waiter is not None:
+                raise RuntimeError("a websocket's receive queue has one reader")
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class Writable:
+    """uvicorn's "transport may take more" flag for one accepted websocket, without the deque
+    an ``asyncio.Event`` carries (~1 KiB per viewer): ``set``, ``clear`` and ``wait``."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self, value: bool) -> None:
+        self._set = value
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        """The flag is up."""
+        return self._set
+
+    def set(self) -> None:
+        """Raise the flag and wake every waiter."""
+        self._set = True
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def clear(self) -> None:
+        """Lower the flag."""
+        self._set = False
+
+    async def wait(self) -> bool:
+        """Return once the flag is up."""
+        if self._set:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return True
+
+
 class PushFastPath:
     """ASGI wrapper that hands websocket scopes the raw socket when uvicorn provides one.
 
     With ``user_timeout_ms``, each such socket also gets ``TCP_USER_TIMEOUT``: the kernel closes
-    a connection whose sent data (frames, the hub's keepalive pings) stays unacknowledged that
+    a connection whose sent data (frames, the hub's keepalive frames) stays unacknowledged that
     long, which is how a vanished peer is detected without a pong timer per connection.
 
     With ``send_buffer_bytes``, each socket's kernel send buffer is fixed at that size instead of
@@ -171,6 +265,28 @@ class PushFastPath:
                     await handler
                     return
         await self.app(scope, receive, send)
+
+
+def drop_handshake_parser(conn: Protocol) -> None:
+    """Give an open websocket's sans-I/O protocol a frame parser that holds no handshake.
+
+    The server's parser is one generator for the whole connection: it parses the HTTP request,
+    then frames for as long as the connection lives, and its suspended frame keeps the parsed
+    request (every header, ~2.5 KiB) as a local all that time. Between frames it waits in
+    ``StreamReader.at_eof`` with nothing buffered; a fresh frame parser (the base class's) starts
+    from that very state. Anywhere else (part of a frame already read) it is left alone.
+    """
+    outer = conn.parser
+    frames = getattr(outer, "gi_yieldfrom", None)
+    waiting = getattr(frames, "gi_yieldfrom", None)
+    if getattr(waiting, "gi_code", None) is not _AT_EOF or conn.reader.buffer or conn.reader.eof:
+        return
+    parser = Protocol.parse(conn)
+    next(parser)  # start the generator, as websockets does
+    conn.parser = parser
+
+
+_AT_EOF = StreamReader.at_eof.__code__
 
 
 def set_user_timeout(transport: asyncio.BaseTransport, timeout_ms: int) -> None:

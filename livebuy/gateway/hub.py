@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
-# A websocket ping with no payload: server frames are unmasked, so these bytes suit every viewer.
-PING_FRAME = b"\x89\x00"
+# The keepalive frame: an unsolicited websocket pong with no payload (RFC 6455 5.5.3: a one-way
+# heartbeat, never answered), so a quiet show's viewers send nothing back for the server to parse;
+# server frames are unmasked, so these bytes suit every viewer.
+KEEPALIVE_FRAME = b"\x8a\x00"
+# How early the keepalive may ping a hub, and its shortest sleep (so a hub due now is not spun on).
+KEEPALIVE_SLACK_S = 0.005
 
 # A show's join snapshot (ShowService.snapshot): its position and the snapshot frame's data.
 Snapshot = Callable[[str], Awaitable[tuple[StreamPosition, SnapshotData]]]
@@ -71,6 +75,9 @@ class ShowHub:
         self._live_transports: list[tuple[asyncio.Transport, int, ViewerConnection]] | None = None
         self._redis = redis
         self._task: asyncio.Task[None] | None = None
+        # Loop time of the last write to the live viewers: the keepalive serves only a hub that has
+        # been quiet for a whole interval (any frame puts bytes on the wire as well as it does).
+        self.written_at = asyncio.get_running_loop().time()
 
     async def start(self) -> None:
         """Start reading after the latest event; viewers joining later get older ones by snapshot."""
@@ -175,17 +182,21 @@ class ShowHub:
         metrics.DELIVERIES.inc(len(self.connections) * len(frames))
 
     def ping(self) -> None:
-        """Keepalive: one ping to every live viewer, written in the fan-out loop.
+        """Keepalive: one empty pong frame to every live viewer, written in the fan-out loop.
 
-        The ping's only job is to put bytes on the wire: proxies and NATs see traffic, and a peer
-        that is gone leaves them unacknowledged until the kernel's ``TCP_USER_TIMEOUT`` closes the
-        connection. Viewers that caught up since the last broadcast go live first (on a quiet
-        show nothing else would promote them).
+        Its only job is to put bytes on the wire: proxies and NATs see traffic, and a peer that
+        is gone leaves them unacknowledged until the kernel's ``TCP_USER_TIMEOUT`` closes the
+        connection. A pong, not a ping, because nothing needs the answer: a ping would make every
+        viewer send a pong back for the server to read and parse. Viewers that caught up since
+        the last broadcast go live first (on a quiet show nothing else would promote them).
+        ``HubRegistry`` calls it only for a hub that wrote nothing for a whole interval: any
+        frame does its job, and each round costs a ``send`` per viewer.
         """
         self._promote()
-        self._write_live(PING_FRAME)
+        self._write_live(KEEPALIVE_FRAME)
 
     def _write_live(self, joined: bytes) -> None:
+        self.written_at = asyncio.get_running_loop().time()
         if self._live_transports is None:
             self._live_transports = [
                 (transport, connection.max_bytes, connection)
@@ -277,10 +288,21 @@ class HubRegistry:
             )
 
     async def _ping_every(self, interval_s: float) -> None:
+        """Ping each hub's viewers once it has written nothing for ``interval_s``: a quiet show
+        is pinged every interval, a busy one (frames at least that often) never."""
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(interval_s)
+            now = loop.time()
+            due = now + interval_s
             for hub in list(self._hubs.values()):
-                hub.ping()
+                hub_due = hub.written_at + interval_s
+                # Timers fire a little early or late: a hub within a tick of its due is pinged now
+                # rather than after one more short sleep.
+                if hub_due <= now + KEEPALIVE_SLACK_S:
+                    hub.ping()
+                    hub_due = hub.written_at + interval_s
+                due = min(due, hub_due)
+            await asyncio.sleep(max(due - loop.time(), KEEPALIVE_SLACK_S))
 
     def watch(self, watcher: StreamWatcher) -> None:
         """Hand ``watcher`` every entry the hubs read from now on (before viewers get it)."""
