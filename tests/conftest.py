@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis
 from tests import slot_guard
 from tests.servers import InProcessServer, LiveServer, ProcessServer, settings_for_tests
+
+# Tests assert behaviour, never timing: hypothesis's default deadline (200 ms per example) failed a
+# correct property test on a loaded machine. Each test keeps its own max_examples.
+hypothesis_settings.register_profile("livebuy", deadline=None)
+hypothesis_settings.load_profile("livebuy")
 
 
 def pytest_configure(config: pytest.Config) -> None:
