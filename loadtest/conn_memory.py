@@ -220,19 +220,11 @@ async def _wait_ready(port: int) -> None:
 
 
 async def _connect(port: int, count: int, work: Path) -> tuple[Process, int]:
+    # Imported here, in the orchestrator only: the server harness imports nothing of this tree.
+    from loadtest.fanout_bench import client_command
+
     client = await Process.start(
-        [
-            sys.executable,
-            "-m",
-            "loadtest.fanout_bench",
-            "client",
-            "--port",
-            str(port),
-            "--path",
-            f"/ws/shows/{SHOW}",
-            "--count",
-            str(count),
-        ],
+        client_command(port, f"/ws/shows/{SHOW}", count),
         {**os.environ, "PYTHONPATH": str(REPO)},
         work / "client.log",
     )

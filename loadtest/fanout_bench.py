@@ -270,6 +270,22 @@ def _emit(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def client_command(port: int, path: str, count: int) -> list[str]:
+    """The command line of this benchmark's client: ``count`` viewers of ``path`` on ``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "loadtest.fanout_bench",
+        "client",
+        "--port",
+        str(port),
+        "--path",
+        path,
+        "--count",
+        str(count),
+    ]
+
+
 def client_main(port: int, path: str, count: int) -> None:
     """Entry point of the client process."""
     import uvloop
@@ -483,16 +499,7 @@ class ClientProcess:
             "taskset",
             "-c",
             str(CLIENT_CPU),
-            sys.executable,
-            "-m",
-            "loadtest.fanout_bench",
-            "client",
-            "--port",
-            str(target.port),
-            "--path",
-            target.path,
-            "--count",
-            str(count),
+            *client_command(target.port, target.path, count),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=2**26,

@@ -41,6 +41,7 @@ import redis as redis_sync
 
 from livebuy.processes import terminate
 from livebuy.redis.embedded import EmbeddedRedis, free_port
+from loadtest.fanout_bench import client_command
 from loadtest.local_server import wait_ready
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -127,18 +128,7 @@ def idle_server(
 def idle_viewers(port: int, count: int) -> Iterator[int]:
     """``count`` websocket viewers of the demo show, connected (yields how many are) and idle."""
     client = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loadtest.fanout_bench",
-            "client",
-            "--port",
-            str(port),
-            "--path",
-            f"/ws/shows/{VIEWER_SHOW}",
-            "--count",
-            str(count),
-        ],
+        client_command(port, f"/ws/shows/{VIEWER_SHOW}", count),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(REPO)},
