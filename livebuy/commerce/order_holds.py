@@ -90,48 +90,38 @@ class OrderHolds:
             HoldRefused: a hold was refused; the holds taken before it are kept (the caller
                 aborts the order, then releases them all).
         """
-        # The stock buckets and the deal are independent steps: one round trip for them all.
-        # A refusal is the first in the order the single script checked (stock, then the deal);
-        # the holds the others took are given back with the order (``give_back``).
-        buckets = _by_stock_bucket(lines)
-        calls: list[ScriptCall] = [
-            (
-                self._stock,
-                _stock_keys(bucket, order_id, [line for _, line in indexed]),
-                _stock_args("reserve", [line for _, line in indexed]),
+        # One hold after the other, in a fixed order (stock buckets, then the deal), never
+        # together: taken at once, two scarce holds can be split across buyers (one gets the last
+        # stock unit, another the last deal unit) so that both are refused while units remain. In
+        # this order only a buyer holding stock ever takes a deal unit.
+        for bucket, indexed in _by_stock_bucket(lines):
+            reply = await self._stock(
+                keys=_stock_keys(bucket, order_id, [line for _, line in indexed]),
+                args=_stock_args("reserve", [line for _, line in indexed]),
             )
-            for bucket, indexed in buckets
-        ]
-        if deal is not None:
-            calls.append(
-                (
-                    self._deal,
-                    [
-                        deal.state_key,
-                        deal.counters_key,
-                        keys.deal_hold(deal.counters_key, order_id),
-                    ],
-                    [
-                        "reserve",
-                        now,
-                        customer,
-                        deal.deal_id,
-                        str(deal.started_at),
-                        deal.state_field,
-                        deal.lottery_field,
-                        orjson.dumps(lines).decode(),
-                        TOMBSTONE_MS,
-                    ],
-                )
-            )
-        replies = await run_together(self._redis, calls)
-        for (_, indexed), reply in zip(buckets, replies, strict=False):
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), indexed[int(reply[2])][0], str(reply[3]))
         priced = [dict(line) for line in lines]
         deal_units = 0
         if deal is not None:
-            reply = replies[-1]
+            reply = await self._deal(
+                keys=[
+                    deal.state_key,
+                    deal.counters_key,
+                    keys.deal_hold(deal.counters_key, order_id),
+                ],
+                args=[
+                    "reserve",
+                    now,
+                    customer,
+                    deal.deal_id,
+                    str(deal.started_at),
+                    deal.state_field,
+                    deal.lottery_field,
+                    orjson.dumps(lines).decode(),
+                    TOMBSTONE_MS,
+                ],
+            )
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), int(reply[2]), str(reply[3]))
             held = orjson.loads(reply[1])
