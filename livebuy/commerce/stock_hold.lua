@@ -55,8 +55,8 @@ for index, quantity in ipairs(quantities) do
     end
     if action == 'discard' then
       redis.call('DEL', hold_key)
-      -- The refused order's deal units come back too (another slot, taken alongside): a frame
-      -- for the product says so, and clears a sold-out flag a buyer refused meanwhile set.
+      -- The refused order's deal units come back too (another slot, held before the refusal): a
+      -- frame for the product says so, and clears a sold-out flag a buyer refused meanwhile set.
       redis.call('SADD', dirty_key, products[index])
     else
       redis.call('SET', hold_key, 'released', 'PX', tombstone_ms)
