@@ -53,7 +53,7 @@ async def test_waits_for_the_replica_whichever_connection_wrote(
     client = connect(url)
     marker = keys.replication_marker(0)
     try:
-        assert await wait_for_replicas(client, marker, 1, WAIT_MS) == 1
+        assert await wait_for_replicas(client, marker, 1, int(TIMEOUT_S * 1000)) == 1
         os.kill(replica_pid, signal.SIGSTOP)
         try:
             writer.set("order", "confirmed")
