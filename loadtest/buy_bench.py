@@ -31,6 +31,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from livebuy.redis import keys
 from loadtest.fanout_bench import cpu_seconds
 from loadtest.local_server import local_server
 
@@ -149,6 +150,9 @@ async def run_phase(
     started = time.perf_counter()
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
+    # The orders' funnel counting runs behind them, off the request path: the phase's CPU
+    # includes it, so that a phase is not charged with the one before it's backlog.
+    await funnel_settled(redis)
     cpu_us = None
     if server_pid is not None:
         cpu_us = (cpu_seconds(server_pid) - cpu_before) / len(calls) * 1e6
@@ -163,6 +167,26 @@ async def run_phase(
         if count >= len(calls) / 20
     }
     return phase
+
+
+async def funnel_settled(redis: Redis | None, timeout_s: float = 30.0) -> None:
+    """Wait until the funnel counted every order made so far (its cursor is at the end of each
+    bucket's orders stream); nothing without ``redis``."""
+    if redis is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        cursors = await redis.hgetall(keys.funnel_orders_cursor())
+        behind = False
+        for bucket in keys.order_buckets():
+            last = await redis.xrevrange(keys.orders_stream(bucket), count=1)
+            if last and cursors.get(str(bucket)) != last[0][0]:
+                behind = True
+                break
+        if not behind:
+            return
+        await asyncio.sleep(0.05)
+    print(f"the funnel did not catch up within {timeout_s:.0f} s")
 
 
 async def command_counts(redis: Redis | None) -> Counter[str]:

@@ -3,7 +3,8 @@
 A Redis Cluster refuses a command, a Lua script or a MULTI whose keys hash to more than one slot
 (``CROSSSLOT``). A single Redis runs them all, so the suite would not notice a key layout that
 breaks on a cluster. The guard wraps redis-py's asyncio ``Redis.execute_command`` and
-``Pipeline.execute`` for the test process: each multi-key command, script call (its KEYS) and
+``Pipeline.execute`` for the test process, and the ``Lane``'s ``execute`` (scripts and hot reads
+of a single Redis's client go through it): each multi-key command, script call (its KEYS) and
 transaction (every key of every queued command) is checked with redis-py's ``key_slot``. The
 pipeline methods redis-py's cluster pipeline refuses whatever the keys (``evalsha``, so a script
 called on a pipeline, ``pfcount``, ``mget``...) are refused on the single Redis's pipeline too.
@@ -36,6 +37,7 @@ from redis.cluster import PIPELINE_BLOCKED_COMMANDS
 from redis.crc import key_slot
 
 import livebuy
+from livebuy.redis.lane import Lane
 
 MODE = os.environ.get("LIVEBUY_SLOT_GUARD", "strict")
 ROOTS = (Path(livebuy.__file__).parent, Path(livebuy.__file__).parent.parent / "catalog")
@@ -98,10 +100,14 @@ class _KeyFinder:
         self._table: dict[str, dict[str, Any]] | None = None
         self._scripts: dict[str, str] | None = None
 
-    def table(self, client: Redis) -> dict[str, dict[str, Any]]:
+    def table(self, client: Redis | Lane) -> dict[str, dict[str, Any]]:
         if self._table is None:
-            kwargs = client.connection_pool.connection_kwargs
-            sync = redis.Redis(host=kwargs.get("host", "127.0.0.1"), port=kwargs.get("port", 6379))
+            if isinstance(client, Lane):
+                host, port = client._host, client._port
+            else:
+                kwargs = client.connection_pool.connection_kwargs
+                host, port = kwargs.get("host", "127.0.0.1"), kwargs.get("port", 6379)
+            sync = redis.Redis(host=host, port=port)
             try:
                 self._table = {str(name).lower(): info for name, info in sync.command().items()}
             finally:
@@ -113,7 +119,7 @@ class _KeyFinder:
             self._scripts = _script_names()
         return self._scripts.get(sha, sha[:12])
 
-    def step_and_keys(self, client: Redis, args: Sequence[Any]) -> tuple[str, list[Any]]:
+    def step_and_keys(self, client: Redis | Lane, args: Sequence[Any]) -> tuple[str, list[Any]]:
         """What the command is (``script <name>`` for EVALSHA/EVAL) and the keys it names."""
         words = _text(args[0]).split()
         name = words[0].lower()
@@ -156,9 +162,8 @@ def _caller() -> str:
     """The innermost livebuy or catalog frame that led to this Redis call."""
     for frame in reversed(traceback.extract_stack()):
         path = Path(frame.filename)
-        if any(root in path.parents for root in ROOTS) and "livebuy/redis/scripts.py" not in str(
-            path
-        ):
+        plumbing = str(path).endswith(("livebuy/redis/scripts.py", "livebuy/redis/lane.py"))
+        if any(root in path.parents for root in ROOTS) and not plumbing:
             return f"{path.relative_to(ROOTS[0].parent)}:{frame.lineno} ({frame.name})"
     return "tests"
 
@@ -226,8 +231,16 @@ def install() -> Callable[[], None]:
                 check(*finder.step_and_keys(self, args))
         return await original_pipeline_execute(self, raise_on_error)
 
+    # Scripts and the hot reads of a single Redis's client go through its lane instead.
+    original_lane_execute: Any = Lane.execute
+
+    async def lane_execute(self: Lane, *args: Any) -> Any:
+        check(*finder.step_and_keys(self, args))
+        return await original_lane_execute(self, *args)
+
     Redis.execute_command = execute_command  # type: ignore[method-assign]
     Pipeline.execute = pipeline_execute  # type: ignore[method-assign]
+    Lane.execute = lane_execute  # type: ignore[method-assign]
     # The cluster client's pipeline refuses these methods whatever their keys; so does ours now.
     blocked = {}
     for command in PIPELINE_BLOCKED_COMMANDS:
@@ -239,6 +252,7 @@ def install() -> Callable[[], None]:
     def undo() -> None:
         Redis.execute_command = original_execute_command  # type: ignore[method-assign]
         Pipeline.execute = original_pipeline_execute  # type: ignore[method-assign]
+        Lane.execute = original_lane_execute  # type: ignore[method-assign]
         for method, original in blocked.items():
             setattr(Pipeline, method, original)
 

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from livebuy.redis import keys
+from livebuy.redis.lane import Script
 from livebuy.redis.scripts import ScriptCall, lua_source, register, run_together
 
 # A hold released before it was reserved refuses a late reserve this long (far past any request).
@@ -266,7 +267,7 @@ HOLD_LIB = ("livebuy.commerce", "hold_lib")
 
 def _register_with_hold_lib(redis: Redis, name: str) -> AsyncScript:
     """``<name>.lua`` of livebuy.commerce with ``hold_lib.lua`` defined before it."""
-    return redis.register_script(lua_source(*HOLD_LIB) + lua_source("livebuy.commerce", name))
+    return Script(redis, lua_source(*HOLD_LIB) + lua_source("livebuy.commerce", name))
 
 
 def _by_stock_bucket(

@@ -39,6 +39,7 @@ from livebuy.errors import (
 from livebuy.events.state import deal_location, lottery_location
 from livebuy.faults import Faults
 from livebuy.redis import keys
+from livebuy.redis.lane import run
 from livebuy.redis.replication import wait_for_replicas
 
 log = logging.getLogger(__name__)
@@ -348,7 +349,7 @@ class OrderService:
             return
         if replayable is None:
             replayable = bool(
-                await self._redis.exists(keys.order_idempotency(customer, idempotency_key))
+                await run(self._redis, "EXISTS", keys.order_idempotency(customer, idempotency_key))
             )
         if replayable:
             return

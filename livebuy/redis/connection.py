@@ -11,6 +11,8 @@ from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from livebuy.redis.lane import Lane, LaneRedis
+
 # Enough for a burst of viewers joining at once (each join is a few short commands) plus one
 # blocking stream reader per watched show; past it, callers wait for a connection instead of failing.
 MAX_CONNECTIONS = 256
@@ -115,7 +117,9 @@ def connect(
     """Client for ``url`` (returning ``str`` values unless ``decode`` is false); connections are
     opened lazily by the pool.
 
-    The single-Redis pool blocks when exhausted (redis-py's default pool raises at once, which cut
+    A single Redis's client (``decode``) also has a ``Lane``: scripts and the order path's reads
+    go through it, one multiplexed connection (``livebuy/redis/lane.py``). The single-Redis pool
+    blocks when exhausted (redis-py's default pool raises at once, which cut
     off viewers joining in a burst). RESP2 is pinned: livebuy parses stream replies in their RESP2
     shape.
 
@@ -148,7 +152,11 @@ def connect(
         max_connections=max_connections,
         timeout=POOL_TIMEOUT_S,
     )
-    return Redis.from_pool(pool)
+    if not decode:
+        return Redis.from_pool(pool)
+    single = cast(LaneRedis, LaneRedis.from_pool(pool))
+    single.lane = Lane.for_pool(pool)
+    return single
 
 
 async def queue_pfcount(pipe: Pipeline, *keys: str) -> None:

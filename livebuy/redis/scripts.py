@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import Field, dataclass, field, fields
 from functools import cache
@@ -16,6 +17,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from livebuy import metrics
+from livebuy.redis.lane import Script, lane_of
 
 KeysT = TypeVar("KeysT")
 ArgsT = TypeVar("ArgsT")
@@ -28,8 +30,9 @@ def lua_source(package: str, name: str) -> str:
 
 
 def register(redis: Redis, package: str, name: str) -> AsyncScript:
-    """A callable script; redis-py sends EVALSHA and reloads the source after ``NOSCRIPT``."""
-    return redis.register_script(lua_source(package, name))
+    """A callable script: EVALSHA (through the client's lane if it has one), the source loaded
+    again after ``NOSCRIPT``."""
+    return Script(redis, lua_source(package, name))
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class LuaScript(Generic[KeysT, ArgsT]):
         source = lua_source(self.package, self.name)
         if self.prelude is not None:
             source = lua_source(*self.prelude) + source
-        return BoundScript(redis.register_script(source), self.name)
+        return BoundScript(Script(redis, source), self.name)
 
 
 class BoundScript(Generic[KeysT, ArgsT]):
@@ -126,7 +129,8 @@ async def run_together(redis: Redis, calls: list[ScriptCall]) -> list[Any]:
     """Run script calls that do not depend on each other's answers; their replies, in order.
 
     Each call is ``(script, keys, args)`` with its keys in one slot, the calls' slots may differ.
-    Several go in one non-transactional pipeline: a single Redis answers them in one round trip,
+    Several go in one round trip: through the lane of a single Redis's client, else in one
+    non-transactional pipeline: a single Redis answers them in one round trip,
     redis-py's cluster client splits them by node and sends to every node at once. A call that
     met ``NOSCRIPT`` (a restarted Redis) did not run: it runs again alone, which loads it.
 
@@ -136,6 +140,17 @@ async def run_together(redis: Redis, calls: list[ScriptCall]) -> list[Any]:
     if len(calls) == 1:
         script, keys, args = calls[0]
         return [await script(keys=keys, args=args)]
+    lane = lane_of(redis)
+    if lane is not None:
+        # The lane sends the calls of one loop turn in one write; each reloads after NOSCRIPT.
+        done = await asyncio.gather(
+            *(lane.evalsha(script, keys, args) for script, keys, args in calls),
+            return_exceptions=True,
+        )
+        for reply in done:
+            if isinstance(reply, BaseException):
+                raise reply
+        return list(done)
     async with redis.pipeline(transaction=False) as pipe:
         for script, keys, args in calls:
             # The command, not the ``evalsha`` method: redis-py's cluster pipeline refuses the

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, UnauthorizedError
 from livebuy.redis import keys
+from livebuy.redis.lane import run, run_all
 from livebuy.sessions.cache import SessionCache
 from livebuy.sessions.models import IssuedSession, Role, Session
 from livebuy.settings import Settings
@@ -146,7 +147,7 @@ class SessionService:
         if cached is not None:
             return cached
         session_id = self.verify_token(token)
-        raw = cast(str | None, await self._redis.get(keys.session(session_id)))
+        raw = cast(str | None, await run(self._redis, "GET", keys.session(session_id)))
         return await self._verified(token, session_id, raw)
 
     async def authenticate_probing(self, token: str, probe: str) -> tuple[Session, bool]:
@@ -159,13 +160,12 @@ class SessionService:
         """
         cached = self._cache.get(token)
         if cached is not None:
-            return cached, bool(await self._redis.exists(probe))
+            return cached, bool(await run(self._redis, "EXISTS", probe))
         session_id = self.verify_token(token)
         # Not a transaction: the session and the probe may live in different cluster slots.
-        async with self._redis.pipeline(transaction=False) as pipe:
-            await pipe.get(keys.session(session_id))
-            await pipe.exists(probe)
-            raw, found = await pipe.execute()
+        raw, found = await run_all(
+            self._redis, ("GET", keys.session(session_id)), ("EXISTS", probe)
+        )
         return await self._verified(token, session_id, raw), bool(found)
 
     async def _verified(self, token: str, session_id: str, raw: str | None) -> Session:
@@ -181,7 +181,7 @@ class SessionService:
         if not stored.in_use:
             stored.in_use = True
             # XX: a session that expired meanwhile stays gone.
-            await self._redis.set(key, stored.model_dump_json(), ex=self._ttl_s, xx=True)
+            await run(self._redis, "SET", key, stored.model_dump_json(), "EX", self._ttl_s, "XX")
         session = Session.model_construct(
             session_id=stored.session_id,
             handle=stored.handle,

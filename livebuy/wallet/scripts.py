@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from livebuy.redis import keys
+from livebuy.redis.lane import Script
 from livebuy.redis.scripts import LuaScript, lua_source
 
 WALLET_LIB = ("livebuy.wallet", "wallet_lib")
@@ -16,7 +17,7 @@ WALLET_LIB = ("livebuy.wallet", "wallet_lib")
 def register_with_wallet(redis: Redis, package: str, name: str) -> AsyncScript:
     """``<name>.lua`` of ``package`` with the wallet's Lua functions defined before it."""
     source = lua_source(*WALLET_LIB) + lua_source(package, name)
-    return redis.register_script(source)
+    return Script(redis, source)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from livebuy.commerce.services import Commerce
 from livebuy.commerce.sweeper import sweep_once
 from livebuy.events.stream import ShowStream
 from livebuy.redis import keys
+from livebuy.redis.lane import Lane
 from livebuy.services import catalog_store
 from livebuy.wallet.scripts import WALLET_LIB
 from livebuy.wallet.service import WalletService
@@ -95,14 +96,26 @@ def script_calls() -> Iterator[list[tuple[str, list[str]]]]:
             calls.append((names.get(args[1], args[1]), [str(key) for key in args[3 : 3 + count]]))
         return queue(self, *args, **options)
 
+    async def sent(self: Lane, *args: Any) -> Any:
+        # A single Redis's client sends every script call through its lane.
+        if str(args[0]).upper() == "EVALSHA":
+            name = names.get(str(args[1]), str(args[1]))
+            if name == "order_pay":
+                name = f"{name}:{args[3 + int(args[2])]}"
+            calls.append((name, [str(key) for key in args[3 : 3 + int(args[2])]]))
+        return await lane_execute(self, *args)
+
     queue = Pipeline.execute_command
+    lane_execute = Lane.execute
     AsyncScript.__call__ = recorded  # type: ignore[method-assign]
     Pipeline.execute_command = queued  # type: ignore[method-assign]
+    Lane.execute = sent  # type: ignore[method-assign]
     try:
         yield calls
     finally:
         AsyncScript.__call__ = original  # type: ignore[method-assign]
         Pipeline.execute_command = queue  # type: ignore[method-assign]
+        Lane.execute = lane_execute  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ const REACTION_ICONS = { heart: "❤️", fire: "🔥", clap: "👏", laugh: "�
 const CHAT_LINES = 8;
 // A jump of the play head by more than this is a seek (native players and hls.js alike).
 const SEEK_JUMP_MS = 2500;
+// A seek still loading its fragment is waited for this long before it counts as a failed try:
+// on a slow network the video gets there late, and the cards must not jump back meanwhile.
+const SEEK_LOAD_MS = 15000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -53,6 +56,7 @@ const state = {
   // edge, after our first seek; `tick` seeks again until the video is there (a few tries).
   pendingSeek: null,
   pendingTries: 0,
+  pendingSince: 0,
   video: { mode: "loading", hls: null, fragments: [] },
   programTime,
 };
@@ -131,6 +135,7 @@ function mediaTimeOf(at) {
 function holdSeek(at) {
   state.pendingSeek = at;
   state.pendingTries = 0;
+  state.pendingSince = Date.now();
 }
 
 function seekTo(at) {
@@ -303,6 +308,7 @@ function tick() {
   if (now === null) return;
   $("program-clock").textContent = new Date(now).toISOString().slice(11, 23);
   if (state.pendingSeek !== null) {
+    if ($("video").seeking && Date.now() - state.pendingSince < SEEK_LOAD_MS) return;
     if (Math.abs(now - state.pendingSeek) > 1000 && state.pendingTries < 20) {
       state.pendingTries += 1;
       if (state.video.mode === "hls") $("video").currentTime = mediaTimeOf(state.pendingSeek);
