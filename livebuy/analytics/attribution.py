@@ -27,23 +27,37 @@ def deal_key(deal_id: str) -> str:
     return DEAL_PREFIX + deal_id
 
 
+# A cue that may be credited: (on-air time, tie rank, attribution key).
+Candidate = tuple[int, int, str]
+
+
 def on_air(fields: dict[str, str], at: int) -> str:
     """The attribution key of the cue on air at ``at`` (ms) given the show's state ``fields``.
 
     A pin or deal that went on air after ``at`` (the cue changed between the action and its
     count) is not credited; the action then falls to the latest one before it, or ``NO_CUE``.
     """
-    best: tuple[int, int, str] | None = None
-    for field, raw in fields.items():
-        candidate = _candidate(field, raw)
-        if candidate is None or candidate[0] > at:
+    return latest_on_air(candidates(fields), at)
+
+
+def candidates(fields: dict[str, str]) -> list[Candidate]:
+    """Every pin and deal of the show's state ``fields`` that may be credited (read once for
+    many actions: the state's JSON is parsed here)."""
+    return [found for field, raw in fields.items() if (found := _candidate(field, raw))]
+
+
+def latest_on_air(cues: list[Candidate], at: int) -> str:
+    """``on_air`` over ``candidates``: the one that went on air last, at or before ``at``."""
+    best: Candidate | None = None
+    for candidate in cues:
+        if candidate[0] > at:
             continue
         if best is None or candidate[:2] > best[:2]:
             best = candidate
     return NO_CUE if best is None else best[2]
 
 
-def _candidate(field: str, raw: str) -> tuple[int, int, str] | None:
+def _candidate(field: str, raw: str) -> Candidate | None:
     # (on-air time, tie rank, key): a deal ranks above a pin of the same moment.
     if field.startswith(PIN):
         value = _json(raw)

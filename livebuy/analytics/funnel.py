@@ -16,8 +16,9 @@ added to bag here; checkout, paid, abandoned and refunded by the order loop (``o
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -25,7 +26,7 @@ import orjson
 from redis.asyncio import Redis
 
 from catalog.store import CatalogStore
-from livebuy.analytics.attribution import on_air
+from livebuy.analytics.attribution import Candidate, candidates, latest_on_air, on_air
 from livebuy.analytics.experiments import (
     EXPERIMENT_CONVERT,
     EXPERIMENT_EXPOSE,
@@ -42,10 +43,14 @@ from livebuy.clock import now_ms
 from livebuy.errors import ShowNotFoundError, UnknownCueError
 from livebuy.redis import keys
 from livebuy.redis.connection import queue_pfcount
+from livebuy.redis.lane import hash_reply, run, run_all
 from livebuy.redis.scripts import LuaScript
 from livebuy.shows.models import ShowDefinition
 from livebuy.shows.service import ShowService
 
+# Orders of one batch counted at once: through the lane their commands share writes; without it
+# (a cluster) each takes a pooled connection, and the pool per node does not wait.
+ORDERS_TOGETHER = 64
 # Funnel counters outlive the show by a week (like chat's per-minute counters), then go.
 FUNNEL_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -219,15 +224,42 @@ class FunnelService:
         fields = cast(dict[str, str], await self._redis.hgetall(keys.show_state(show_id)))
         return on_air(fields, now_ms() if at is None else at)
 
-    async def order_changed(self, change: OrderChange) -> bool:
-        """Count an order's transition once; returns whether it counted (not seen before).
+    async def orders_changed(self, changes: Sequence[OrderChange]) -> int:
+        """Count orders' transitions, each once (one batch of the orders stream); returns how
+        many counted (not seen before).
 
         Paying, abandoning and refunding are credited to the cue of the order's checkout (or, for
-        an order whose checkout was never counted, to the cue on air at the change).
+        an order whose checkout was never counted, to the cue on air at the change). Each show's
+        state is read once for the batch; the orders are counted together (their round trips
+        share the lane's writes), each order's transitions in turn.
         """
+        shows = sorted({change.show_id for change in changes})
+        states = await run_all(self._redis, *(("HGETALL", keys.show_state(s)) for s in shows))
+        on_air_in = {
+            show_id: candidates(hash_reply(state))
+            for show_id, state in zip(shows, states, strict=True)
+        }
+        by_order: dict[str, list[OrderChange]] = {}
+        for change in changes:
+            by_order.setdefault(change.order_id, []).append(change)
+
+        together = asyncio.Semaphore(ORDERS_TOGETHER)
+
+        async def count(order_changes: list[OrderChange]) -> int:
+            counted = 0
+            async with together:
+                for change in order_changes:
+                    counted += await self._order_changed(change, on_air_in[change.show_id])
+            return counted
+
+        return sum(await asyncio.gather(*(count(chain) for chain in by_order.values())))
+
+    async def _order_changed(self, change: OrderChange, on_air_in: list[Candidate]) -> int:
         show_id = change.show_id
-        raw = cast(str | None, await self._redis.hget(keys.funnel_orders(show_id), change.order_id))
-        cue = orjson.loads(raw)["cue"] if raw else await self.on_air(show_id, change.at)
+        raw = cast(
+            str | None, await run(self._redis, "HGET", keys.funnel_orders(show_id), change.order_id)
+        )
+        cue = orjson.loads(raw)["cue"] if raw else latest_on_air(on_air_in, change.at)
         # Only checkout and paid add the session to a step; the others pass keys they never touch.
         step = change.transition if change.transition == "checkout" else "paid"
         counted = await self._order(
@@ -252,7 +284,7 @@ class FunnelService:
         )
         if change.transition == "paid":
             await self._convert(show_id, "paid", change.session, change.products)
-        return bool(counted)
+        return int(counted)
 
     async def _show(self, show_id: str) -> ShowDefinition:
         # Cards are revealed to thousands of viewers at once: the run sheet is read once per

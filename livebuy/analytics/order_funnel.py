@@ -2,7 +2,7 @@
 
 Every order state change is already one entry of the orders stream (written by the order's own
 Lua step). One process, elected by a lease, reads the stream after the last entry it counted and
-moves each show order through the funnel (``FunnelService.order_changed``): created → checkout,
+moves each show order through the funnel (``FunnelService.orders_changed``): created → checkout,
 paid → paid, expired or cancelled unpaid → abandoned, cancelled after paying → refunded. Its
 cursor is saved after each batch; a batch read again after a crash counts nothing twice, since
 each order's funnel state says which transitions it already made.
@@ -90,10 +90,12 @@ class OrderFunnel:
             for entry, _ in wanted:
                 await pipe.hgetall(keys.order(entry["order_id"]))
             orders = cast(list[dict[str, str]], await pipe.execute())
-        for (entry, step), order in zip(wanted, orders, strict=True):
-            change = order_change(entry, order, step)
-            if change is not None:
-                await self._funnel.order_changed(change)
+        changes = [
+            change
+            for (entry, step), order in zip(wanted, orders, strict=True)
+            if (change := order_change(entry, order, step)) is not None
+        ]
+        await self._funnel.orders_changed(changes)
         await self._redis.hset(
             keys.funnel_orders_cursor(),
             mapping={bucket: batch[-1][0] for bucket, batch in read.items()},

@@ -274,6 +274,14 @@ async def run_all(redis: Redis, *commands: tuple[Arg, ...]) -> list[Any]:
         return list(await pipe.execute())
 
 
+def hash_reply(reply: Any) -> dict[str, str]:
+    """An ``HGETALL`` reply of ``run``/``run_all`` as a dict: the lane gives Redis's flat list
+    of fields and values, redis-py's pool the dict its reply callback makes."""
+    if isinstance(reply, dict):
+        return cast(dict[str, str], reply)
+    return dict(zip(reply[::2], reply[1::2], strict=True))
+
+
 class Script(AsyncScript):
     """A registered script whose calls take its client's lane when the client has one."""
 

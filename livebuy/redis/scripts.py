@@ -113,13 +113,26 @@ class BoundScript(Generic[KeysT, ArgsT]):
 
 def _values(declaration: Any) -> list[Any]:
     values: list[Any] = []
-    for declared in fields(declaration):
-        value = getattr(declaration, declared.name)
-        if is_variadic(declared):
+    for name, spread in _layout(declaration):
+        value = getattr(declaration, name)
+        if spread:
             values.extend(value)
         else:
             values.append(value)
     return values
+
+
+# A declaration class's fields in order, each with whether it is a variadic tail: read once per
+# class, since scripts run on every request and ``fields`` is not free.
+_LAYOUTS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _layout(declaration: Any) -> tuple[tuple[str, bool], ...]:
+    layout = _LAYOUTS.get(type(declaration))
+    if layout is None:
+        layout = tuple((found.name, is_variadic(found)) for found in fields(declaration))
+        _LAYOUTS[type(declaration)] = layout
+    return layout
 
 
 ScriptCall = tuple[AsyncScript, list[Any], list[Any]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
@@ -65,4 +65,6 @@ WALLET_SETTLE = LuaScript("livebuy.wallet", "wallet_settle", WalletKeys, SettleA
 
 def wallet_keys(session_id: str) -> list[str]:
     """The four keys of a session's wallet as a list, for the hand-wrapped order scripts."""
-    return list(astuple(WalletKeys.of(session_id)))
+    wallet = WalletKeys.of(session_id)
+    # By hand, not ``astuple``, which deep-copies: this runs on every order.
+    return [wallet.lots, wallet.expiries, wallet.ledger, wallet.refs]
