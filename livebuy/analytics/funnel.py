@@ -256,9 +256,12 @@ class FunnelService:
 
     async def _order_changed(self, change: OrderChange, on_air_in: list[Candidate]) -> int:
         show_id = change.show_id
-        raw = cast(
-            str | None, await run(self._redis, "HGET", keys.funnel_orders(show_id), change.order_id)
-        )
+        raw = None
+        # A checkout counts only for an order the funnel has not seen (the script refuses one it
+        # has, whatever cue it is given): its cue is the one on air, no read needed.
+        if change.transition != "checkout":
+            key = keys.funnel_orders(show_id)
+            raw = cast(str | None, await run(self._redis, "HGET", key, change.order_id))
         cue = orjson.loads(raw)["cue"] if raw else latest_on_air(on_air_in, change.at)
         # Only checkout and paid add the session to a step; the others pass keys they never touch.
         step = change.transition if change.transition == "checkout" else "paid"

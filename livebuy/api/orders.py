@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Response
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ConfigDict, Field
 
 from livebuy import metrics
@@ -75,13 +77,23 @@ async def place_order(
             session_id, idempotency_key, body, replayable=replayable
         )
     except LivebuyError as error:
-        metrics.ORDER_OUTCOMES.labels(error.code).inc()
-        metrics.ORDER_SECONDS.labels(error.code).observe(time.perf_counter() - started)
+        _count(error.code, started)
         raise
-    outcome = "created" if created else "replayed"
-    metrics.ORDER_OUTCOMES.labels(outcome).inc()
-    metrics.ORDER_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+    _count("created" if created else "replayed", started)
     return order, created
+
+
+@cache
+def _series(outcome: str) -> tuple[Counter, Histogram]:
+    # prometheus_client's ``labels()`` takes a lock and builds a key on every call.
+    return metrics.ORDER_OUTCOMES.labels(outcome), metrics.ORDER_SECONDS.labels(outcome)
+
+
+def _count(outcome: str, started: float) -> None:
+    """Count one order request's outcome and its latency since ``started``."""
+    outcomes, seconds = _series(outcome)
+    outcomes.inc()
+    seconds.observe(time.perf_counter() - started)
 
 
 @router.get("")

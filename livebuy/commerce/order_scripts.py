@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import orjson
 from redis.asyncio import Redis
@@ -28,6 +28,7 @@ from livebuy.commerce.order_keys import new_order_id, pay_keys, refund_keys, rel
 from livebuy.errors import IdempotencyInProgressError, LivebuyError, refusal
 from livebuy.faults import Faults
 from livebuy.redis import keys
+from livebuy.redis.lane import run_all
 from livebuy.redis.scripts import register
 from livebuy.wallet.scripts import register_with_wallet, wallet_keys
 
@@ -335,11 +336,14 @@ async def due_in_buckets(
     redis: Redis, set_key: Callable[[int], str], until: int, limit: int
 ) -> list[str]:
     """At most ``limit`` order ids scored up to ``until`` in one order set of every bucket
-    (expiries, refunds due, charge attempts), read in one pipelined round trip."""
-    async with redis.pipeline(transaction=False) as pipe:
-        for bucket in keys.order_buckets():
-            await pipe.zrangebyscore(set_key(bucket), 0, until, start=0, num=limit)
-        replies = cast(list[list[str]], await pipe.execute())
+    (expiries, refunds due, charge attempts), read in one round trip (``run_all``)."""
+    replies = await run_all(
+        redis,
+        *(
+            ("ZRANGEBYSCORE", set_key(bucket), 0, until, "LIMIT", 0, limit)
+            for bucket in keys.order_buckets()
+        ),
+    )
     return [str(order_id) for ids in replies for order_id in ids][:limit]
 
 

@@ -39,6 +39,10 @@ from redis.typing import KeyT
 
 # A Redis that does not accept within this is down for the caller (503), not a hang.
 CONNECT_TIMEOUT_S = 5.0
+# A connection with calls waiting and no reply for this long is given up (its calls fail: 503)
+# and the next call connects again: a Redis that hangs (stopped, a partition without a reset)
+# must not hold every request forever. Far above any livebuy command (scripts take ~0.1 ms).
+REPLY_TIMEOUT_S = 10.0
 
 # What a command's arguments may be (redis-py's ``EncodableT``, which hiredis packs alike).
 Arg = bytes | bytearray | memoryview | str | int | float
@@ -54,13 +58,17 @@ class _ErrorReply(Exception):
 class _LaneProtocol(asyncio.Protocol):
     """The connection: writes the queued commands once per loop turn, matches replies in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
         self._loop = asyncio.get_running_loop()
         self._reader = hiredis.Reader(encoding="utf-8", replyError=_ErrorReply)
         self._transport: asyncio.Transport | None = None
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._unsent: list[bytes] = []
         self.lost: BaseException | None = None
+        # The watchdog: when a reply last arrived (or a call found none waiting before it).
+        self._reply_timeout_s = reply_timeout_s
+        self._progress_at = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the transport."""
@@ -75,9 +83,24 @@ class _LaneProtocol(asyncio.Protocol):
             return future
         if not self._unsent:
             self._loop.call_soon(self._flush)
+        if not self._waiting:
+            self._progress_at = self._loop.time()
+            if self._watchdog is None:
+                self._watchdog = self._loop.call_later(self._reply_timeout_s, self._check)
         self._unsent.append(packed)
         self._waiting.append(future)
         return future
+
+    def _check(self) -> None:
+        """Give the connection up if calls wait and no reply came for ``reply_timeout_s``."""
+        self._watchdog = None
+        if not self._waiting or self.lost is not None:
+            return
+        silent = self._loop.time() - self._progress_at
+        if silent >= self._reply_timeout_s:
+            self._abort(f"no reply for {silent:.1f} s")
+            return
+        self._watchdog = self._loop.call_later(self._reply_timeout_s - silent, self._check)
 
     def _flush(self) -> None:
         if self._transport is None or self.lost is not None or not self._unsent:
@@ -88,13 +111,14 @@ class _LaneProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Hand each complete reply to the oldest waiting call."""
+        self._progress_at = self._loop.time()
         self._reader.feed(data)
         while True:
             try:
                 reply = self._reader.gets()
             except hiredis.ProtocolError as error:
                 # The stream cannot be read in step any more: every waiting call fails.
-                self._abort(error)
+                self._abort(f"unreadable reply: {error}")
                 return
             if reply is False:
                 return
@@ -115,11 +139,14 @@ class _LaneProtocol(asyncio.Protocol):
             if not future.done():
                 future.set_exception(_lost(self.lost))
         self._unsent.clear()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
-    def _abort(self, error: BaseException) -> None:
+    def _abort(self, why: str) -> None:
         if self._transport is not None:
             self._transport.abort()
-        self.connection_lost(RedisConnectionError(f"unreadable reply from Redis: {error}"))
+        self.connection_lost(RedisConnectionError(f"Redis connection given up: {why}"))
 
     def close(self) -> None:
         """Close the connection; calls still waiting fail."""
@@ -145,6 +172,7 @@ class Lane:
         username: str | None = None,
         password: str | None = None,
         db: int = 0,
+        reply_timeout_s: float = REPLY_TIMEOUT_S,
     ) -> None:
         self._host = host
         self._port = port
@@ -152,6 +180,7 @@ class Lane:
         self._username = username
         self._password = password
         self._db = db
+        self._reply_timeout_s = reply_timeout_s
         self._protocol: _LaneProtocol | None = None
         self._connecting = asyncio.Lock()
         self._closed = False
@@ -200,16 +229,19 @@ class Lane:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT_S):
                     if self._path is not None:
-                        _, protocol = await loop.create_unix_connection(_LaneProtocol, self._path)
+                        _, protocol = await loop.create_unix_connection(self._new, self._path)
                     else:
                         _, protocol = await loop.create_connection(
-                            _LaneProtocol, self._host, self._port
+                            self._new, self._host, self._port
                         )
                     await self._handshake(protocol)
             except (OSError, TimeoutError) as error:
                 raise RedisConnectionError(f"cannot connect to Redis: {error}") from error
             self._protocol = protocol
             return protocol
+
+    def _new(self) -> _LaneProtocol:
+        return _LaneProtocol(self._reply_timeout_s)
 
     async def _handshake(self, protocol: _LaneProtocol) -> None:
         commands: list[tuple[Arg, ...]] = []

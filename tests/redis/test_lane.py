@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,25 @@ async def test_the_slot_guard_sees_scripts_sent_through_the_lane(
     with pytest.raises(slot_guard.CrossSlotError):
         await run_together(redis, [call])
     assert slot_guard.violations.pop().step == "script stock_hold"
+
+
+async def test_a_redis_that_stops_answering_fails_the_calls_then_heals(tmp_path: Path) -> None:
+    """A stopped Redis (SIGSTOP) fails the waiting calls after the reply timeout instead of
+    holding them forever; once it runs again the next call connects and works."""
+    port = free_port()
+    process = start_server(port, tmp_path)
+    client = Lane(host="127.0.0.1", port=port, reply_timeout_s=0.5)
+    try:
+        wait_until(process, port, lambda probe: bool(probe.ping()), 10)
+        assert await client.execute("PING") == "PONG"
+        process.send_signal(signal.SIGSTOP)
+        try:
+            async with asyncio.timeout(5):
+                with pytest.raises(RedisConnectionError, match="no reply"):
+                    await client.execute("PING")
+        finally:
+            process.send_signal(signal.SIGCONT)
+        assert await client.execute("PING") == "PONG"
+    finally:
+        await client.aclose()
+        terminate(process, timeout_s=10)
