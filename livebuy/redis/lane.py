@@ -34,7 +34,7 @@ from redis._parsers.base import BaseParser
 from redis.asyncio import ConnectionPool, Redis, RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 from redis.typing import KeyT
 
 # A Redis that does not accept within this is down for the caller (503), not a hang.
@@ -211,6 +211,36 @@ class Lane:
             protocol = await self._connect()
         return await protocol.call(_pack(args))
 
+    async def execute_many(self, commands: Sequence[tuple[Arg, ...]]) -> list[Any]:
+        """Run commands that do not depend on each other, sent together; their replies in order.
+        An error reply is returned in its place (an exception instance), not raised: the other
+        commands ran.
+
+        Raises:
+            redis.exceptions.ConnectionError: as ``execute``.
+        """
+        protocol = self._protocol
+        if protocol is None or protocol.lost is not None:
+            protocol = await self._connect()
+        # Futures, not tasks (``asyncio.gather`` would wrap each in one): queued in order, they
+        # leave in one write and are answered in order.
+        futures = [protocol.call(_pack(command)) for command in commands]
+        replies: list[Any] = []
+        for index, future in enumerate(futures):
+            try:
+                replies.append(await future)
+            except RedisConnectionError:
+                # The connection failed them all: no other error is left unread.
+                for rest in futures[index + 1 :]:
+                    if rest.done():
+                        rest.exception()
+                    else:
+                        rest.cancel()
+                raise
+            except RedisError as error:
+                replies.append(error)
+        return replies
+
     async def evalsha(self, script: AsyncScript, keys: Sequence[Arg], args: Sequence[Arg]) -> Any:
         """Run a script by its SHA, loading it first if Redis does not have it (a restart)."""
         try:
@@ -299,7 +329,11 @@ async def run_all(redis: Redis, *commands: tuple[Arg, ...]) -> list[Any]:
     sends those of one loop turn together), else one non-transactional redis-py pipeline."""
     lane = lane_of(redis)
     if lane is not None:
-        return list(await asyncio.gather(*(lane.execute(*command) for command in commands)))
+        replies = await lane.execute_many(commands)
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
     async with redis.pipeline(transaction=False) as pipe:
         for command in commands:
             await pipe.execute_command(*command)

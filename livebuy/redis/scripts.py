@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import Field, dataclass, field, fields
 from functools import cache
@@ -154,22 +153,19 @@ async def run_together(redis: Redis, calls: list[ScriptCall]) -> list[Any]:
         script, keys, args = calls[0]
         return [await script(keys=keys, args=args)]
     lane = lane_of(redis)
+    replies: list[Any]
     if lane is not None:
-        # The lane sends the calls of one loop turn in one write; each reloads after NOSCRIPT.
-        done = await asyncio.gather(
-            *(lane.evalsha(script, keys, args) for script, keys, args in calls),
-            return_exceptions=True,
+        # One write for them all (the lane sends what is queued together).
+        replies = await lane.execute_many(
+            [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls]
         )
-        for reply in done:
-            if isinstance(reply, BaseException):
-                raise reply
-        return list(done)
-    async with redis.pipeline(transaction=False) as pipe:
-        for script, keys, args in calls:
-            # The command, not the ``evalsha`` method: redis-py's cluster pipeline refuses the
-            # method whatever the keys, but routes the command by its keys as any other.
-            await pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        replies: list[Any] = await pipe.execute(raise_on_error=False)
+    else:
+        async with redis.pipeline(transaction=False) as pipe:
+            for script, keys, args in calls:
+                # The command, not the ``evalsha`` method: redis-py's cluster pipeline refuses
+                # the method whatever the keys, but routes the command by its keys as any other.
+                await pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            replies = await pipe.execute(raise_on_error=False)
     for index, reply in enumerate(replies):
         if isinstance(reply, NoScriptError):
             script, keys, args = calls[index]

@@ -51,6 +51,13 @@ async def test_errors_are_redis_py_exceptions(redis: Redis) -> None:
     assert results[1] == "x"
     with pytest.raises(NoScriptError):
         await run(redis, "EVALSHA", "0" * 40, 0)
+    # Sent together: each reply in its place, an error among them as its exception.
+    together = await lane(redis).execute_many(
+        [("GET", "lane:text"), ("INCR", "lane:text"), ("EXISTS", "lane:text")]
+    )
+    assert together[0] == "x" and isinstance(together[1], ResponseError) and together[2] == 1
+    with pytest.raises(ResponseError):
+        await run_all(redis, ("GET", "lane:text"), ("INCR", "lane:text"))
 
 
 async def test_scripts_reload_after_a_script_flush(redis: Redis) -> None:
