@@ -11,13 +11,16 @@ and hiredis parses the replies, which Redis sends in the order of the commands, 
 futures in turn. Callers never wait for a connection, and a burst of buyers costs one syscall per
 turn instead of one per command.
 
-Only for what cannot block the connection (scripts, ``GET``, ``EXISTS``, ``SET``): a blocking read
+Only for what cannot block the connection (scripts and short commands: ``GET``, ``HGET``,
+``EXISTS``, ``SET``, a bounded ``ZRANGEBYSCORE``...): a blocking read
 (``XREAD BLOCK``), ``WAIT``, a transaction or a subscription stays on redis-py's pool. Only for a
 single Redis: the cluster client keeps redis-py's routing by slot (``connection.connect``).
 
 A connection that fails fails every call waiting on it with ``ConnectionError`` (an outage: 503,
-as redis-py's errors are); whether those commands ran is unknown, as for redis-py, which is why
-every script the lane runs is idempotent or undone by the sweeps. The next call connects again.
+as redis-py's errors are); whether those commands ran is unknown, as with redis-py's pool (the
+order steps are idempotent by order id, and the sweeps finish or undo an order cut short). The
+next call connects again; a connection whose calls get no reply for ``REPLY_TIMEOUT_S`` is
+given up the same way.
 A caller cancelled while it waits leaves its reply to be read and dropped, so the order of the
 replies stays right.
 """
@@ -351,15 +354,22 @@ def hash_reply(reply: Any) -> dict[str, str]:
 class Script(AsyncScript):
     """A registered script whose calls take its client's lane when the client has one."""
 
+    def __init__(self, registered_client: Redis | RedisCluster, script: str) -> None:
+        super().__init__(registered_client, script)
+        # Looked up once: the isinstance checks of redis-py's classes are not free per call.
+        self._lane = lane_of(registered_client) if isinstance(registered_client, Redis) else None
+
     async def __call__(
         self,
         keys: Sequence[KeyT] | None = None,
         args: Iterable[Arg] | None = None,
         client: Redis | RedisCluster | None = None,
     ) -> Any:
-        """Run the script (EVALSHA, loading it after ``NOSCRIPT``)."""
-        target = self.registered_client if client is None else client
-        lane = lane_of(target) if isinstance(target, Redis) else None
+        """Run the script (EVALSHA, loading it after ``NOSCRIPT``); on ``client`` if given (a
+        pipeline, another client), else on the client it was registered with."""
+        lane = self._lane
+        if client is not None:
+            lane = lane_of(client) if isinstance(client, Redis) else None
         if lane is None:
             return await super().__call__(keys, args, client)
         return await lane.evalsha(self, tuple(keys or ()), tuple(args or ()))
