@@ -234,13 +234,21 @@ def install() -> Callable[[], None]:
     # Scripts and the hot reads of a single Redis's client go through its lane instead.
     original_lane_execute: Any = Lane.execute
 
+    original_lane_execute_many: Any = Lane.execute_many
+
     async def lane_execute(self: Lane, *args: Any) -> Any:
         check(*finder.step_and_keys(self, args))
         return await original_lane_execute(self, *args)
 
+    async def lane_execute_many(self: Lane, commands: Sequence[tuple[Any, ...]]) -> Any:
+        for command in commands:
+            check(*finder.step_and_keys(self, command))
+        return await original_lane_execute_many(self, commands)
+
     Redis.execute_command = execute_command  # type: ignore[method-assign]
     Pipeline.execute = pipeline_execute  # type: ignore[method-assign]
     Lane.execute = lane_execute  # type: ignore[method-assign]
+    Lane.execute_many = lane_execute_many  # type: ignore[method-assign]
     # The cluster client's pipeline refuses these methods whatever their keys; so does ours now.
     blocked = {}
     for command in PIPELINE_BLOCKED_COMMANDS:
@@ -253,6 +261,7 @@ def install() -> Callable[[], None]:
         Redis.execute_command = original_execute_command  # type: ignore[method-assign]
         Pipeline.execute = original_pipeline_execute  # type: ignore[method-assign]
         Lane.execute = original_lane_execute  # type: ignore[method-assign]
+        Lane.execute_many = original_lane_execute_many  # type: ignore[method-assign]
         for method, original in blocked.items():
             setattr(Pipeline, method, original)
 

@@ -96,26 +96,37 @@ def script_calls() -> Iterator[list[tuple[str, list[str]]]]:
             calls.append((names.get(args[1], args[1]), [str(key) for key in args[3 : 3 + count]]))
         return queue(self, *args, **options)
 
-    async def sent(self: Lane, *args: Any) -> Any:
+    def note(args: tuple[Any, ...]) -> None:
         # A single Redis's client sends every script call through its lane.
         if str(args[0]).upper() == "EVALSHA":
             name = names.get(str(args[1]), str(args[1]))
             if name == "order_pay":
                 name = f"{name}:{args[3 + int(args[2])]}"
             calls.append((name, [str(key) for key in args[3 : 3 + int(args[2])]]))
+
+    async def sent(self: Lane, *args: Any) -> Any:
+        note(args)
         return await lane_execute(self, *args)
+
+    async def sent_together(self: Lane, commands: list[tuple[Any, ...]]) -> Any:
+        for command in commands:
+            note(command)
+        return await lane_execute_many(self, commands)
 
     queue = Pipeline.execute_command
     lane_execute = Lane.execute
+    lane_execute_many = Lane.execute_many
     AsyncScript.__call__ = recorded  # type: ignore[method-assign]
     Pipeline.execute_command = queued  # type: ignore[method-assign]
     Lane.execute = sent  # type: ignore[method-assign]
+    Lane.execute_many = sent_together  # type: ignore[method-assign]
     try:
         yield calls
     finally:
         AsyncScript.__call__ = original  # type: ignore[method-assign]
         Pipeline.execute_command = queue  # type: ignore[method-assign]
         Lane.execute = lane_execute  # type: ignore[method-assign]
+        Lane.execute_many = lane_execute_many  # type: ignore[method-assign]
 
 
 @pytest.fixture

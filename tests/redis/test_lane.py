@@ -160,6 +160,11 @@ async def test_the_slot_guard_sees_scripts_sent_through_the_lane(
     with pytest.raises(slot_guard.CrossSlotError):
         await run_together(redis, [call])
     assert slot_guard.violations.pop().step == "script stock_hold"
+    # Several calls sent together (``Lane.execute_many``) are checked too.
+    fine: ScriptCall = (stock_hold, ["{a}x", "{a}y", "{a}z"], ["reserve", "[1]", '["p"]', 1])
+    with pytest.raises(slot_guard.CrossSlotError):
+        await run_together(redis, [fine, call])
+    assert slot_guard.violations.pop().step == "script stock_hold"
 
 
 async def test_a_redis_that_stops_answering_fails_the_calls_then_heals(tmp_path: Path) -> None:
