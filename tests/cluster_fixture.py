@@ -14,6 +14,9 @@ from livebuy.processes import terminate
 from livebuy.redis.embedded import free_port, start_server, wait_until
 from tests.servers import TIMEOUT_S
 
+# Starts of one node, each on new ports, before its ports count as never free.
+NODE_START_TRIES = 5
+
 
 class EmbeddedCluster:
     """``masters`` × (1 + ``replicas``) ``redis-server --cluster-enabled yes`` processes joined by
@@ -52,29 +55,7 @@ class EmbeddedCluster:
         if cli is None:
             raise RuntimeError("redis-cli is needed for the cluster tests")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.ports = [free_port() for _ in range(self.size)]
-        for port in self.ports:
-            self._processes[port] = start_server(
-                port,
-                self.data_dir / str(port),
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                f"nodes-{port}.conf",
-                # The bus defaults to port + 10000, which may be taken or past 65535.
-                "--cluster-port",
-                str(free_port()),
-                # A failed master is noticed after this; the failover test waits on it.
-                "--cluster-node-timeout",
-                str(self.node_timeout_ms),
-                "--appendfsync",
-                self.appendfsync,
-                # A replica's first sync would wait 5 s for others to join it.
-                "--repl-diskless-sync-delay",
-                "0",
-            )
-        for port in self.ports:
-            self._wait(port, lambda client: bool(client.ping()))
+        self.ports = [self._start_node() for _ in range(self.size)]
         subprocess.run(
             [
                 cli,
@@ -94,6 +75,43 @@ class EmbeddedCluster:
             self._wait(port, _cluster_ok)
         for port in self.ports:
             self._wait(port, _synced)
+
+    def _start_node(self) -> int:
+        """Start one node on a free port and wait until it answers; its port.
+
+        ``free_port`` can only say a port was free a moment ago: a node whose port (or bus port)
+        was taken meanwhile by another test's socket starts again on other ports.
+        """
+        for _ in range(NODE_START_TRIES):
+            port = free_port()
+            self._processes[port] = start_server(
+                port,
+                self.data_dir / str(port),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                f"nodes-{port}.conf",
+                # The bus defaults to port + 10000, which may be taken or past 65535.
+                "--cluster-port",
+                str(free_port()),
+                # A failed master is noticed after this; the failover test waits on it.
+                "--cluster-node-timeout",
+                str(self.node_timeout_ms),
+                "--appendfsync",
+                self.appendfsync,
+                # A replica's first sync would wait 5 s for others to join it.
+                "--repl-diskless-sync-delay",
+                "0",
+            )
+            try:
+                self._wait(port, lambda client: bool(client.ping()))
+                return port
+            except RuntimeError:
+                del self._processes[port]
+                log = self.data_dir / str(port) / "redis.log"
+                if not log.exists() or "Address already in use" not in log.read_text("utf-8"):
+                    raise
+        raise RuntimeError(f"no free ports for a cluster node in {NODE_START_TRIES} tries")
 
     def _wait(self, port: int, ready: Callable[[redis.Redis], bool]) -> None:
         wait_until(self._processes[port], port, ready, TIMEOUT_S * 3)
