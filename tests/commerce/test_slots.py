@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -108,7 +108,7 @@ def script_calls() -> Iterator[list[tuple[str, list[str]]]]:
         note(args)
         return await lane_execute(self, *args)
 
-    async def sent_together(self: Lane, commands: list[tuple[Any, ...]]) -> Any:
+    async def sent_together(self: Lane, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
         for command in commands:
             note(command)
         return await lane_execute_many(self, commands)
