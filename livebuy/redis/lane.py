@@ -209,9 +209,7 @@ class Lane:
                 lost before the reply.
             redis.exceptions.ResponseError: Redis answered an error (its redis-py subclass).
         """
-        protocol = self._protocol
-        if protocol is None or protocol.lost is not None:
-            protocol = await self._connect()
+        protocol = self._open() or await self._connect()
         return await protocol.call(_pack(args))
 
     async def execute_many(self, commands: Sequence[tuple[Arg, ...]]) -> list[Any]:
@@ -222,9 +220,7 @@ class Lane:
         Raises:
             redis.exceptions.ConnectionError: as ``execute``.
         """
-        protocol = self._protocol
-        if protocol is None or protocol.lost is not None:
-            protocol = await self._connect()
+        protocol = self._open() or await self._connect()
         # Futures, not tasks (``asyncio.gather`` would wrap each in one): queued in order, they
         # leave in one write and are answered in order.
         futures = [protocol.call(_pack(command)) for command in commands]
@@ -252,10 +248,17 @@ class Lane:
             await self.execute("SCRIPT", "LOAD", script.script)
             return await self.execute("EVALSHA", script.sha, len(keys), *keys, *args)
 
+    def _open(self) -> _LaneProtocol | None:
+        """The connection, if there is one and it is not lost."""
+        protocol = self._protocol
+        return protocol if protocol is not None and protocol.lost is None else None
+
     async def _connect(self) -> _LaneProtocol:
         async with self._connecting:
-            if self._protocol is not None and self._protocol.lost is None:
-                return self._protocol
+            # Another caller may have connected while this one waited for the lock.
+            protocol = self._open()
+            if protocol is not None:
+                return protocol
             if self._closed:
                 raise RedisConnectionError("the Redis lane is closed")
             loop = asyncio.get_running_loop()
