@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import orjson
 from fastapi.routing import APIRoute
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livebuy.api.errors import http_error_parts, send_json
 from livebuy.api.orders import create_order, place_order, router
-from livebuy.commerce.models import Order, OrderRequest
+from livebuy.commerce.models import OrderRequest
 from livebuy.errors import LivebuyError, TooManyRequestsError
 from livebuy.services import services_of
 
 PATH = "/api/orders"
-_ORDER = TypeAdapter(Order)
 _JSON = b"application/json"
 _ROUTE = next(
     route
@@ -85,7 +84,7 @@ class OrderFastPath:
                 headers.append((b"retry-after", str(error.details["retry_after_s"]).encode()))
             await _send(send, error.http_status, orjson.dumps({"error": error.to_json()}), headers)
             return
-        await _send(send, 201 if created else 200, _ORDER.dump_json(order, by_alias=True), [])
+        await _send(send, 201 if created else 200, orjson.dumps(order), [])
 
 
 async def _read_body(receive: Receive) -> bytes:

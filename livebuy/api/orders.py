@@ -24,6 +24,7 @@ from livebuy.commerce.models import (
     PaymentRequest,
     StockLevel,
 )
+from livebuy.commerce.orders import OrderData
 from livebuy.commerce.services import Commerce
 from livebuy.errors import InvalidInputError, LivebuyError
 
@@ -55,7 +56,7 @@ async def create_order(
     order, created = await place_order(commerce, session.session_id, idempotency_key, body)
     if not created:
         response.status_code = 200
-    return order
+    return Order.model_validate(order)
 
 
 async def place_order(
@@ -64,16 +65,16 @@ async def place_order(
     idempotency_key: str | None,
     body: OrderRequest,
     replayable: bool | None = None,
-) -> tuple[Order, bool]:
-    """The order and whether it is new (else an Idempotency-Key replay), counted in the metrics;
-    ``replayable`` as ``OrderService.create`` takes it.
+) -> tuple[OrderData, bool]:
+    """The order's answer and whether it is new (else an Idempotency-Key replay), counted in the
+    metrics; ``replayable`` as ``OrderService.create_data`` takes it.
 
     Raises:
-        LivebuyError: whatever ``OrderService.create`` refuses with (counted by its code).
+        LivebuyError: whatever ``OrderService.create_data`` refuses with (counted by its code).
     """
     started = time.perf_counter()
     try:
-        order, created = await commerce.orders.create(
+        order, created = await commerce.orders.create_data(
             session_id, idempotency_key, body, replayable=replayable
         )
     except LivebuyError as error:

@@ -52,6 +52,8 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # Refusals made only after every stock hold was taken (the deal's limit, the coupon).
 _PAST_STOCK = frozenset({"limit_exceeded", "coupon_rejected"})
 _UNMADE = frozenset({"reserving", "aborted"})
+# Looked up once: ``labels()`` takes a lock and builds a key on every call, and every buy counts.
+_CREATED = metrics.ORDER_TRANSITIONS.labels("pending_payment")
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,16 @@ def _body_hash(request: OrderRequest) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
-def _order(fields: dict[str, str]) -> Order:
+# An order in the shape of its answer: ``Order``'s fields in their order, as JSON values.
+OrderData = dict[str, Any]
+
+
+def order_data(fields: dict[str, str]) -> OrderData:
+    """The answer for a stored order's ``fields``: ``orjson.dumps`` of it is the bytes
+    ``Order``'s serialiser writes for ``_order(fields)`` (``tests/commerce/test_order_data.py``),
+    so the buy's fast path answers without building the model."""
     currency = fields["currency"]
 
-    # Plain dicts, validated in one pass (pydantic-core): building each Money and OrderLine in
-    # Python cost more than the validation itself, on every order answered.
     def money(amount: int | str) -> dict[str, Any]:
         return {"amount": int(amount), "currency": currency}
 
@@ -99,29 +106,33 @@ def _order(fields: dict[str, str]) -> Order:
         for line in orjson.loads(fields["lines"])
     ]
     status = fields["status"]
-    return Order.model_validate(
-        {
-            "id": fields["id"],
-            "status": status,
-            "lines": lines,
-            "subtotal": money(fields["subtotal"]),
-            "discount": money(fields["discount"]),
-            "total": money(fields["total"]),
-            "credit_used": money(fields.get("credit_used") or 0),
-            "card_amount": money(card_amount(fields)),
-            "coupon": fields.get("coupon") or None,
-            "show_id": fields.get("show_id") or None,
-            "deal_id": fields.get("deal_id") or None,
-            "created_at": int(fields["created_at"]),
-            "updated_at": int(fields["updated_at"]),
-            "expires_at": int(fields["expires_at"]) if status == "pending_payment" else None,
-            "paid_at": int(fields["paid_at"]) if fields.get("paid_at") else None,
-            "payment_id": fields.get("payment_id") or None,
-            "last_payment_error": fields.get("last_payment_error") or None,
-            "refund_status": fields.get("refund_status") or None,
-            "refund_id": fields.get("refund_id") or None,
-        }
-    )
+    return {
+        "id": fields["id"],
+        "status": status,
+        "lines": lines,
+        "subtotal": money(fields["subtotal"]),
+        "discount": money(fields["discount"]),
+        "total": money(fields["total"]),
+        "credit_used": money(fields.get("credit_used") or 0),
+        "card_amount": money(card_amount(fields)),
+        "coupon": fields.get("coupon") or None,
+        "show_id": fields.get("show_id") or None,
+        "deal_id": fields.get("deal_id") or None,
+        "created_at": int(fields["created_at"]),
+        "updated_at": int(fields["updated_at"]),
+        "expires_at": int(fields["expires_at"]) if status == "pending_payment" else None,
+        "paid_at": int(fields["paid_at"]) if fields.get("paid_at") else None,
+        "payment_id": fields.get("payment_id") or None,
+        "last_payment_error": fields.get("last_payment_error") or None,
+        "refund_status": fields.get("refund_status") or None,
+        "refund_id": fields.get("refund_id") or None,
+    }
+
+
+def _order(fields: dict[str, str]) -> Order:
+    # Plain data validated in one pass (pydantic-core): building each Money and OrderLine in
+    # Python cost more than the validation itself.
+    return Order.model_validate(order_data(fields))
 
 
 class OrderService:
@@ -178,7 +189,23 @@ class OrderService:
         *,
         replayable: bool | None = None,
     ) -> tuple[Order, bool]:
-        """Reserve the units and create the order; returns it and whether this call created it.
+        """Reserve the units and create the order; returns it and whether this call created it
+        (``create_data``'s answer as the model; raises what it raises)."""
+        data, created = await self.create_data(
+            customer, idempotency_key, request, replayable=replayable
+        )
+        return Order.model_validate(data), created
+
+    async def create_data(
+        self,
+        customer: str,
+        idempotency_key: str | None,
+        request: OrderRequest,
+        *,
+        replayable: bool | None = None,
+    ) -> tuple[OrderData, bool]:
+        """Reserve the units and create the order; returns its answer (``order_data``) and
+        whether this call created it.
 
         ``replayable``: whether the key's record (``replay_record``) existed, read by the caller
         with the session; ``None``: the gate reads it itself when it needs it.
@@ -282,15 +309,15 @@ class OrderService:
         await self._replicated(created.order_id)
         if not created.created:
             # A replay answers before any stock check: it says nothing of stock now.
-            return await self.get(customer, created.order_id), False
+            return order_data(await self._fields(customer, created.order_id)), False
         if request.show_id is not None and self._watch.follows(request.show_id):
             self._watch.gate.accepted(request.show_id, lines, request.deal_id)
-        metrics.ORDER_TRANSITIONS.labels("pending_payment").inc()
-        return _order(created.fields), True
+        _CREATED.inc()
+        return order_data(created.fields), True
 
     async def _replayed(
         self, customer: str, idempotency_key: str, request: OrderRequest
-    ) -> Order | None:
+    ) -> OrderData | None:
         """The order an earlier request with this key and body made, for a request about to be
         refused by what it names now (the cart its checkout emptied, the deal that ended since):
         a retry must get its order back, as it would from the order script."""
@@ -298,7 +325,7 @@ class OrderService:
         if made is None:
             return None
         await self._replicated(made.order_id)
-        return await self.get(customer, made.order_id)
+        return order_data(await self._fields(customer, made.order_id))
 
     async def _replicated(self, order_id: str) -> None:
         """With ``wait_replicas``, return only once that many replicas hold the order (a replay
