@@ -77,6 +77,15 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
+async def laneless_redis(redis: Redis, redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    """A client on the same flushed database without a lane: services built on it take the
+    steps a cluster takes (an order created slot by slot, not in one script)."""
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def make_server(
     redis_server: EmbeddedRedis, redis: Redis
 ) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:

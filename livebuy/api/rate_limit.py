@@ -72,6 +72,10 @@ class RateLimiter:
         )
         self.addresses = ClientAddresses(settings.security.trusted_proxies)
 
+    def limits(self, scope: Scope) -> bool:
+        """Whether requests of ``scope`` are limited at all (``take`` counts them)."""
+        return self._limits[scope][0] != 0
+
     async def take(self, scope: Scope, request: Request) -> None:
         """Count the request against its client's bucket.
 

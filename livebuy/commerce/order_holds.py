@@ -95,34 +95,14 @@ class OrderHolds:
         # together: taken at once, two scarce holds can be split across buyers (one gets the last
         # stock unit, another the last deal unit) so that both are refused while units remain. In
         # this order only a buyer holding stock ever takes a deal unit.
-        for bucket, indexed in _by_stock_bucket(lines):
-            reply = await self._stock(
-                keys=_stock_keys(bucket, order_id, [line for _, line in indexed]),
-                args=_stock_args("reserve", [line for _, line in indexed]),
-            )
+        for indexed, stock_keys, stock_args in stock_reserves(order_id, lines):
+            reply = await self._stock(keys=stock_keys, args=stock_args)
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), indexed[int(reply[2])][0], str(reply[3]))
         priced = [dict(line) for line in lines]
         deal_units = 0
         if deal is not None:
-            reply = await self._deal(
-                keys=[
-                    deal.state_key,
-                    deal.counters_key,
-                    keys.deal_hold(deal.counters_key, order_id),
-                ],
-                args=[
-                    "reserve",
-                    now,
-                    customer,
-                    deal.deal_id,
-                    str(deal.started_at),
-                    deal.state_field,
-                    deal.lottery_field,
-                    orjson.dumps(lines).decode(),
-                    TOMBSTONE_MS,
-                ],
-            )
+            reply = await self._deal(*deal_reserve(deal, order_id, now, customer, lines))
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), int(reply[2]), str(reply[3]))
             held = orjson.loads(reply[1])
@@ -134,13 +114,9 @@ class OrderHolds:
         discount = 0
         if coupon:
             subtotal = sum(int(line["unit_price"]) * int(line["quantity"]) for line in priced)
+            currency = priced[0]["currency"]
             reply = await self._coupon(
-                keys=[
-                    keys.coupon(coupon),
-                    keys.coupon_uses(coupon),
-                    keys.coupon_hold(coupon, order_id),
-                ],
-                args=["reserve", now, customer, priced[0]["currency"], subtotal, TOMBSTONE_MS],
+                *coupon_reserve(coupon, order_id, now, customer, currency, subtotal)
             )
             if reply[0] == "error":
                 raise HoldRefused(str(reply[1]), int(reply[2]), str(reply[3]))
@@ -149,7 +125,7 @@ class OrderHolds:
 
     async def abort(self, fields: dict[str, str], now: int) -> str:
         """Give up an order still ``reserving`` (frees its Idempotency-Key); returns its status."""
-        reply = await self._sync(keys=_sync_keys(fields), args=["abort", now, fields["id"], ""])
+        reply = await self._sync(keys=sync_keys(fields), args=["abort", now, fields["id"], ""])
         return str(reply[1])
 
     async def give_back(self, order_id: str, now: int) -> None:
@@ -164,7 +140,7 @@ class OrderHolds:
             return
         fields["status"] = "aborted"
         await self._release_all(fields, now, action="discard")
-        await self._sync(keys=_sync_keys(fields), args=["forget", now, order_id, ""])
+        await self._sync(keys=sync_keys(fields), args=["forget", now, order_id, ""])
 
     async def sync(self, order_id: str, now: int, *, give_up_reserving: bool = False) -> str:
         """Bring the order's holds in line with its status; returns the status synced to.
@@ -185,7 +161,7 @@ class OrderHolds:
             await self._release_all(fields, now)
         elif status == "paid":
             await self._sell_all(fields, now)
-        await self._sync(keys=_sync_keys(fields), args=["done", now, order_id, status])
+        await self._sync(keys=sync_keys(fields), args=["done", now, order_id, status])
         return status
 
     async def _sell_all(self, fields: dict[str, str], now: int) -> None:
@@ -288,6 +264,54 @@ def _stock_groups(lines: list[dict[str, Any]]) -> list[tuple[int, list[dict[str,
     return [(bucket, [line for _, line in indexed]) for bucket, indexed in _by_stock_bucket(lines)]
 
 
+# A hold step's KEYS and ARGV.
+StepCall = tuple[list[str], list[Any]]
+
+
+def stock_reserves(
+    order_id: str, lines: list[dict[str, Any]]
+) -> list[tuple[list[tuple[int, dict[str, Any]]], list[str], list[Any]]]:
+    """The stock reserves of a new order, bucket by bucket: each bucket's lines (with their
+    index in the order), then the step's KEYS and ARGV."""
+    reserves = []
+    for bucket, indexed in _by_stock_bucket(lines):
+        group = [line for _, line in indexed]
+        reserves.append(
+            (indexed, _stock_keys(bucket, order_id, group), _stock_args("reserve", group))
+        )
+    return reserves
+
+
+def deal_reserve(
+    deal: DealCheck, order_id: str, now: int, customer: str, lines: list[dict[str, Any]]
+) -> StepCall:
+    """The deal reserve of a new order: KEYS and ARGV of ``deal_hold.lua``."""
+    return (
+        [deal.state_key, deal.counters_key, keys.deal_hold(deal.counters_key, order_id)],
+        [
+            "reserve",
+            now,
+            customer,
+            deal.deal_id,
+            str(deal.started_at),
+            deal.state_field,
+            deal.lottery_field,
+            orjson.dumps(lines).decode(),
+            TOMBSTONE_MS,
+        ],
+    )
+
+
+def coupon_reserve(
+    coupon: str, order_id: str, now: int, customer: str, currency: str, subtotal: int
+) -> StepCall:
+    """The coupon reserve of a new order: KEYS and ARGV of ``coupon_hold.lua``."""
+    return (
+        [keys.coupon(coupon), keys.coupon_uses(coupon), keys.coupon_hold(coupon, order_id)],
+        ["reserve", now, customer, currency, subtotal, TOMBSTONE_MS],
+    )
+
+
 def _stock_keys(bucket: int, order_id: str, lines: list[dict[str, Any]]) -> list[str]:
     pairs = [
         (keys.inventory(line["sku"]), keys.stock_hold(line["sku"], order_id)) for line in lines
@@ -304,7 +328,8 @@ def _stock_args(action: str, lines: list[dict[str, Any]]) -> list[Any]:
     ]
 
 
-def _sync_keys(fields: dict[str, str]) -> list[str]:
+def sync_keys(fields: dict[str, str]) -> list[str]:
+    """KEYS of ``order_sync.lua`` for an order's ``fields`` (its id, customer and key)."""
     bucket = keys.order_bucket(fields["id"])
     idem = keys.order_idempotency(fields["customer"], fields.get("idempotency_key", ""))
     return [keys.order(fields["id"]), idem, keys.orders_sync(bucket)]

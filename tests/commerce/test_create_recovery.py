@@ -30,15 +30,30 @@ def _crash() -> None:
     raise Crash
 
 
-@pytest.fixture
-async def crashing(redis: Redis) -> AsyncIterator[tuple[Commerce, Faults]]:
-    """Commerce whose faults crash (raise) at an armed point, on a flushed Redis."""
-    await load_catalog(redis, load_demo_catalog())
-    faults = Faults(crash=_crash)
-    commerce = Commerce.build(
+def _commerce(redis: Redis, faults: Faults) -> Commerce:
+    return Commerce.build(
         redis, catalog_store(redis), ShowStream(redis, 1000), settings_for_tests(), faults=faults
     )
-    yield commerce, faults
+
+
+@pytest.fixture
+async def crashing(laneless_redis: Redis) -> AsyncIterator[tuple[Commerce, Faults]]:
+    """Commerce whose faults crash (raise) at an armed point, on a flushed Redis, creating
+    orders step by step as on a cluster (a client without a lane): the window is there."""
+    await load_catalog(laneless_redis, load_demo_catalog())
+    faults = Faults(crash=_crash)
+    yield _commerce(laneless_redis, faults), faults
+
+
+async def test_one_script_on_a_single_redis_leaves_no_window(redis: Redis) -> None:
+    """Through a single Redis's lane the order is made in one script: no point between its
+    reserve and its confirm exists to crash at."""
+    await load_catalog(redis, load_demo_catalog())
+    faults = Faults(crash=_crash)
+    faults.armed.add("create:after_reserve")
+    commerce = _commerce(redis, faults)
+    order, created = await commerce.orders.create("ann", "k1", OrderRequest(sku=SKU, quantity=2))
+    assert created and order.status == "pending_payment"
 
 
 async def test_crash_between_reserve_and_confirm_is_undone_by_the_sweep(

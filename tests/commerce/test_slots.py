@@ -130,8 +130,10 @@ def script_calls() -> Iterator[list[tuple[str, list[str]]]]:
 
 
 @pytest.fixture
-async def shop(redis: Redis) -> AsyncIterator[tuple[Commerce, WalletService]]:
-    """The commerce services and the wallet on a flushed Redis with the demo catalog."""
+async def shop(laneless_redis: Redis) -> AsyncIterator[tuple[Commerce, WalletService]]:
+    """The commerce services and the wallet on a flushed Redis with the demo catalog, taking
+    the per-slot steps a cluster takes (a client without a lane)."""
+    redis = laneless_redis
     await load_catalog(redis, load_demo_catalog())
     settings = settings_for_tests(wallet_return_grace_ms=DAY_MS)
     commerce = Commerce.build(redis, catalog_store(redis), ShowStream(redis, 1000), settings)

@@ -13,6 +13,8 @@ from livebuy.redis.scripts import LuaScript, is_variadic
 
 # Wrapped by hand in order_scripts.py / chat_scripts.py (variable key lists, refusal outcomes).
 HAND_WRAPPED = {
+    # Run after the step scripts it composes (order_scripts.whole_order_source).
+    "order_create",
     "order_open",
     "order_confirm",
     "order_sync",
