@@ -16,7 +16,6 @@ added to bag here; checkout, paid, abandoned and refunded by the order loop (``o
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,14 +42,15 @@ from livebuy.clock import now_ms
 from livebuy.errors import ShowNotFoundError, UnknownCueError
 from livebuy.redis import keys
 from livebuy.redis.connection import queue_pfcount
-from livebuy.redis.lane import hash_reply, run, run_all
-from livebuy.redis.scripts import LuaScript
+from livebuy.redis.lane import hash_reply, run_all
+from livebuy.redis.scripts import LuaScript, ScriptCall, run_together, variadic
 from livebuy.shows.models import ShowDefinition
 from livebuy.shows.service import ShowService
 
-# Orders of one batch counted at once: through the lane their commands share writes; without it
-# (a cluster) each takes a pooled connection, and the pool per node does not wait.
-ORDERS_TOGETHER = 64
+# Order changes of one show counted per script call. A script call holds Redis for as long as it
+# runs, every other client waiting: a big batch (one read again after a crash is BATCH entries per
+# bucket) is counted in calls this short, so a buyer waits behind one of them at most.
+CHANGES_PER_CALL = 100
 # Funnel counters outlive the show by a week (like chat's per-minute counters), then go.
 FUNNEL_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -100,33 +100,32 @@ class StepArgs:
 
 
 @dataclass(frozen=True)
-class OrderKeys:
-    """KEYS of ``funnel_order.lua``."""
+class OrdersKeys:
+    """KEYS of ``funnel_orders.lua``: the show's order states, cues and counters, its checkout and
+    paid steps, then the cues' steps the call's changes add their sessions to (each once)."""
 
     orders: str
     cues: str
-    show_step: str
-    cue_step: str
     counts: str
+    show_checkout: str
+    show_paid: str
+    cue_steps: tuple[str, ...] = variadic()
+
+
+# KEYS of ``funnel_orders.lua`` before its cues' steps.
+ORDERS_FIXED_KEYS = 5
 
 
 @dataclass(frozen=True)
-class OrderArgs:
-    """ARGV of ``funnel_order.lua``."""
+class OrdersArgs:
+    """ARGV of ``funnel_orders.lua``: its changes in order, a JSON array of ``change_row``."""
 
-    order_id: str
-    transition: str
-    cue: str
-    session: str
-    units: int
-    revenue: int
-    currency: str
-    deal_id: str
+    changes: bytes
     ttl_ms: int
 
 
 FUNNEL_STEP = LuaScript("livebuy.analytics", "funnel_step", StepKeys, StepArgs)
-FUNNEL_ORDER = LuaScript("livebuy.analytics", "funnel_order", OrderKeys, OrderArgs)
+FUNNEL_ORDERS = LuaScript("livebuy.analytics", "funnel_orders", OrdersKeys, OrdersArgs)
 
 
 @dataclass(frozen=True)
@@ -145,6 +144,47 @@ class OrderChange:
     products: tuple[str, ...] = ()
 
 
+# One change as ``funnel_orders.lua`` reads it: order id, transition, cue, session, units,
+# revenue, currency, deal id, and the index in KEYS of its cue's step (0: it adds no session).
+ChangeRow = tuple[str, str, str, str, int, int, str, str, int]
+
+
+def change_row(change: OrderChange, cue: str, cue_step: int) -> ChangeRow:
+    """``change`` as ``funnel_orders.lua`` reads it, credited to ``cue``."""
+    return (
+        change.order_id,
+        change.transition,
+        cue,
+        change.session,
+        change.units,
+        change.revenue,
+        change.currency,
+        change.deal_id,
+        cue_step,
+    )
+
+
+def change_cues(
+    changes: Sequence[OrderChange], recorded: dict[str, str], on_air_in: list[Candidate]
+) -> list[str]:
+    """The cue each of a show's ``changes`` (in order) is credited to, as ``funnel_orders.lua``
+    will find it: the cue of the order's funnel state when it has one (``recorded``, read before
+    the batch), else the cue its first counted change in the batch got, else the cue on air at
+    the change. A change of an order without a state counts unless it is a refund (nothing was
+    paid to take back), and records the cue it was given.
+    """
+    cue_of = dict(recorded)
+    cues: list[str] = []
+    for change in changes:
+        cue = cue_of.get(change.order_id)
+        if cue is None:
+            cue = latest_on_air(on_air_in, change.at)
+            if change.transition != "refunded":
+                cue_of[change.order_id] = cue
+        cues.append(cue)
+    return cues
+
+
 class FunnelService:
     """Counts card views and adds to bag per product of a show, and reads the funnel."""
 
@@ -154,7 +194,7 @@ class FunnelService:
         self._catalog = catalog
         self._count = FUNNEL_COUNT.bind(redis)
         self._step = FUNNEL_STEP.bind(redis)
-        self._order = FUNNEL_ORDER.bind(redis)
+        self._orders = FUNNEL_ORDERS.bind(redis)
         self._products: dict[tuple[str, str], str] = {}
         self._expose = EXPERIMENT_EXPOSE.bind(redis)
         self._convert_step = EXPERIMENT_CONVERT.bind(redis)
@@ -225,69 +265,95 @@ class FunnelService:
         return on_air(fields, now_ms() if at is None else at)
 
     async def orders_changed(self, changes: Sequence[OrderChange]) -> int:
-        """Count orders' transitions, each once (one batch of the orders stream); returns how
-        many counted (not seen before).
+        """Count orders' transitions, each once (one batch of the orders stream, in its order);
+        returns how many counted (not seen before).
 
         Paying, abandoning and refunding are credited to the cue of the order's checkout (or, for
-        an order whose checkout was never counted, to the cue on air at the change). Each show's
-        state is read once for the batch; the orders are counted together (their round trips
-        share the lane's writes), each order's transitions in turn.
+        an order whose checkout was never counted, to the cue on air at its first counted change).
+        Each show's state and the funnel states of the orders it needs are read once, every
+        show's in one round trip; its changes are then counted by ``funnel_orders.lua``, up to
+        ``CHANGES_PER_CALL`` per call, in order (each script call has a fixed cost to Redis,
+        which a call per order paid on every buy). Every paid change then counts in its show's
+        A/B tests, all in one round trip.
         """
-        shows = sorted({change.show_id for change in changes})
-        states = await run_all(self._redis, *(("HGETALL", keys.show_state(s)) for s in shows))
-        on_air_in = {
-            show_id: candidates(hash_reply(state))
-            for show_id, state in zip(shows, states, strict=True)
-        }
-        by_order: dict[str, list[OrderChange]] = {}
+        by_show: dict[str, list[OrderChange]] = {}
         for change in changes:
-            by_order.setdefault(change.order_id, []).append(change)
-
-        together = asyncio.Semaphore(ORDERS_TOGETHER)
-
-        async def count(order_changes: list[OrderChange]) -> int:
-            counted = 0
-            async with together:
-                for change in order_changes:
-                    counted += await self._order_changed(change, on_air_in[change.show_id])
-            return counted
-
-        return sum(await asyncio.gather(*(count(chain) for chain in by_order.values())))
-
-    async def _order_changed(self, change: OrderChange, on_air_in: list[Candidate]) -> int:
-        show_id = change.show_id
-        raw = None
+            by_show.setdefault(change.show_id, []).append(change)
+        if not by_show:
+            return 0
+        shows = list(by_show)
         # A checkout counts only for an order the funnel has not seen (the script refuses one it
-        # has, whatever cue it is given): its cue is the one on air, no read needed.
-        if change.transition != "checkout":
-            key = keys.funnel_orders(show_id)
-            raw = cast(str | None, await run(self._redis, "HGET", key, change.order_id))
-        cue = orjson.loads(raw)["cue"] if raw else latest_on_air(on_air_in, change.at)
-        # Only checkout and paid add the session to a step; the others pass keys they never touch.
-        step = change.transition if change.transition == "checkout" else "paid"
-        counted = await self._order(
-            OrderKeys(
+        # has, whatever cue it is given): only the orders with another change need their state.
+        read = {
+            show_id: sorted({c.order_id for c in by_show[show_id] if c.transition != "checkout"})
+            for show_id in shows
+        }
+        read = {show_id: order_ids for show_id, order_ids in read.items() if order_ids}
+        replies = await run_all(
+            self._redis,
+            *(("HGETALL", keys.show_state(show_id)) for show_id in shows),
+            *(("HMGET", keys.funnel_orders(show_id), *ids) for show_id, ids in read.items()),
+        )
+        states, records = replies[: len(shows)], iter(replies[len(shows) :])
+        counted = 0
+        for show_id, state in zip(shows, states, strict=True):
+            recorded: dict[str, str] = {}
+            if show_id in read:
+                values = cast(list[str | None], next(records))
+                recorded = {
+                    order_id: str(orjson.loads(raw)["cue"])
+                    for order_id, raw in zip(read[show_id], values, strict=True)
+                    if raw
+                }
+            show_changes = by_show[show_id]
+            cues = change_cues(show_changes, recorded, candidates(hash_reply(state)))
+            for start in range(0, len(show_changes), CHANGES_PER_CALL):
+                end = start + CHANGES_PER_CALL
+                counted += await self._count_orders(
+                    show_id, show_changes[start:end], cues[start:end]
+                )
+        await self._convert_paid(changes)
+        return counted
+
+    async def _count_orders(
+        self, show_id: str, changes: Sequence[OrderChange], cues: Sequence[str]
+    ) -> int:
+        """One ``funnel_orders.lua`` call for ``changes`` of one show, credited to ``cues``."""
+        # Each cue's step key is given once, and each change names its place in KEYS.
+        cue_steps: dict[str, int] = {}
+        rows: list[ChangeRow] = []
+        for change, cue in zip(changes, cues, strict=True):
+            index = 0
+            if change.transition in ("checkout", "paid"):
+                key = keys.funnel_cue_step(show_id, cue, change.transition)
+                index = cue_steps.setdefault(key, ORDERS_FIXED_KEYS + len(cue_steps) + 1)
+            rows.append(change_row(change, cue, index))
+        counted = await self._orders(
+            OrdersKeys(
                 orders=keys.funnel_orders(show_id),
                 cues=keys.funnel_cues(show_id),
-                show_step=keys.funnel_step(show_id, step),
-                cue_step=keys.funnel_cue_step(show_id, cue, step),
                 counts=keys.funnel_counts(show_id),
+                show_checkout=keys.funnel_step(show_id, "checkout"),
+                show_paid=keys.funnel_step(show_id, "paid"),
+                cue_steps=tuple(cue_steps),
             ),
-            OrderArgs(
-                order_id=change.order_id,
-                transition=change.transition,
-                cue=cue,
-                session=change.session,
-                units=change.units,
-                revenue=change.revenue,
-                currency=change.currency,
-                deal_id=change.deal_id,
-                ttl_ms=FUNNEL_TTL_MS,
-            ),
+            OrdersArgs(changes=orjson.dumps(rows), ttl_ms=FUNNEL_TTL_MS),
         )
-        if change.transition == "paid":
-            await self._convert(show_id, "paid", change.session, change.products)
         return int(counted)
+
+    async def _convert_paid(self, changes: Sequence[OrderChange]) -> None:
+        """Count every paid change in its show's A/B tests, counted by the funnel or not: a batch
+        read again after a crash between the funnel's count and this one converts then (the
+        conversion script counts a session's step once)."""
+        calls: list[ScriptCall] = []
+        for change in changes:
+            if change.transition != "paid":
+                continue
+            args = await self._convert_args(change.show_id, "paid", change.session, change.products)
+            if args is not None:
+                calls.append(self._convert_step.as_call(counts_keys(change.show_id), args))
+        if calls:
+            await run_together(self._redis, calls)
 
     async def _show(self, show_id: str) -> ShowDefinition:
         # Cards are revealed to thousands of viewers at once: the run sheet is read once per
@@ -306,22 +372,29 @@ class FunnelService:
         self, show_id: str, step: str, session_id: str, product_ids: Iterable[str]
     ) -> None:
         """Count ``step`` for the session in the show's A/B tests of ``product_ids``."""
+        args = await self._convert_args(show_id, step, session_id, product_ids)
+        if args is not None:
+            await self._convert_step(counts_keys(show_id), args)
+
+    async def _convert_args(
+        self, show_id: str, step: str, session_id: str, product_ids: Iterable[str]
+    ) -> ConvertArgs | None:
+        """What counts ``step`` for the session in the show's A/B tests of ``product_ids``;
+        ``None`` when there is nothing to count."""
         try:
             show = await self._show(show_id)
         except ShowNotFoundError:
             # An order of a show deleted since: nothing to test any more.
-            return
+            return None
         experiments = experiments_of(show, product_ids)
-        if experiments and session_id:
-            await self._convert_step(
-                counts_keys(show_id),
-                ConvertArgs(
-                    step=step,
-                    session=session_id,
-                    ttl_ms=FUNNEL_TTL_MS,
-                    experiment_ids=tuple(experiment.id for experiment in experiments),
-                ),
-            )
+        if not experiments or not session_id:
+            return None
+        return ConvertArgs(
+            step=step,
+            session=session_id,
+            ttl_ms=FUNNEL_TTL_MS,
+            experiment_ids=tuple(experiment.id for experiment in experiments),
+        )
 
     async def _count_step(self, show_id: str, step: str, cue: str, member: str) -> None:
         await self._step(

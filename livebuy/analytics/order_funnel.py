@@ -10,6 +10,7 @@ each order's funnel state says which transitions it already made.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 import orjson
@@ -18,9 +19,12 @@ from redis.asyncio import Redis
 from livebuy.analytics.funnel import FunnelService, OrderChange
 from livebuy.background import ElectedLoop
 from livebuy.redis import keys
+from livebuy.redis.lane import run_all
 from livebuy.redis.lease import Lease
 
 BATCH = 500
+# The fields of an order its funnel change needs (``order_change`` reads them in this order).
+ORDER_FIELDS = ("show_id", "customer", "currency", "deal_id", "counted_sales")
 
 
 def transition(fields: dict[str, str]) -> str | None:
@@ -37,22 +41,25 @@ def transition(fields: dict[str, str]) -> str | None:
     return None
 
 
-def order_change(entry: dict[str, str], order: dict[str, str], step: str) -> OrderChange | None:
-    """The change to count for a stream ``entry`` of a stored ``order``; ``None`` without a show."""
-    show_id = order.get("show_id", "")
+def order_change(
+    entry: dict[str, str], order: Sequence[str | None], step: str
+) -> OrderChange | None:
+    """The change to count for a stream ``entry`` of a stored order, given its ``ORDER_FIELDS``
+    (each ``None`` when absent, all of them for an order gone); ``None`` without a show."""
+    show_id, customer, currency, deal_id, counted_sales = order
     if not show_id:
         return None
-    sold = orjson.loads(order["counted_sales"]) if order.get("counted_sales") else []
+    sold = orjson.loads(counted_sales) if counted_sales else []
     return OrderChange(
         show_id=show_id,
         order_id=entry["order_id"],
         transition=step,
-        session=order.get("customer", entry.get("customer", "")),
+        session=customer if customer is not None else entry.get("customer", ""),
         at=int(entry.get("at") or 0),
         units=sum(int(line["units"]) for line in sold),
         revenue=sum(int(line["revenue"]) for line in sold),
-        currency=order.get("currency", ""),
-        deal_id=order.get("deal_id", ""),
+        currency=currency or "",
+        deal_id=deal_id or "",
         products=tuple(str(line["product_id"]) for line in sold if "product_id" in line),
     )
 
@@ -86,10 +93,14 @@ class OrderFunnel:
             return 0
         entries = [entry for batch in read.values() for entry in batch]
         wanted = [(entry, step) for _, entry in entries if (step := transition(entry))]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for entry, _ in wanted:
-                await pipe.hgetall(keys.order(entry["order_id"]))
-            orders = cast(list[dict[str, str]], await pipe.execute())
+        # Only the fields the funnel needs, through the lane when there is one (hiredis parses).
+        orders = cast(
+            list[list[str | None]],
+            await run_all(
+                self._redis,
+                *(("HMGET", keys.order(entry["order_id"]), *ORDER_FIELDS) for entry, _ in wanted),
+            ),
+        )
         changes = [
             change
             for (entry, step), order in zip(wanted, orders, strict=True)
