@@ -97,6 +97,10 @@ class Phase:
         # Redis commands per call, of those sent at least once per 20 calls (background loops
         # add a few of their own: SPOP, XREAD, EVALSHA of the leases).
         self.redis_per_call: dict[str, float] = {}
+        # The CPU time per call of Redis and of this client: on a small machine the three share
+        # the cores, so calls per second also say how much the other two took.
+        self.redis_cpu_us: float | None = None
+        self.client_cpu_us = 0.0
 
     def percentile(self, fraction: float) -> float:
         """The latency under which ``fraction`` of the calls answered (nearest rank)."""
@@ -110,6 +114,12 @@ class Phase:
             f"{label:<26}{self.rate:8.0f} {unit:<12} p50 {self.percentile(0.5):6.1f} ms  "
             f"p99 {self.percentile(0.99):6.1f} ms  mean "
             f"{statistics.fmean(self.latencies_ms):6.1f} ms  {cpu}{dict(self.outcomes)}"
+            + (
+                f"\n    CPU per call: Redis {self.redis_cpu_us:.0f} µs, this client "
+                f"{self.client_cpu_us:.0f} µs"
+                if self.redis_cpu_us is not None
+                else ""
+            )
             + (
                 "\n    Redis commands per call: "
                 + ", ".join(f"{name} {count:.2f}" for name, count in self.redis_per_call.items())
@@ -147,6 +157,8 @@ async def run_phase(
 
     cpu_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
     commands_before = await command_counts(redis)
+    redis_cpu_before = await redis_cpu_seconds(redis)
+    client_cpu_before = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
@@ -156,11 +168,16 @@ async def run_phase(
     cpu_us = None
     if server_pid is not None:
         cpu_us = (cpu_seconds(server_pid) - cpu_before) / len(calls) * 1e6
+    client_cpu_us = (time.process_time() - client_cpu_before) / len(calls) * 1e6
+    redis_cpu = await redis_cpu_seconds(redis)
     commands = await command_counts(redis)
     commands.subtract(commands_before)
     for connection in pool:
         connection.close()
     phase = Phase(len(calls) / elapsed, outcomes, latencies, cpu_us)
+    phase.client_cpu_us = client_cpu_us
+    if redis_cpu is not None and redis_cpu_before is not None:
+        phase.redis_cpu_us = (redis_cpu - redis_cpu_before) / len(calls) * 1e6
     phase.redis_per_call = {
         name: count / len(calls)
         for name, count in commands.most_common()
@@ -187,6 +204,14 @@ async def funnel_settled(redis: Redis | None, timeout_s: float = 30.0) -> None:
             return
         await asyncio.sleep(0.05)
     print(f"the funnel did not catch up within {timeout_s:.0f} s")
+
+
+async def redis_cpu_seconds(redis: Redis | None) -> float | None:
+    """CPU time Redis has used so far (``INFO cpu``, all its threads); None without ``redis``."""
+    if redis is None:
+        return None
+    cpu = await redis.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
 
 async def command_counts(redis: Redis | None) -> Counter[str]:

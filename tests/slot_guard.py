@@ -3,7 +3,8 @@
 A Redis Cluster refuses a command, a Lua script or a MULTI whose keys hash to more than one slot
 (``CROSSSLOT``). A single Redis runs them all, so the suite would not notice a key layout that
 breaks on a cluster. The guard wraps redis-py's asyncio ``Redis.execute_command`` and
-``Pipeline.execute`` for the test process, and the ``Lane``'s ``execute`` (scripts and hot reads
+``Pipeline.execute`` for the test process, and the ``Lane``'s ``execute``, ``execute_many`` and
+``send`` (scripts and hot reads
 of a single Redis's client go through it): each multi-key command, script call (its KEYS) and
 transaction (every key of every queued command) is checked with redis-py's ``key_slot``. The
 pipeline methods redis-py's cluster pipeline refuses whatever the keys (``evalsha``, so a script
@@ -248,6 +249,12 @@ def install() -> Callable[[], None]:
             check(step, keys)
         return await original_lane_execute(self, *args)
 
+    original_lane_send: Any = Lane.send
+
+    async def lane_send(self: Lane, *args: Any) -> None:
+        check(*finder.step_and_keys(self, args))
+        await original_lane_send(self, *args)
+
     async def lane_execute_many(self: Lane, commands: Sequence[tuple[Any, ...]]) -> Any:
         for command in commands:
             check(*finder.step_and_keys(self, command))
@@ -257,6 +264,7 @@ def install() -> Callable[[], None]:
     Pipeline.execute = pipeline_execute  # type: ignore[method-assign]
     Lane.execute = lane_execute  # type: ignore[method-assign]
     Lane.execute_many = lane_execute_many  # type: ignore[method-assign]
+    Lane.send = lane_send  # type: ignore[method-assign]
     # The cluster client's pipeline refuses these methods whatever their keys; so does ours now.
     blocked = {}
     for command in PIPELINE_BLOCKED_COMMANDS:
@@ -270,6 +278,7 @@ def install() -> Callable[[], None]:
         Pipeline.execute = original_pipeline_execute  # type: ignore[method-assign]
         Lane.execute = original_lane_execute  # type: ignore[method-assign]
         Lane.execute_many = original_lane_execute_many  # type: ignore[method-assign]
+        Lane.send = original_lane_send  # type: ignore[method-assign]
         for method, original in blocked.items():
             setattr(Pipeline, method, original)
 

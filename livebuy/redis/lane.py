@@ -28,6 +28,7 @@ replies stays right.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
@@ -40,6 +41,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from redis.typing import KeyT
 
+log = logging.getLogger(__name__)
 # A Redis that does not accept within this is down for the caller (503), not a hang.
 CONNECT_TIMEOUT_S = 5.0
 # A connection with calls waiting and no reply for this long is given up (its calls fail: 503)
@@ -157,6 +159,12 @@ class _LaneProtocol(asyncio.Protocol):
             self._transport.close()
 
 
+def _log_unanswered(reply: asyncio.Future[Any]) -> None:
+    """Log the failure of a command sent with ``Lane.send`` (nobody else reads its reply)."""
+    if not reply.cancelled() and (error := reply.exception()) is not None:
+        log.warning("a Redis command nobody waited for failed: %s", error)
+
+
 def _lost(cause: BaseException) -> RedisConnectionError:
     if isinstance(cause, RedisConnectionError):
         return RedisConnectionError(str(cause))
@@ -211,6 +219,16 @@ class Lane:
         """
         protocol = self._open() or await self._connect()
         return await protocol.call(_pack(args))
+
+    async def send(self, *args: Arg) -> None:
+        """Queue one command whose reply nobody waits for: it leaves with this loop turn's
+        other commands, ahead of any queued later. A failure is logged, not raised.
+
+        Raises:
+            redis.exceptions.ConnectionError: Redis could not be reached to queue it.
+        """
+        protocol = self._open() or await self._connect()
+        protocol.call(_pack(args)).add_done_callback(_log_unanswered)
 
     async def execute_many(self, commands: Sequence[tuple[Arg, ...]]) -> list[Any]:
         """Run commands that do not depend on each other, sent together; their replies in order.
@@ -328,6 +346,17 @@ async def run(redis: Redis, *args: Arg) -> Any:
         return await lane.execute(*args)
     execute = cast(Callable[..., Awaitable[Any]], redis.execute_command)
     return await execute(*args)
+
+
+async def run_behind(redis: Redis, *args: Arg) -> None:
+    """One command whose reply the caller does not wait for (``Lane.send``, which logs a
+    failure) through the client's lane; without a lane it runs as ``run`` does (awaited,
+    errors raised)."""
+    lane = lane_of(redis)
+    if lane is not None:
+        await lane.send(*args)
+        return
+    await run(redis, *args)
 
 
 async def run_all(redis: Redis, *commands: tuple[Arg, ...]) -> list[Any]:

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from livebuy.clock import now_ms
 from livebuy.errors import InvalidInputError, UnauthorizedError
 from livebuy.redis import keys
-from livebuy.redis.lane import run, run_all
+from livebuy.redis.lane import run, run_all, run_behind
 from livebuy.sessions.cache import SessionCache
 from livebuy.sessions.models import IssuedSession, Role, Session
 from livebuy.settings import Settings
@@ -180,8 +180,12 @@ class SessionService:
             raise UnauthorizedError("session expired: create a new one") from None
         if not stored.in_use:
             stored.in_use = True
-            # XX: a session that expired meanwhile stays gone.
-            await run(self._redis, "SET", key, stored.model_dump_json(), "EX", self._ttl_s, "XX")
+            # XX: a session that expired meanwhile stays gone. Not waited for (a first tap on
+            # "buy" would wait one round trip more): if it fails, the session keeps its short
+            # lifetime and the next read of it from Redis (a cache miss) marks it again.
+            await run_behind(
+                self._redis, "SET", key, stored.model_dump_json(), "EX", self._ttl_s, "XX"
+            )
         session = Session.model_construct(
             session_id=stored.session_id,
             handle=stored.handle,

@@ -14,7 +14,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from livebuy.processes import terminate
 from livebuy.redis.connection import connect
 from livebuy.redis.embedded import EmbeddedRedis, free_port, start_server, wait_until
-from livebuy.redis.lane import Lane, LaneRedis, lane_of, run, run_all
+from livebuy.redis.lane import Lane, LaneRedis, lane_of, run, run_all, run_behind
 from livebuy.redis.scripts import ScriptCall, register, run_together
 from tests import slot_guard
 
@@ -58,6 +58,19 @@ async def test_errors_are_redis_py_exceptions(redis: Redis) -> None:
     assert together[0] == "x" and isinstance(together[1], ResponseError) and together[2] == 1
     with pytest.raises(ResponseError):
         await run_all(redis, ("GET", "lane:text"), ("INCR", "lane:text"))
+
+
+async def test_a_command_sent_behind_runs_in_order_and_its_failure_is_only_logged(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``run_behind`` returns before the reply; the command runs ahead of any sent later, and a
+    failing one is logged (nobody waits to raise it to) without touching the others' replies."""
+    await redis.set("lane:behind:text", "x")
+    await run_behind(redis, "SET", "lane:behind", "first")
+    await run_behind(redis, "INCR", "lane:behind:text")
+    assert await run(redis, "GET", "lane:behind") == "first"
+    assert await run(redis, "GET", "lane:behind:text") == "x"
+    assert any("nobody waited for failed" in record.getMessage() for record in caplog.records)
 
 
 async def test_scripts_reload_after_a_script_flush(redis: Redis) -> None:
