@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from livebuy.drain import drain_app
 from livebuy.gateway.endpoint import direct_show_socket
 from livebuy.gateway.fastpath import PushFastPath
+from livebuy.gc_tuning import settle_after_startup
 from livebuy.http_parser import head_limited_protocol
 from livebuy.settings import Settings
 
@@ -89,9 +90,11 @@ class DrainingServer(uvicorn.Server):
         self._draining: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's start-up; the loop is noted for the signal handler."""
+        """uvicorn's start-up; the loop is noted for the signal handler, and once the app has
+        started, the garbage collector is set for serving (``gc_tuning``)."""
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
+        settle_after_startup()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         """Drain on the first signal once started; otherwise (or again) uvicorn's shutdown."""
