@@ -27,6 +27,7 @@ from livebuy.redis.embedded import free_port
 from loadtest import fairness
 from loadtest.config import DROP_MODES, MAX_DRAIN_S, SCENARIOS, LoadTestConfig, auction_id
 from loadtest.local_server import local_server
+from loadtest.server_metrics import order_answers, scrape
 from loadtest.summary import Summary, summarize
 from loadtest.workers import read_users_per_worker
 
@@ -256,7 +257,8 @@ def run_scenario(config: LoadTestConfig, host: str, out: Path, workers: int) -> 
     auction = None
     if config.scenario == "auction":
         auction = auction_end(host, config.show_id, auction_id(config.run_id))
-    return summarize(
+    server_orders = order_answers(scrape(host)) if selling else {}
+    summary = summarize(
         stats,
         scenario=config.scenario,
         users=config.users,
@@ -265,6 +267,7 @@ def run_scenario(config: LoadTestConfig, host: str, out: Path, workers: int) -> 
         auction=auction,
         users_per_worker=read_users_per_worker(workers_report_path(out, config.scenario)),
     )
+    return replace(summary, server_orders=server_orders)
 
 
 def run(args: argparse.Namespace) -> Summary:

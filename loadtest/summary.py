@@ -61,6 +61,9 @@ class Summary:
     # distributed runs (``--workers N``): the most users each Locust worker held; the other
     # figures are already the workers' merged statistics
     users_per_worker: list[int] = field(default_factory=list)
+    # selling scenarios: the server's own histogram of its order answers, by status class
+    # (``server_metrics.order_answers``)
+    server_orders: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def game_counts(self, action: str) -> tuple[int, int, dict[str, int]]:
         """``action``'s successes, refusals, and the refusals by code."""
@@ -114,6 +117,13 @@ class Summary:
             )
             stock = {True: "counters add up", False: "BROKEN", None: "not served"}
             lines.append(f"stock           {stock[self.stock_consistent]}")
+        if self.server_orders:
+            answers = "; ".join(
+                f"{status} {figures['count']:.0f}: p50 ≤ {figures['p50_le_ms']:g} ms,"
+                f" p99 ≤ {figures['p99_le_ms']:g} ms"
+                for status, figures in self.server_orders.items()
+            )
+            lines.append(f"server answers  {answers} (its own histogram of POST /api/orders)")
         if self.game_outcomes and self.scenario == "gala":
             lines.extend(self._game_lines())
         if self.scenario == "drop":

@@ -91,6 +91,10 @@ async def test_flash_sells_exactly_the_units(make_server: MakeServer, tmp_path: 
     assert summary["order_outcomes"] == {"ordered": units, "out_of_stock": USERS - units}
     assert summary["stock_consistent"] is True
     assert summary["errors"] == 0
+    # The server's own histogram (this process's registry: earlier tests' orders count too).
+    answers = summary["server_orders"]
+    assert answers["2xx"]["count"] >= units and answers["4xx"]["count"] >= USERS - units
+    assert 0 < answers["2xx"]["p50_le_ms"] <= answers["2xx"]["p99_le_ms"]
 
 
 async def test_chat_storm_delivers_chat_and_cues(make_server: MakeServer, tmp_path: Path) -> None:
