@@ -3,8 +3,6 @@ and refuses alike: the same line named, no trace of a refusal, the key free for 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
 
@@ -25,15 +23,10 @@ SKUS = ("STW-CRT-WHT-40", "STW-CRT-WHT-41", "STW-CRT-WHT-42")
 
 
 @pytest.fixture(params=["one script", "step by step"])
-async def client(request: pytest.FixtureRequest, redis: Redis) -> AsyncIterator[Redis]:
+def client(request: pytest.FixtureRequest, redis: Redis, laneless_redis: Redis) -> Redis:
     """The suite's client (it has a lane: one script), or one on the same database without a
     lane (each step its own call, as on a cluster)."""
-    if request.param == "one script":
-        yield redis
-        return
-    plain = Redis(connection_pool=redis.connection_pool)
-    yield plain
-    await plain.aclose(close_connection_pool=False)
+    return redis if request.param == "one script" else laneless_redis
 
 
 async def _shop(client: Redis) -> Commerce:
