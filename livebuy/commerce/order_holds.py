@@ -196,11 +196,7 @@ class OrderHolds:
             calls.append(
                 (
                     self._coupon,
-                    [
-                        keys.coupon(coupon),
-                        keys.coupon_uses(coupon),
-                        keys.coupon_hold(coupon, order_id),
-                    ],
+                    _coupon_keys(coupon, order_id),
                     [action, now, customer, "", 0, TOMBSTONE_MS],
                 )
             )
@@ -307,9 +303,13 @@ def coupon_reserve(
 ) -> StepCall:
     """The coupon reserve of a new order: KEYS and ARGV of ``coupon_hold.lua``."""
     return (
-        [keys.coupon(coupon), keys.coupon_uses(coupon), keys.coupon_hold(coupon, order_id)],
+        _coupon_keys(coupon, order_id),
         ["reserve", now, customer, currency, subtotal, TOMBSTONE_MS],
     )
+
+
+def _coupon_keys(coupon: str, order_id: str) -> list[str]:
+    return [keys.coupon(coupon), keys.coupon_uses(coupon), keys.coupon_hold(coupon, order_id)]
 
 
 def _stock_keys(bucket: int, order_id: str, lines: list[dict[str, Any]]) -> list[str]:
