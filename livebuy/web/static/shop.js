@@ -57,11 +57,23 @@ window.livebuyShop = (() => {
 
   // ---- session and API -----------------------------------------------------------------------
 
+  /** `fetch`, with a dead network as an error the viewer can read (code `network`) instead of
+   * the browser's own words ("Failed to fetch"). */
+  async function send(url, init) {
+    try {
+      return await fetch(url, init);
+    } catch {
+      const error = new Error("no connection");
+      error.code = "network";
+      throw error;
+    }
+  }
+
   async function sessionToken() {
     const stored = localStorage.getItem(SESSION_KEY);
     if (stored) return JSON.parse(stored).token;
     const profile = loadProfile();
-    const response = await fetch("/api/sessions", {
+    const response = await send("/api/sessions", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(profile ? { display_name: profile.name } : {}),
@@ -75,7 +87,7 @@ window.livebuyShop = (() => {
   /** Call the API as this viewer; a 401 (expired session) starts a new session once. */
   async function api(method, url, body = undefined, headers = {}, retried = false) {
     const token = await sessionToken();
-    const response = await fetch(url, {
+    const response = await send(url, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -88,6 +100,7 @@ window.livebuyShop = (() => {
     if (!response.ok) {
       const error = new Error(answer?.error?.message || `HTTP ${response.status}`);
       error.code = answer?.error?.code || null;
+      error.reason = answer?.error?.reason || null;
       error.status = response.status;
       throw error;
     }
@@ -195,6 +208,7 @@ window.livebuyShop = (() => {
     deal_not_active: "the flash deal has ended; the regular price applies again.",
     limit_exceeded: "you already have as many as the flash deal allows.",
   };
+  const DEAL_SOLD_OUT = "the flash deal just sold out.";
 
   /** One tap: confirm in a sheet, then order and pay with the saved profile's card. */
   async function buyNow({ product, sku, variantName, deal, showId, quantity = 1 }) {
@@ -222,7 +236,9 @@ window.livebuyShop = (() => {
       await refreshBagCount();
       return paid;
     } catch (error) {
-      toast(`Could not buy: ${BUY_PROBLEMS[error.code] || explain(error)}`);
+      // A deal's own units ran out (the server's reason), not the size: say which.
+      const dealGone = error.code === "out_of_stock" && error.reason === "deal sold out";
+      toast(`Could not buy: ${dealGone ? DEAL_SOLD_OUT : BUY_PROBLEMS[error.code] || explain(error)}`);
       return null;
     }
   }

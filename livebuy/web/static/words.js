@@ -94,6 +94,8 @@ window.livebuyWords = (() => {
     binary_frame: "The live connection got confused: reconnecting may help.",
     malformed_frame: "The live connection got confused: reconnecting may help.",
     unavailable: "The show is busy right now: trying again shortly.",
+    // The page's own: a request that never reached the server (shop.js `send`).
+    network: "No connection: check your network and try again.",
   };
 
   /** The viewer's sentence for an error `code`; `fallback` (or a generic one) when unknown. */
